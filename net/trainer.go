@@ -1,0 +1,207 @@
+package net
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// TrainConfig is how batches are drawn.
+type TrainConfig struct {
+	Batch   int       // images per step (the last batch of an epoch may be smaller)
+	Shuffle bool      // reshuffle every epoch; false keeps file order
+	Augment bool      // random 32×32 crop of the image padded by 4, and horizontal flip
+	Seed    uint64    // seeds the shuffles and crops (with the epoch number)
+	Norm    Normalize // per-channel normalisation after ÷255
+	// StatsEvery is how many steps record their loss and accuracy on the
+	// backend before one download reads them all (1 reads every step).
+	StatsEvery int
+}
+
+// AugmentPad is the zero padding of the random crop (RandomCrop(32, padding=4)).
+const AugmentPad = 4
+
+// StepResult is one training step: the loss of its batch before the update.
+type StepResult struct {
+	Step    int     // global step, from 1
+	Epoch   int     // from 1
+	Batch   int     // index of the batch in its epoch, from 0
+	Batches int     // batches in the epoch
+	N       int     // images in the batch
+	Loss    float64 // mean cross-entropy of the batch
+	Correct int     // correct predictions in the batch (train mode, before the update)
+}
+
+// EpochResult sums the steps of one epoch (of the part run by this call,
+// when an epoch was resumed in the middle).
+type EpochResult struct {
+	Epoch    int
+	Images   int
+	Loss     float64 // mean over images
+	Accuracy float64
+	Duration time.Duration
+}
+
+// Trainer trains a network with Adam and cross-entropy.
+type Trainer struct {
+	B   Backend
+	Net *Network
+	Opt *Adam
+	Cfg TrainConfig
+	// Epoch counts completed epochs and Batch the batches already done of
+	// the next one; both are saved in checkpoints so a run resumes where it
+	// stopped.
+	Epoch, Batch int
+
+	x       scratch
+	labels  intScratch
+	dlogits scratch
+	stats   Tensor // [StatsEvery, 2]
+	pending []StepResult
+	host    []float32
+}
+
+// NewTrainer prepares training of n with a fresh Adam at learning rate lr.
+func NewTrainer(b Backend, n *Network, cfg TrainConfig, lr float32) (*Trainer, error) {
+	if cfg.Batch < 1 {
+		return nil, fmt.Errorf("batch size must be at least 1, got %d", cfg.Batch)
+	}
+	if cfg.StatsEvery < 1 {
+		cfg.StatsEvery = 1
+	}
+	if len(cfg.Norm.Mean) != InputShape[0] || len(cfg.Norm.Std) != InputShape[0] {
+		return nil, fmt.Errorf("normalisation needs %d means and stds", InputShape[0])
+	}
+	t := &Trainer{B: b, Net: n, Opt: NewAdam(b, n.Params(), lr), Cfg: cfg}
+	t.stats = b.NewTensor(Shape{cfg.StatsEvery, 2})
+	t.host = make([]float32, 2*cfg.StatsEvery)
+	return t, nil
+}
+
+// Plan is the order of the records in an epoch (1-based) and, with
+// augmentation, each position's crop. It depends only on the seed, the
+// epoch and n, so a resumed run sees the same batches.
+func (t *Trainer) Plan(epoch, n int) ([]int32, []Crop) {
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if t.Cfg.Shuffle {
+		rng := rand.New(rand.NewPCG(t.Cfg.Seed, uint64(epoch)))
+		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	if !t.Cfg.Augment {
+		return order, nil
+	}
+	rng := rand.New(rand.NewPCG(t.Cfg.Seed^0x6175676d656e74, uint64(epoch))) // "augment"
+	crops := make([]Crop, n)
+	for i := range crops {
+		crops[i] = Crop{DX: int32(rng.IntN(2*AugmentPad + 1)), DY: int32(rng.IntN(2*AugmentPad + 1)), Flip: rng.IntN(2) == 1}
+	}
+	return order, crops
+}
+
+// Batches is the number of steps in an epoch over n images.
+func (t *Trainer) Batches(n int) int { return (n + t.Cfg.Batch - 1) / t.Cfg.Batch }
+
+// RunEpoch trains on recs from batch t.Batch to the end of epoch t.Epoch+1,
+// calling onStep (which may be nil) for every step in order. When ctx is
+// cancelled it stops after the step in flight, with t.Batch saying where
+// to resume, and returns ctx's error.
+func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepResult)) (EpochResult, error) {
+	n := recs.Len()
+	if n == 0 {
+		return EpochResult{}, fmt.Errorf("no training images")
+	}
+	epoch := t.Epoch + 1
+	order, crops := t.Plan(epoch, n)
+	nb := t.Batches(n)
+	res := EpochResult{Epoch: epoch}
+	start := time.Now()
+	var lossSum float64
+	var correct int
+	collect := func(r StepResult) {
+		res.Images += r.N
+		lossSum += r.Loss * float64(r.N)
+		correct += r.Correct
+		if onStep != nil {
+			onStep(r)
+		}
+	}
+	for ; t.Batch < nb; t.Batch++ {
+		if err := ctx.Err(); err != nil {
+			if ferr := t.flush(collect); ferr != nil {
+				return res, ferr
+			}
+			return res, err
+		}
+		lo, hi := t.Batch*t.Cfg.Batch, min((t.Batch+1)*t.Cfg.Batch, n)
+		var c []Crop
+		if crops != nil {
+			c = crops[lo:hi]
+		}
+		if err := t.step(recs, order[lo:hi], c); err != nil {
+			return res, fmt.Errorf("epoch %d, step %d: %w", epoch, t.Opt.Step, err)
+		}
+		t.pending = append(t.pending, StepResult{Step: t.Opt.Step, Epoch: epoch, Batch: t.Batch, Batches: nb, N: hi - lo})
+		if len(t.pending) == t.Cfg.StatsEvery {
+			if err := t.flush(collect); err != nil {
+				return res, err
+			}
+		}
+	}
+	if err := t.flush(collect); err != nil {
+		return res, err
+	}
+	t.Epoch, t.Batch = epoch, 0
+	res.Duration = time.Since(start)
+	if res.Images > 0 {
+		res.Loss = lossSum / float64(res.Images)
+		res.Accuracy = float64(correct) / float64(res.Images)
+	}
+	return res, nil
+}
+
+// step is one whole training step: batch assembly, forward, loss,
+// backward and the Adam update, submitted to the backend at once.
+func (t *Trainer) step(recs Records, index []int32, crops []Crop) error {
+	n := len(index)
+	x := t.x.get(t.B, append(Shape{n}, InputShape...))
+	labels := t.labels.get(t.B, Shape{n})
+	t.B.Gather(x, labels, recs, index, crops, AugmentPad, t.Cfg.Norm)
+	logits := t.Net.Forward(x, true)
+	dl := t.dlogits.get(t.B, logits.Shape())
+	t.B.SoftmaxCrossEntropy(dl, t.stats, len(t.pending), logits, labels)
+	t.Net.Backward(dl)
+	t.Opt.Update()
+	return t.B.Submit()
+}
+
+// flush reads the statistics of the pending steps back and reports them.
+func (t *Trainer) flush(report func(StepResult)) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	if err := t.B.Download(t.host, t.stats); err != nil {
+		return fmt.Errorf("read back training loss: %w", err)
+	}
+	for i, r := range t.pending {
+		r.Loss, r.Correct = float64(t.host[2*i]), int(t.host[2*i+1])
+		if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
+			return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged (try a smaller -lr)", r.Epoch, r.Step, r.Loss)
+		}
+		report(r)
+	}
+	t.pending = t.pending[:0]
+	return nil
+}
+
+// Free releases the trainer's tensors (not the network's).
+func (t *Trainer) Free() {
+	t.x.free(t.B)
+	t.labels.free(t.B)
+	t.dlogits.free(t.B)
+	t.B.Free(t.stats)
+}
