@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Golden values from PyTorch for cifarlab's tests.
+
+Builds the reference LeNet5 and ResNet18 (the tutorial's modules; ResNet18's
+blocks get a projection shortcut whenever the stride is not 1, as cifarlab
+does), fills every tensor of the state dict from a counter-based generator
+that the Go test reproduces (splitmix64, keyed by the FNV-1a hash of the
+tensor's name), trains a few Adam steps on generated image bytes, and writes
+what the Go test compares with to golden_<model>.safetensors:
+
+  losses [S], correct [S]            per step: mean loss before the update, correct count
+  logits0 [B, 10]                    train-mode logits of the first step
+  grad.<name>                        gradients of the first step (sampled for big tensors)
+  final.<name>                       state dict after the last step (sampled for big tensors)
+  eval_logits [E, 10]                eval-mode logits after training, on the next E images
+  index.<name> (I64)                 the flat indices of a sampled tensor
+
+Run from this folder:  /usr/bin/python3 pytorch_reference.py
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+MASK = (1 << 64) - 1
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+SAMPLE_ABOVE = 20000  # tensors with more elements are stored sampled
+SAMPLE_STRIDE = 7919
+
+
+class Lenet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv_unit = nn.Sequential(
+            nn.Conv2d(3, 6, kernel_size=5, stride=1, padding=0),
+            nn.MaxPool2d(kernel_size=2, stride=2, padding=0),
+            nn.Conv2d(6, 16, kernel_size=5, stride=1, padding=0),
+            nn.MaxPool2d(kernel_size=2, stride=2, padding=0),
+        )
+        self.fc_unit = nn.Sequential(
+            nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+            nn.Linear(120, 84), nn.ReLU(),
+            nn.Linear(84, 10),
+        )
+
+    def forward(self, x):
+        x = self.conv_unit(x)
+        x = x.view(x.size(0), 16 * 5 * 5)
+        return self.fc_unit(x)
+
+
+class ResBlk(nn.Module):
+    def __init__(self, ch_in, ch_out, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch_in, ch_out, kernel_size=3, stride=stride, padding=1)
+        self.bn1 = nn.BatchNorm2d(ch_out)
+        self.conv2 = nn.Conv2d(ch_out, ch_out, kernel_size=3, stride=1, padding=1)
+        self.bn2 = nn.BatchNorm2d(ch_out)
+        self.extra = nn.Sequential()
+        if ch_out != ch_in or stride != 1:
+            self.extra = nn.Sequential(
+                nn.Conv2d(ch_in, ch_out, kernel_size=1, stride=stride),
+                nn.BatchNorm2d(ch_out),
+            )
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.extra(x) + out
+
+
+class ResNet18(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Sequential(
+            nn.Conv2d(3, 64, kernel_size=3, stride=3, padding=0),
+            nn.BatchNorm2d(64),
+        )
+        self.blk1 = ResBlk(64, 128, stride=2)
+        self.blk2 = ResBlk(128, 256, stride=2)
+        self.blk3 = ResBlk(256, 512, stride=2)
+        self.blk4 = ResBlk(512, 512, stride=2)
+        self.outlayer = nn.Linear(512 * 1 * 1, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = self.blk4(self.blk3(self.blk2(self.blk1(x))))
+        x = F.adaptive_max_pool2d(x, [1, 1])
+        x = x.view(x.size(0), -1)
+        return self.outlayer(x)
+
+
+def fnv1a(s):
+    h = 0xCBF29CE484222325
+    for b in s.encode():
+        h = ((h ^ b) * 0x100000001B3) & MASK
+    return h
+
+
+def splitmix(seed, n):
+    """The first n outputs of splitmix64 seeded with seed, as uint64."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def uniform(name, n):
+    """n values in [-1, 1) from the generator keyed by name (float64)."""
+    return (splitmix(fnv1a(name), n) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53 * 2 - 1
+
+
+def fill(model):
+    """Deterministic state: weights and biases U(±1/sqrt(fan_in)), BN affine near 1 and 0."""
+    sd = model.state_dict()
+    out = {}
+    for name, t in sd.items():
+        n = t.numel()
+        if name.endswith("num_batches_tracked"):
+            out[name] = torch.zeros((), dtype=torch.int64)
+            continue
+        u = uniform(name, n)
+        is_bn = name.rsplit(".", 1)[0] + ".running_mean" in sd
+        if name.endswith("running_mean"):
+            v = 0.1 * u
+        elif name.endswith("running_var"):
+            v = 1 + 0.5 * (u + 1) / 2
+        elif is_bn and name.endswith("weight"):
+            v = 1 + 0.2 * u
+        elif is_bn and name.endswith("bias"):
+            v = 0.1 * u
+        else:
+            w = sd[name.rsplit(".", 1)[0] + ".weight"]
+            fan_in = w[0].numel()
+            v = u / np.sqrt(fan_in)
+        out[name] = torch.from_numpy(v.astype(np.float32)).reshape(t.shape)
+    model.load_state_dict(out, strict=True)
+
+
+def images(seed, n):
+    """n CIFAR-style records: label = first generated byte % 10, pixels the next 3072 bytes."""
+    b = (splitmix(seed, n * 3073) >> np.uint64(56)).astype(np.uint8).reshape(n, 3073)
+    labels = torch.from_numpy((b[:, 0] % 10).astype(np.int64))
+    x = torch.from_numpy(b[:, 1:].astype(np.float32)).reshape(n, 3, 32, 32).div(255)
+    x = x.sub(torch.tensor(MEAN).view(1, 3, 1, 1)).div(torch.tensor(STD).view(1, 3, 1, 1))
+    return x, labels
+
+
+def sampled(name, t, out):
+    flat = t.detach().reshape(-1)
+    if flat.numel() > SAMPLE_ABOVE:
+        idx = torch.arange(0, flat.numel(), SAMPLE_STRIDE, dtype=torch.int64)
+        out["index." + name] = idx
+        return flat[idx].clone()
+    return t.detach().clone()
+
+
+def save(path, tensors, meta):
+    header = {"__metadata__": meta}
+    blobs, off = [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
+        raw = t.numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def run(model_name, model, batch, steps, n_eval, seed):
+    torch.manual_seed(0)
+    fill(model)
+    x, y = images(seed, batch * steps + n_eval)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    out = {}
+    losses, correct = [], []
+    model.train()
+    for s in range(steps):
+        xb, yb = x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch]
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        opt.zero_grad()
+        loss.backward()
+        if s == 0:
+            out["logits0"] = logits.detach().clone()
+            for name, p in model.named_parameters():
+                out["grad." + name] = sampled(name, p.grad, out)
+        opt.step()
+        losses.append(loss.item())
+        correct.append(float((logits.argmax(1) == yb).sum()))
+    for name, t in model.state_dict().items():
+        out["final." + name] = sampled(name, t, out) if t.dtype == torch.float32 else t.clone()
+    model.eval()
+    with torch.no_grad():
+        out["eval_logits"] = model(x[batch * steps:]).clone()
+    out["losses"] = torch.tensor(losses, dtype=torch.float32)
+    out["correct"] = torch.tensor(correct, dtype=torch.float32)
+    meta = {"model": model_name, "batch": str(batch), "steps": str(steps), "eval": str(n_eval),
+            "data_seed": str(seed), "torch": torch.__version__}
+    save(f"golden_{model_name}.safetensors", out, meta)
+    print(model_name, "losses", losses, file=sys.stderr)
+
+
+def main():
+    torch.set_num_threads(1)
+    run("lenet5", Lenet5(), batch=32, steps=5, n_eval=16, seed=12345)
+    run("resnet18", ResNet18(), batch=16, steps=5, n_eval=16, seed=54321)
+
+
+if __name__ == "__main__":
+    main()
