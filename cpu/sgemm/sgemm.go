@@ -1,33 +1,259 @@
 // Package sgemm is the float32 matrix product of the CPU backend.
+//
+// Gemm is a blocked, packed product in the style of Goto and BLIS: op(B) is
+// packed into kc×nc blocks of nr-column micro-panels, alpha·op(A) into mc×kc
+// blocks of mr-row micro-panels (transposes are resolved while packing), and
+// an mr×nr register-blocked micro-kernel (AVX2+FMA assembly on amd64, plain
+// Go elsewhere) computes C one tile at a time. Large products are split
+// across GOMAXPROCS goroutines along n, m or k.
 package sgemm
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// ErrShape is wrapped by the value Gemm panics with when its dimensions,
+// strides or slice lengths are inconsistent.
+var ErrShape = errors.New("sgemm: bad shape")
+
+// Cache blocking: an mcMax×kcMax block of A (168 KiB) stays in L2, a kcMax×nr
+// micro-panel of B (16 KiB) in L1, a kcMax×ncMax block of B in L2/L3.
+const (
+	kcMax = 256
+	mcMax = 168
+	ncMax = 4080
+)
+
+// directMaxM is the largest m for which a non-transposed B is read in place
+// by the micro-kernel instead of being packed: with so few rows each B
+// micro-panel is used once or twice, and packing it would cost as much as
+// the product.
+const directMaxM = 2 * mr
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k (A itself, or Aᵀ when transA) and op(B) is k×n. lda, ldb and
 // ldc are the row strides of A, B and C as stored. When beta is 0, C is not
 // read (NaNs in C do not propagate).
+//
+// Gemm panics with an error wrapping ErrShape when a dimension is negative,
+// a stride is shorter than its stored row, or a slice is too short.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Errorf("%w: m, n, k = %d, %d, %d", ErrShape, m, n, k))
+	}
+	ar, ac := m, k // A as stored
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n // B as stored
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("a", ar, ac, a, lda)
+	checkMatrix("b", br, bc, b, ldb)
+	checkMatrix("c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	p := problem{
+		transA: transA, transB: transB,
+		m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda,
+		b: b, ldb: ldb,
+		beta: beta, c: c, ldc: ldc,
+	}
+	run(&p)
+}
+
+// checkMatrix panics unless s holds a rows×cols row-major matrix at stride ld.
+func checkMatrix(name string, rows, cols int, s []float32, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Errorf("%w: ld%s = %d for %d columns", ErrShape, name, ld, cols))
+	}
+	if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+		panic(fmt.Errorf("%w: len(%s) = %d < %d for %d×%d at stride %d",
+			ErrShape, name, len(s), (rows-1)*ld+cols, rows, cols, ld))
+	}
+}
+
+// scale sets C = beta·C, writing zeros without reading C when beta is 0.
+func scale(m, n int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s float32
-			for p := 0; p < k; p++ {
-				var av, bv float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
 			}
-			if beta == 0 {
-				c[i*ldc+j] = alpha * s
-			} else {
-				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+		}
+	}
+}
+
+// problem is one call of Gemm, or the part of it one goroutine computes.
+type problem struct {
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32 // op(A): m×k
+	lda            int
+	b              []float32 // op(B): k×n
+	ldb            int
+	beta           float32
+	c              []float32 // m×n
+	ldc            int
+}
+
+// cols restricts p to columns j0..j1 of C and op(B).
+func (p problem) cols(j0, j1 int) problem {
+	if p.transB {
+		p.b = p.b[j0*p.ldb:]
+	} else {
+		p.b = p.b[j0:]
+	}
+	p.c = p.c[j0:]
+	p.n = j1 - j0
+	return p
+}
+
+// rows restricts p to rows i0..i1 of C and op(A).
+func (p problem) rows(i0, i1 int) problem {
+	if p.transA {
+		p.a = p.a[i0:]
+	} else {
+		p.a = p.a[i0*p.lda:]
+	}
+	p.c = p.c[i0*p.ldc:]
+	p.m = i1 - i0
+	return p
+}
+
+// depth restricts p to the terms k0..k1 of the inner dimension.
+func (p problem) depth(k0, k1 int) problem {
+	if p.transA {
+		p.a = p.a[k0*p.lda:]
+	} else {
+		p.a = p.a[k0:]
+	}
+	if p.transB {
+		p.b = p.b[k0:]
+	} else {
+		p.b = p.b[k0*p.ldb:]
+	}
+	p.k = k1 - k0
+	return p
+}
+
+// workspace holds one goroutine's packing buffers; they grow to the largest
+// block seen and are reused through wsPool.
+type workspace struct {
+	a    []float32 // packed block of alpha·op(A): mc×kc
+	b    []float32 // packed block of op(B): kc×nc
+	tile [mr * nr]float32
+	sum  []float32 // partial C of a k-split: m×n
+}
+
+var wsPool = sync.Pool{New: func() any { return new(workspace) }}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// blockSize splits total into the fewest blocks of at most limit and returns
+// their common size, rounded up to a multiple of unit.
+func blockSize(total, limit, unit int) int {
+	nb := (total + limit - 1) / limit
+	size := (total + nb - 1) / nb
+	return (size + unit - 1) / unit * unit
+}
+
+// gemmSerial computes p on the calling goroutine. p.k ≥ 1, p.alpha ≠ 0.
+func gemmSerial(ws *workspace, p *problem) {
+	kern := fastKernel
+	kb := blockSize(p.k, kcMax, 1)
+	mb := blockSize(p.m, mcMax, mr)
+	direct := !p.transB && p.m <= directMaxM
+	ws.a = grow(ws.a, mb*kb)
+	if direct {
+		ws.b = grow(ws.b, nr*kb)
+	} else {
+		ws.b = grow(ws.b, kb*min(ncMax, (p.n+nr-1)/nr*nr))
+	}
+	for jc := 0; jc < p.n; jc += ncMax {
+		nc := min(ncMax, p.n-jc)
+		for pc := 0; pc < p.k; pc += kb {
+			kc := min(kb, p.k-pc)
+			beta := p.beta
+			if pc > 0 {
+				beta = 1
 			}
+			if !direct {
+				packB(ws.b, p, pc, kc, jc, nc)
+			}
+			for ic := 0; ic < p.m; ic += mb {
+				mc := min(mb, p.m-ic)
+				packA(ws.a, p, ic, mc, pc, kc)
+				macroKernel(kern, ws, p, direct, ic, mc, pc, kc, jc, nc, beta)
+			}
+		}
+	}
+}
+
+// macroKernel multiplies the packed mc×kc block of A by the kc×nc block of
+// B into C[ic:ic+mc, jc:jc+nc]. When direct, B is read in place (full
+// micro-panels) or packed one micro-panel at a time (the last, partial one).
+func macroKernel(kern kernelFunc, ws *workspace, p *problem, direct bool, ic, mc, pc, kc, jc, nc int, beta float32) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		var bp []float32
+		ldb := nr
+		switch {
+		case !direct:
+			bp = ws.b[jr*kc:]
+		case cols == nr:
+			bp = p.b[pc*p.ldb+jc+jr:]
+			ldb = p.ldb
+		default:
+			bp = ws.b[:nr*kc]
+			packBPanel(bp, p, pc, kc, jc+jr, cols)
+		}
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			ap := ws.a[ir*kc:]
+			off := (ic+ir)*p.ldc + jc + jr
+			if rows == mr && cols == nr {
+				kern(kc, ap, bp, ldb, p.c[off:], p.ldc, beta != 0, beta)
+				continue
+			}
+			kern(kc, ap, bp, ldb, ws.tile[:], nr, false, 0)
+			mergeTile(ws.tile[:], p.c[off:], p.ldc, rows, cols, beta)
+		}
+	}
+}
+
+// mergeTile sets C = T + beta·C on the rows×cols corner of an edge tile,
+// not reading C when beta is 0.
+func mergeTile(t, c []float32, ldc, rows, cols int, beta float32) {
+	for i := 0; i < rows; i++ {
+		tr := t[i*nr : i*nr+cols]
+		cr := c[i*ldc : i*ldc+cols]
+		if beta == 0 {
+			copy(cr, tr)
+			continue
+		}
+		for j, v := range tr {
+			cr[j] = v + beta*cr[j]
 		}
 	}
 }
