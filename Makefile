@@ -1,0 +1,35 @@
+# cifarlab: make build | test | run | bench | fuzz | clean
+
+GO ?= go
+# Real CIFAR-10 for the tests: ../shared/cifar10 beside the checkout when present.
+CIFARLAB_TESTDATA ?= $(abspath $(wildcard ../shared/cifar10))
+export CIFARLAB_TESTDATA
+
+# The short training run of `make run`: LeNet5 for 2 epochs on real images.
+RUN_DATA ?= $(if $(CIFARLAB_TESTDATA),$(CIFARLAB_TESTDATA)/cifar-10-jpeg.tar.gz,)
+RUN_FLAGS ?= -model lenet5 -epochs 2 -limit 10000 -log run.jsonl
+
+.PHONY: build test run bench fuzz clean
+
+build:
+	$(GO) build -o bin/cifarlab .
+
+test:
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+
+run: build
+	./bin/cifarlab train $(if $(RUN_DATA),-data $(RUN_DATA),) $(RUN_FLAGS)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./cpu/...
+	./bin/cifarlab bench -model lenet5
+	./bin/cifarlab bench -model resnet18 -steps 5
+
+# Each fuzz target for a while (FUZZTIME=30s by default).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./net/safetensors
+
+clean:
+	rm -rf bin

@@ -1,0 +1,55 @@
+// Package testenv finds what some tests need beyond Go: real CIFAR-10 and
+// PyTorch. Without them a test skips with a message, unless the variable
+// CIFARLAB_REQUIRE names them (as CI does), and then it fails.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// required reports whether CIFARLAB_REQUIRE (comma-separated) names what.
+func required(what string) bool {
+	return slices.Contains(strings.Split(os.Getenv("CIFARLAB_REQUIRE"), ","), what)
+}
+
+func missing(t testing.TB, what, msg string) {
+	t.Helper()
+	if required(what) {
+		t.Fatalf("%s (CIFARLAB_REQUIRE=%s makes this a failure)", msg, os.Getenv("CIFARLAB_REQUIRE"))
+	}
+	t.Skip(msg)
+}
+
+// Data returns the folder of real CIFAR-10 test data ($CIFARLAB_TESTDATA,
+// laid out as ../shared/cifar10: cifar-10-jpeg.tar.gz and exact/).
+func Data(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("CIFARLAB_TESTDATA")
+	if dir == "" {
+		missing(t, "testdata", "real CIFAR-10 not found: set CIFARLAB_TESTDATA to the shared cifar10 folder (make test does when ../shared/cifar10 exists)")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "exact", "test_batch.bin")); err != nil {
+		missing(t, "testdata", "CIFARLAB_TESTDATA="+dir+" does not hold exact/test_batch.bin: "+err.Error())
+	}
+	return dir
+}
+
+// Torch returns a Python interpreter that imports torch and numpy.
+func Torch(t testing.TB) string {
+	t.Helper()
+	for _, py := range []string{os.Getenv("CIFARLAB_PYTHON"), "/usr/bin/python3", "python3"} {
+		if py == "" {
+			continue
+		}
+		if path, err := exec.LookPath(py); err == nil && exec.Command(path, "-c", "import torch, numpy").Run() == nil {
+			return path
+		}
+	}
+	missing(t, "torch", "no Python with torch and numpy (Debian: apt-get install python3-torch python3-numpy; or set CIFARLAB_PYTHON)")
+	return ""
+}
