@@ -54,6 +54,7 @@ type archive struct {
 	bin    binMembers
 	images *imageSet
 	prefix *string // top-level folder of the image layout, once known
+	in     *countingReader
 }
 
 // binMembers are the binary batches of an archive, read into memory.
@@ -92,6 +93,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // read after the last entry's data: without it the archive is truncated.
 func (a *archive) scan(in io.Reader) error {
 	cr := &countingReader{r: in}
+	a.in = cr
 	tr := tar.NewReader(cr)
 	dataEnd := int64(0)
 	for {
@@ -126,6 +128,8 @@ func describeReadErr(cr *countingReader, err error) error {
 		return fmt.Errorf("truncated archive: %w", err)
 	case errors.Is(err, tar.ErrHeader):
 		return fmt.Errorf("corrupt or not a tar archive: %w", err)
+	case cr.err != nil:
+		return fmt.Errorf("read: %w", cr.err)
 	}
 	return fmt.Errorf("corrupt tar: %w", err)
 }
@@ -224,7 +228,7 @@ func (a *archive) binEntry(tr *tar.Reader, hdr *tar.Header, name string, kind ba
 	}
 	data, err := readBounded(tr, hdr.Size, limit)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, describeReadErr(a.in, err))
 	}
 	m := &binMember{num: num, name: name, data: data}
 	switch kind {
@@ -282,7 +286,7 @@ func (a *archive) imageEntry(tr *tar.Reader, hdr *tar.Header, name string, parts
 	}
 	data, err := readBounded(tr, hdr.Size, MaxImageFileBytes)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, describeReadErr(a.in, err))
 	}
 	return a.images.addImage(imageJob{
 		file:  imageFile{split: s, class: rest[0], name: strings.Join(rest[1:], "/")},
