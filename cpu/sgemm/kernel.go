@@ -1,14 +1,8 @@
 package sgemm
 
-// Register block of the micro-kernel: it computes an mr×nr tile of C.
-const (
-	mr = 6
-	nr = 16
-)
-
 // kernelFunc computes the mr×nr tile
 //
-//	C = Σ_p a[p·mr+i]·b[p·ldb+j]      when load is false (C is not read),
+//	C = Σ_p a[p·mr+i]·b[p·ldb+j]           when load is false (C is not read),
 //	C = Σ_p a[p·mr+i]·b[p·ldb+j] + beta·C  when load is true,
 //
 // for 0 ≤ p < kc, 0 ≤ i < mr, 0 ≤ j < nr, with C[i][j] at c[i·ldc+j].
@@ -16,23 +10,70 @@ const (
 // nr values at stride ldb (a packed B micro-panel has ldb = nr). kc ≥ 1.
 type kernelFunc func(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32)
 
-// fastKernel is the micro-kernel Gemm uses: kernelAVX2 where the CPU has
-// AVX2 and FMA, kernelGo elsewhere. Tests swap it to cover both.
-var fastKernel kernelFunc = kernelGo
+// kernel is a micro-kernel with its register block and the cache blocks
+// that suit it.
+type kernel struct {
+	name   string
+	mr, nr int // register block: fn computes an mr×nr tile of C
+	// Cache blocks: an mc×kc block of packed A stays in L2 and a kc×nr
+	// micro-panel of packed B in L1 while a kc×nc block of B is in use.
+	// mc is a multiple of mr and nc of nr.
+	kc, mc, nc int
+	speed      float64 // relative flops per cycle, to choose among kernels
+	fn         kernelFunc
+}
 
-// kernelGo is the portable micro-kernel. It walks the tile in 2×4 blocks so
-// that the eight accumulators and the six operands of a step stay in
-// registers.
+// maxMR and maxNR bound the register blocks of all kernels.
+const (
+	maxMR = 12
+	maxNR = 32
+)
+
+// Register block of the portable kernel.
+const (
+	goMR = 6
+	goNR = 16
+)
+
+var goKernel = &kernel{name: "go", mr: goMR, nr: goNR, kc: 256, mc: 168, nc: 4080, speed: 0.1, fn: kernelGo}
+
+// kernels lists the micro-kernels this CPU runs; goKernel is always last.
+var kernels = []*kernel{goKernel}
+
+// forceKernel, when set, is used for every product. Tests set it to cover
+// each kernel on any machine.
+var forceKernel *kernel
+
+// pickKernel returns the kernel expected to compute m rows fastest: the
+// fastest one, unless its register block is so tall that a slower one with
+// fewer padding rows wins.
+func pickKernel(m int) *kernel {
+	if forceKernel != nil {
+		return forceKernel
+	}
+	best, bestRate := kernels[0], 0.0
+	for _, k := range kernels {
+		rows := (m + k.mr - 1) / k.mr * k.mr
+		if rate := k.speed * float64(m) / float64(rows); rate > bestRate {
+			best, bestRate = k, rate
+		}
+	}
+	return best
+}
+
+// kernelGo is the portable goMR×goNR micro-kernel. It walks the tile in 2×4
+// blocks so that the eight accumulators and the six operands of a step stay
+// in registers.
 func kernelGo(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
-	a = a[:kc*mr]
-	_ = b[(kc-1)*ldb+nr-1]
-	_ = c[(mr-1)*ldc+nr-1]
-	for i := 0; i < mr; i += 2 {
-		for j := 0; j < nr; j += 4 {
+	a = a[:kc*goMR]
+	_ = b[(kc-1)*ldb+goNR-1]
+	_ = c[(goMR-1)*ldc+goNR-1]
+	for i := 0; i < goMR; i += 2 {
+		for j := 0; j < goNR; j += 4 {
 			var c00, c01, c02, c03, c10, c11, c12, c13 float32
 			for p := 0; p < kc; p++ {
 				bp := b[p*ldb+j : p*ldb+j+4 : p*ldb+j+4]
-				ap := a[p*mr+i : p*mr+i+2 : p*mr+i+2]
+				ap := a[p*goMR+i : p*goMR+i+2 : p*goMR+i+2]
 				a0, a1 := ap[0], ap[1]
 				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 				c00 += a0 * b0

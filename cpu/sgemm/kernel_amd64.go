@@ -7,16 +7,19 @@ import "unsafe"
 //go:noescape
 func kernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
 
+//go:noescape
+func kernel12x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
+
 func cpuidex(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv0() (eax uint32)
 
-// hasAVX2FMA reports whether the CPU has AVX2 and FMA3 and the OS saves the
-// YMM registers (CPUID.1:ECX.OSXSAVE and XCR0 bits 1 and 2).
-func hasAVX2FMA() bool {
+// cpuFeatures reports whether the CPU has AVX2 with FMA3, and AVX-512F, each
+// with the OS saving the registers it needs (XCR0).
+func cpuFeatures() (avx2FMA, avx512 bool) {
 	maxLeaf, _, _, _ := cpuidex(0, 0)
 	if maxLeaf < 7 {
-		return false
+		return false, false
 	}
 	_, _, ecx1, _ := cpuidex(1, 0)
 	const (
@@ -25,33 +28,56 @@ func hasAVX2FMA() bool {
 		avx     = 1 << 28
 	)
 	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
+		return false, false
 	}
-	if xgetbv0()&6 != 6 {
-		return false
-	}
+	xcr0 := xgetbv0()
 	_, ebx7, _, _ := cpuidex(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
+	const (
+		avx2    = 1 << 5
+		avx512f = 1 << 16
+		ymm     = 0x06 // SSE and AVX state
+		zmm     = 0xe6 // and opmask, ZMM0-15 upper halves, ZMM16-31
+	)
+	avx2FMA = ebx7&avx2 != 0 && xcr0&ymm == ymm
+	avx512 = avx2FMA && ebx7&avx512f != 0 && xcr0&zmm == zmm
+	return avx2FMA, avx512
 }
 
-var haveAVX2FMA = hasAVX2FMA()
+var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 4080, speed: 1, fn: kernelAVX2}
 
-// kernelAVX2 is the 6×16 micro-kernel in AVX2+FMA assembly. The caller
-// guarantees the extents that kernelGo would check.
-func kernelAVX2(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 4096, speed: 2, fn: kernelAVX512}
+
+func init() {
+	avx2FMA, avx512 := cpuFeatures()
+	if avx2FMA {
+		kernels = append([]*kernel{avx2Kernel}, kernels...)
+	}
+	if avx512 {
+		kernels = append([]*kernel{avx512Kernel}, kernels...)
+	}
+}
+
+// checkKernelArgs panics unless the operands of an mr×nr kernel call are in
+// range; the assembly kernels do not check.
+func checkKernelArgs(mr, nr, kc int, a, b []float32, ldb int, c []float32, ldc int) {
 	if kc < 1 || len(a) < kc*mr || len(b) < (kc-1)*ldb+nr || len(c) < (mr-1)*ldc+nr {
 		panic("sgemm: micro-kernel operands out of range")
 	}
-	l := 0
-	if load {
-		l = 1
-	}
-	kernel6x16AVX2(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, l, beta)
 }
 
-func init() {
-	if haveAVX2FMA {
-		fastKernel = kernelAVX2
+func boolInt(b bool) int {
+	if b {
+		return 1
 	}
+	return 0
+}
+
+func kernelAVX2(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelArgs(6, 16, kc, a, b, ldb, c, ldc)
+	kernel6x16AVX2(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, boolInt(load), beta)
+}
+
+func kernelAVX512(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelArgs(12, 32, kc, a, b, ldb, c, ldc)
+	kernel12x32AVX512(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, boolInt(load), beta)
 }

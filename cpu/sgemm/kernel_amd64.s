@@ -48,7 +48,7 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-4
 
 // func kernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
 //
-// a: kc columns of 6 floats (packed A micro-panel).
+// a: kc columns of 6 floats (a packed A micro-panel).
 // b: kc rows of 16 floats, row p at b + p*ldb floats.
 // c: 6 rows of 16 floats, row i at c + i*ldc floats.
 // C = acc when load == 0 (C is not read), else C = acc + beta*C.
@@ -62,6 +62,26 @@ TEXT ·kernel6x16AVX2(SB), NOSPLIT, $0-60
 	MOVQ c+32(FP), DX
 	MOVQ ldc+40(FP), R9
 	SHLQ $2, R9
+
+	// Fetch the C tile while the products are summed.
+	MOVQ        DX, AX
+	PREFETCHT0  (AX)
+	PREFETCHT0  60(AX)
+	ADDQ        R9, AX
+	PREFETCHT0  (AX)
+	PREFETCHT0  60(AX)
+	ADDQ        R9, AX
+	PREFETCHT0  (AX)
+	PREFETCHT0  60(AX)
+	ADDQ        R9, AX
+	PREFETCHT0  (AX)
+	PREFETCHT0  60(AX)
+	ADDQ        R9, AX
+	PREFETCHT0  (AX)
+	PREFETCHT0  60(AX)
+	ADDQ        R9, AX
+	PREFETCHT0  (AX)
+	PREFETCHT0  60(AX)
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -155,5 +175,257 @@ plain:
 	ADDQ    R9, DX
 	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+// One k step of the 12×32 micro-kernel: the B row is the 32 floats at
+// memory operands b0 and b1 (left and right halves), the A column the 12
+// floats at (SI). Accumulators Z0..Z23 hold C rows 0..11 as (left, right).
+#define STEP512(b0, b1) \
+	VMOVUPS      b0, Z24; \
+	VMOVUPS      b1, Z25; \
+	VBROADCASTSS 0(SI), Z26; \
+	VBROADCASTSS 4(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z0; \
+	VFMADD231PS  Z25, Z26, Z1; \
+	VFMADD231PS  Z24, Z27, Z2; \
+	VFMADD231PS  Z25, Z27, Z3; \
+	VBROADCASTSS 8(SI), Z26; \
+	VBROADCASTSS 12(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z4; \
+	VFMADD231PS  Z25, Z26, Z5; \
+	VFMADD231PS  Z24, Z27, Z6; \
+	VFMADD231PS  Z25, Z27, Z7; \
+	VBROADCASTSS 16(SI), Z26; \
+	VBROADCASTSS 20(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z8; \
+	VFMADD231PS  Z25, Z26, Z9; \
+	VFMADD231PS  Z24, Z27, Z10; \
+	VFMADD231PS  Z25, Z27, Z11; \
+	VBROADCASTSS 24(SI), Z26; \
+	VBROADCASTSS 28(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z12; \
+	VFMADD231PS  Z25, Z26, Z13; \
+	VFMADD231PS  Z24, Z27, Z14; \
+	VFMADD231PS  Z25, Z27, Z15; \
+	VBROADCASTSS 32(SI), Z26; \
+	VBROADCASTSS 36(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z16; \
+	VFMADD231PS  Z25, Z26, Z17; \
+	VFMADD231PS  Z24, Z27, Z18; \
+	VFMADD231PS  Z25, Z27, Z19; \
+	VBROADCASTSS 40(SI), Z26; \
+	VBROADCASTSS 44(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z20; \
+	VFMADD231PS  Z25, Z26, Z21; \
+	VFMADD231PS  Z24, Z27, Z22; \
+	VFMADD231PS  Z25, Z27, Z23; \
+	ADDQ         $48, SI
+
+// func kernel12x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
+//
+// As kernel6x16AVX2 for a 12×32 tile: a holds kc columns of 12 floats, b kc
+// rows of 32 floats at stride ldb, c 12 rows of 32 floats at stride ldc.
+TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-60
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R10
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+
+	// Fetch the C tile while the products are summed.
+	MOVQ       DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+	ADDQ       R9, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 124(AX)
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tail512
+
+loop512:
+	STEP512((DI), 64(DI))
+	STEP512((DI)(R8*1), 64(DI)(R8*1))
+	STEP512((DI)(R8*2), 64(DI)(R8*2))
+	STEP512((DI)(R10*1), 64(DI)(R10*1))
+	LEAQ (DI)(R8*4), DI
+	DECQ BX
+	JNZ  loop512
+
+tail512:
+	ANDQ $3, CX
+	JZ   store512
+
+loop512one:
+	STEP512((DI), 64(DI))
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  loop512one
+
+store512:
+	MOVQ  load+48(FP), AX
+	TESTQ AX, AX
+	JZ    plain512
+
+	VBROADCASTSS beta+56(FP), Z28
+	VFMADD231PS  (DX), Z28, Z0
+	VFMADD231PS  64(DX), Z28, Z1
+	VMOVUPS      Z0, (DX)
+	VMOVUPS      Z1, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z2
+	VFMADD231PS  64(DX), Z28, Z3
+	VMOVUPS      Z2, (DX)
+	VMOVUPS      Z3, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z4
+	VFMADD231PS  64(DX), Z28, Z5
+	VMOVUPS      Z4, (DX)
+	VMOVUPS      Z5, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z6
+	VFMADD231PS  64(DX), Z28, Z7
+	VMOVUPS      Z6, (DX)
+	VMOVUPS      Z7, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z8
+	VFMADD231PS  64(DX), Z28, Z9
+	VMOVUPS      Z8, (DX)
+	VMOVUPS      Z9, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z10
+	VFMADD231PS  64(DX), Z28, Z11
+	VMOVUPS      Z10, (DX)
+	VMOVUPS      Z11, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z12
+	VFMADD231PS  64(DX), Z28, Z13
+	VMOVUPS      Z12, (DX)
+	VMOVUPS      Z13, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z14
+	VFMADD231PS  64(DX), Z28, Z15
+	VMOVUPS      Z14, (DX)
+	VMOVUPS      Z15, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z16
+	VFMADD231PS  64(DX), Z28, Z17
+	VMOVUPS      Z16, (DX)
+	VMOVUPS      Z17, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z18
+	VFMADD231PS  64(DX), Z28, Z19
+	VMOVUPS      Z18, (DX)
+	VMOVUPS      Z19, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z20
+	VFMADD231PS  64(DX), Z28, Z21
+	VMOVUPS      Z20, (DX)
+	VMOVUPS      Z21, 64(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Z28, Z22
+	VFMADD231PS  64(DX), Z28, Z23
+	VMOVUPS      Z22, (DX)
+	VMOVUPS      Z23, 64(DX)
+	VZEROUPPER
+	RET
+
+plain512:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z2, (DX)
+	VMOVUPS Z3, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z4, (DX)
+	VMOVUPS Z5, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z6, (DX)
+	VMOVUPS Z7, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z10, (DX)
+	VMOVUPS Z11, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z12, (DX)
+	VMOVUPS Z13, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z14, (DX)
+	VMOVUPS Z15, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z16, (DX)
+	VMOVUPS Z17, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z18, (DX)
+	VMOVUPS Z19, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z20, (DX)
+	VMOVUPS Z21, 64(DX)
+	ADDQ    R9, DX
+	VMOVUPS Z22, (DX)
+	VMOVUPS Z23, 64(DX)
 	VZEROUPPER
 	RET

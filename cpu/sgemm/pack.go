@@ -1,92 +1,137 @@
 package sgemm
 
+// Packing copies a block of op(A) or op(B) into micro-panels of width w
+// (mr for A, nr for B): a panel holds, for each of kc terms of the inner
+// dimension, w consecutive values. Whether a panel's w values are
+// contiguous in the source (a column of Aᵀ, a row of B: copyPanel) or at
+// stride ld (a column of A, a row of Bᵀ: interleavePanel) depends on the
+// transpose; both zero-pad partial panels to w.
+
 // packA copies alpha·op(A)[ic:ic+mc, pc:pc+kc] into dst as micro-panels of
 // mr rows: panel q (rows ic+q·mr…) starts at q·mr·kc and holds element
-// (i, p) at p·mr+i. Rows past mc are zero.
+// (i, p) at p·mr+i.
 func packA(dst []float32, p *problem, ic, mc, pc, kc int) {
-	alpha := p.alpha
+	mr := p.kern.mr
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		d := dst[ir*kc : ir*kc+mr*kc]
-		if !p.transA {
-			// A is m×k: row i of the panel is contiguous in a.
-			for i := 0; i < rows; i++ {
-				src := p.a[(ic+ir+i)*p.lda+pc:]
-				src = src[:kc]
-				for q, v := range src {
-					d[q*mr+i] = alpha * v
-				}
-			}
-			for i := rows; i < mr; i++ {
-				for q := 0; q < kc; q++ {
-					d[q*mr+i] = 0
-				}
-			}
-			continue
-		}
-		// A is stored k×m: column p of the panel is contiguous in a.
-		if rows == mr {
-			for q := 0; q < kc; q++ {
-				src := (*[mr]float32)(p.a[(pc+q)*p.lda+ic+ir:])
-				dd := (*[mr]float32)(d[q*mr:])
-				for i, v := range src {
-					dd[i] = alpha * v
-				}
-			}
-			continue
-		}
-		for q := 0; q < kc; q++ {
-			src := p.a[(pc+q)*p.lda+ic+ir:]
-			src = src[:rows]
-			dd := (*[mr]float32)(d[q*mr:])
-			for i := range dd {
-				dd[i] = 0
-			}
-			for i, v := range src {
-				dd[i] = alpha * v
-			}
+		if p.transA {
+			copyPanel(d, mr, p.a[pc*p.lda+ic+ir:], p.lda, rows, kc, p.alpha)
+		} else {
+			interleavePanel(d, mr, p.a[(ic+ir)*p.lda+pc:], p.lda, rows, kc, p.alpha)
 		}
 	}
 }
 
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as micro-panels of nr
 // columns: panel q (columns jc+q·nr…) starts at q·nr·kc and holds element
-// (p, j) at p·nr+j. Columns past nc are zero.
+// (p, j) at p·nr+j.
 func packB(dst []float32, p *problem, pc, kc, jc, nc int) {
+	nr := p.kern.nr
+	if !p.transB {
+		packBRows(dst, nr, p.b[pc*p.ldb+jc:], p.ldb, nc, kc)
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
-		packBPanel(dst[jr*kc:jr*kc+nr*kc], p, pc, kc, jc+jr, min(nr, nc-jr))
+		interleavePanel(dst[jr*kc:jr*kc+nr*kc], nr, p.b[(jc+jr)*p.ldb+pc:], p.ldb, min(nr, nc-jr), kc, 1)
 	}
 }
 
-// packBPanel packs the single micro-panel op(B)[pc:pc+kc, j0:j0+cols],
-// cols ≤ nr, zero-padding to nr columns.
+// packBPanel packs the single micro-panel op(B)[pc:pc+kc, j0:j0+cols].
 func packBPanel(d []float32, p *problem, pc, kc, j0, cols int) {
-	if !p.transB {
-		// B is k×n: row p of the panel is contiguous in b.
-		if cols == nr {
+	nr := p.kern.nr
+	if p.transB {
+		interleavePanel(d, nr, p.b[j0*p.ldb+pc:], p.ldb, cols, kc, 1)
+	} else {
+		copyPanel(d, nr, p.b[pc*p.ldb+j0:], p.ldb, cols, kc, 1)
+	}
+}
+
+// packBRows packs the kc×nc block of a row-major B at src (stride ld) into
+// panels of nr columns. It reads B row by row, which the hardware
+// prefetcher follows better than panel by panel.
+func packBRows(dst []float32, nr int, src []float32, ld, nc, kc int) {
+	full := nc / nr * nr
+	for q := 0; q < kc; q++ {
+		row := src[q*ld : q*ld+nc]
+		switch nr {
+		case 16:
+			for j := 0; j < full; j += 16 {
+				*(*[16]float32)(dst[j*kc+q*16:]) = *(*[16]float32)(row[j:])
+			}
+		case 32:
+			for j := 0; j < full; j += 32 {
+				*(*[32]float32)(dst[j*kc+q*32:]) = *(*[32]float32)(row[j:])
+			}
+		default:
+			for j := 0; j < full; j += nr {
+				copy(dst[j*kc+q*nr:j*kc+q*nr+nr], row[j:j+nr])
+			}
+		}
+		if full < nc {
+			d := dst[full*kc+q*nr : full*kc+q*nr+nr]
+			copy(d, row[full:])
+			clear(d[nc-full:])
+		}
+	}
+}
+
+// copyPanel sets d[q·w+j] = alpha·src[q·ld+j] for q < kc, j < cols, and
+// zeroes columns cols..w.
+func copyPanel(d []float32, w int, src []float32, ld, cols, kc int, alpha float32) {
+	if alpha == 1 && cols == w {
+		switch w {
+		case 6:
 			for q := 0; q < kc; q++ {
-				*(*[nr]float32)(d[q*nr:]) = *(*[nr]float32)(p.b[(pc+q)*p.ldb+j0:])
+				*(*[6]float32)(d[q*6:]) = *(*[6]float32)(src[q*ld:])
+			}
+			return
+		case 12:
+			for q := 0; q < kc; q++ {
+				*(*[12]float32)(d[q*12:]) = *(*[12]float32)(src[q*ld:])
 			}
 			return
 		}
-		for q := 0; q < kc; q++ {
-			dd := (*[nr]float32)(d[q*nr:])
-			*dd = [nr]float32{}
-			copy(dd[:cols], p.b[(pc+q)*p.ldb+j0:])
-		}
-		return
 	}
-	// B is stored n×k: column j of the panel is contiguous in b.
-	for j := 0; j < cols; j++ {
-		src := p.b[(j0+j)*p.ldb+pc:]
-		src = src[:kc]
-		for q, v := range src {
-			d[q*nr+j] = v
+	for q := 0; q < kc; q++ {
+		dd := d[q*w : q*w+w]
+		s := src[q*ld : q*ld+cols]
+		if alpha == 1 {
+			copy(dd, s)
+		} else {
+			for j, v := range s {
+				dd[j] = alpha * v
+			}
+		}
+		clear(dd[cols:])
+	}
+}
+
+// interleavePanel sets d[q·w+i] = alpha·src[i·ld+q] for i < rows, q < kc,
+// and zeroes rows..w. It reads four source rows at a time so that each
+// step writes four adjacent values.
+func interleavePanel(d []float32, w int, src []float32, ld, rows, kc int, alpha float32) {
+	d = d[:kc*w]
+	i := 0
+	for ; i+4 <= rows; i += 4 {
+		r0 := src[i*ld : i*ld+kc]
+		r1 := src[(i+1)*ld : (i+1)*ld+kc]
+		r2 := src[(i+2)*ld : (i+2)*ld+kc]
+		r3 := src[(i+3)*ld : (i+3)*ld+kc]
+		for q := range r0 {
+			dd := d[q*w+i : q*w+i+4 : q*w+i+4]
+			dd[0], dd[1], dd[2], dd[3] = alpha*r0[q], alpha*r1[q], alpha*r2[q], alpha*r3[q]
 		}
 	}
-	for j := cols; j < nr; j++ {
+	for ; i < rows; i++ {
+		r := src[i*ld : i*ld+kc]
+		for q, v := range r {
+			d[q*w+i] = alpha * v
+		}
+	}
+	for ; i < w; i++ {
 		for q := 0; q < kc; q++ {
-			d[q*nr+j] = 0
+			d[q*w+i] = 0
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 const parMinFlops = 1 << 21
 
 // kSplitMinK is the least inner dimension per goroutine for a split along k.
-const kSplitMinK = 2 * kcMax
+const kSplitMinK = 512
 
 // kSplitMaxMN bounds m·n for a split along k, which needs an m×n buffer
 // for each extra goroutine and a pass to add them up.
@@ -33,6 +33,7 @@ func plan(p *problem) (split, int) {
 	if threads <= 1 {
 		return splitNone, 1
 	}
+	mr, nr := p.kern.mr, p.kern.nr
 	mTiles := (p.m + mr - 1) / mr
 	nTiles := (p.n + nr - 1) / nr
 	effM := balance(mTiles, threads)
@@ -56,6 +57,7 @@ func run(p *problem) {
 	case splitNone:
 		computeSerial(p)
 	case splitN:
+		nr := p.kern.nr
 		nTiles := (p.n + nr - 1) / nr
 		parallel(nt, func(t, nt int) {
 			j0, j1 := share(nTiles, t, nt)
@@ -63,6 +65,7 @@ func run(p *problem) {
 			computeSerial(&q)
 		})
 	case splitM:
+		mr := p.kern.mr
 		mTiles := (p.m + mr - 1) / mr
 		parallel(nt, func(t, nt int) {
 			i0, i1 := share(mTiles, t, nt)

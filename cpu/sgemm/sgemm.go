@@ -18,19 +18,11 @@ import (
 // strides or slice lengths are inconsistent.
 var ErrShape = errors.New("sgemm: bad shape")
 
-// Cache blocking: an mcMax×kcMax block of A (168 KiB) stays in L2, a kcMax×nr
-// micro-panel of B (16 KiB) in L1, a kcMax×ncMax block of B in L2/L3.
-const (
-	kcMax = 256
-	mcMax = 168
-	ncMax = 4080
-)
-
 // directMaxM is the largest m for which a non-transposed B is read in place
 // by the micro-kernel instead of being packed: with so few rows each B
 // micro-panel is used once or twice, and packing it would cost as much as
 // the product.
-const directMaxM = 2 * mr
+const directMaxM = 12
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k (A itself, or Aᵀ when transA) and op(B) is k×n. lda, ldb and
@@ -62,6 +54,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		return
 	}
 	p := problem{
+		kern:   pickKernel(m),
 		transA: transA, transB: transB,
 		m: m, n: n, k: k,
 		alpha: alpha, a: a, lda: lda,
@@ -100,6 +93,7 @@ func scale(m, n int, beta float32, c []float32, ldc int) {
 
 // problem is one call of Gemm, or the part of it one goroutine computes.
 type problem struct {
+	kern           *kernel
 	transA, transB bool
 	m, n, k        int
 	alpha          float32
@@ -157,7 +151,7 @@ func (p problem) depth(k0, k1 int) problem {
 type workspace struct {
 	a    []float32 // packed block of alpha·op(A): mc×kc
 	b    []float32 // packed block of op(B): kc×nc
-	tile [mr * nr]float32
+	tile [maxMR * maxNR]float32
 	sum  []float32 // partial C of a k-split: m×n
 }
 
@@ -180,18 +174,18 @@ func blockSize(total, limit, unit int) int {
 
 // gemmSerial computes p on the calling goroutine. p.k ≥ 1, p.alpha ≠ 0.
 func gemmSerial(ws *workspace, p *problem) {
-	kern := fastKernel
-	kb := blockSize(p.k, kcMax, 1)
-	mb := blockSize(p.m, mcMax, mr)
+	kn := p.kern
+	kb := blockSize(p.k, kn.kc, 1)
+	mb := blockSize(p.m, kn.mc, kn.mr)
 	direct := !p.transB && p.m <= directMaxM
 	ws.a = grow(ws.a, mb*kb)
 	if direct {
-		ws.b = grow(ws.b, nr*kb)
+		ws.b = grow(ws.b, kn.nr*kb)
 	} else {
-		ws.b = grow(ws.b, kb*min(ncMax, (p.n+nr-1)/nr*nr))
+		ws.b = grow(ws.b, kb*min(kn.nc, (p.n+kn.nr-1)/kn.nr*kn.nr))
 	}
-	for jc := 0; jc < p.n; jc += ncMax {
-		nc := min(ncMax, p.n-jc)
+	for jc := 0; jc < p.n; jc += kn.nc {
+		nc := min(kn.nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kb {
 			kc := min(kb, p.k-pc)
 			beta := p.beta
@@ -204,7 +198,7 @@ func gemmSerial(ws *workspace, p *problem) {
 			for ic := 0; ic < p.m; ic += mb {
 				mc := min(mb, p.m-ic)
 				packA(ws.a, p, ic, mc, pc, kc)
-				macroKernel(kern, ws, p, direct, ic, mc, pc, kc, jc, nc, beta)
+				macroKernel(ws, p, direct, ic, mc, pc, kc, jc, nc, beta)
 			}
 		}
 	}
@@ -213,7 +207,8 @@ func gemmSerial(ws *workspace, p *problem) {
 // macroKernel multiplies the packed mc×kc block of A by the kc×nc block of
 // B into C[ic:ic+mc, jc:jc+nc]. When direct, B is read in place (full
 // micro-panels) or packed one micro-panel at a time (the last, partial one).
-func macroKernel(kern kernelFunc, ws *workspace, p *problem, direct bool, ic, mc, pc, kc, jc, nc int, beta float32) {
+func macroKernel(ws *workspace, p *problem, direct bool, ic, mc, pc, kc, jc, nc int, beta float32) {
+	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		var bp []float32
@@ -237,16 +232,16 @@ func macroKernel(kern kernelFunc, ws *workspace, p *problem, direct bool, ic, mc
 				continue
 			}
 			kern(kc, ap, bp, ldb, ws.tile[:], nr, false, 0)
-			mergeTile(ws.tile[:], p.c[off:], p.ldc, rows, cols, beta)
+			mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
 		}
 	}
 }
 
-// mergeTile sets C = T + beta·C on the rows×cols corner of an edge tile,
-// not reading C when beta is 0.
-func mergeTile(t, c []float32, ldc, rows, cols int, beta float32) {
+// mergeTile sets C = T + beta·C on the rows×cols corner of an edge tile T
+// (row stride ldt), not reading C when beta is 0.
+func mergeTile(t []float32, ldt int, c []float32, ldc, rows, cols int, beta float32) {
 	for i := 0; i < rows; i++ {
-		tr := t[i*nr : i*nr+cols]
+		tr := t[i*ldt : i*ldt+cols]
 		cr := c[i*ldc : i*ldc+cols]
 		if beta == 0 {
 			copy(cr, tr)

@@ -141,18 +141,22 @@ func TestGemmShapes(t *testing.T) {
 	runCases(t, shapeCases(ms, ns, ks))
 }
 
-// TestGemmPortableKernel runs the shapes through the plain-Go micro-kernel,
-// which is what other architectures use.
-func TestGemmPortableKernel(t *testing.T) {
-	defer func(k kernelFunc) { fastKernel = k }(fastKernel)
-	fastKernel = kernelGo
-	ms := []int{1, 5, 6, 13, 65, 257}
+// TestGemmEachKernel runs the shapes through every micro-kernel this CPU
+// runs, the portable one included, whichever Gemm would choose.
+func TestGemmEachKernel(t *testing.T) {
+	defer func() { forceKernel = nil }()
+	ms := []int{1, 5, 6, 13, 25, 257}
 	ns := []int{1, 15, 16, 33, 257}
 	ks := []int{0, 1, 17, 257, 513}
 	if testing.Short() || raceEnabled {
 		ms, ns, ks = []int{1, 7, 13}, []int{1, 16, 17}, []int{0, 5}
 	}
-	runCases(t, shapeCases(ms, ns, ks))
+	for _, kn := range kernels {
+		t.Run(kn.name, func(t *testing.T) {
+			forceKernel = kn
+			runCases(t, shapeCases(ms, ns, ks))
+		})
+	}
 }
 
 // TestGemmLarge covers more than one nc block of B (n > 4080) and the
@@ -182,6 +186,14 @@ func TestGemmLarge(t *testing.T) {
 // number of goroutines, with and without beta.
 func TestGemmParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	// The cases are sized for a 6×16 register block.
+	defer func() { forceKernel = nil }()
+	for _, kn := range kernels {
+		if kn.mr == 6 && kn.nr == 16 {
+			forceKernel = kn
+			break
+		}
+	}
 	cases := []struct {
 		gemmCase
 		split split
@@ -196,7 +208,7 @@ func TestGemmParallel(t *testing.T) {
 		cases = cases[:3]
 	}
 	for i, tc := range cases {
-		p := problem{transA: tc.transA, transB: tc.transB, m: tc.m, n: tc.n, k: tc.k}
+		p := problem{kern: forceKernel, transA: tc.transA, transB: tc.transB, m: tc.m, n: tc.n, k: tc.k}
 		if how, nt := plan(&p); how != tc.split || nt != 3 {
 			t.Errorf("%v: plan is split %d on %d goroutines, want split %d on 3", tc.gemmCase, how, nt, tc.split)
 		}
@@ -274,15 +286,12 @@ func TestGemmBadShapes(t *testing.T) {
 // TestKernels checks every micro-kernel on one tile with strided B and C,
 // with and without loading C.
 func TestKernels(t *testing.T) {
-	kernels := map[string]kernelFunc{"go": kernelGo}
-	if fastKernel != nil {
-		kernels["fast"] = fastKernel
-	}
-	for name, kern := range kernels {
+	for _, kn := range kernels {
+		mr, nr := kn.mr, kn.nr
 		for _, kc := range []int{1, 2, 3, 4, 5, 9, 256} {
 			for _, load := range []bool{false, true} {
 				rng := rand.New(rand.NewPCG(uint64(kc), 1))
-				const ldb, ldc = nr + 3, nr + 5
+				ldb, ldc := nr+3, nr+5
 				a := randMatrix(rng, kc, mr, mr, 0)
 				b := randMatrix(rng, kc, nr, ldb, float32(math.NaN()))
 				c := randMatrix(rng, mr, nr, ldc, cPad)
@@ -291,19 +300,19 @@ func TestKernels(t *testing.T) {
 					beta = -0.75
 				}
 				want, mag := gemmRef(true, false, mr, nr, kc, 1, a, mr, b, ldb, beta, c, ldc)
-				kern(kc, a, b, ldb, c, ldc, load, beta)
+				kn.fn(kc, a, b, ldb, c, ldc, load, beta)
 				rtol := 8 * math.Sqrt(float64(kc+1)) / (1 << 24)
 				for i := range mr {
 					for j := range ldc {
 						got := c[i*ldc+j]
 						if j >= nr {
 							if got != cPad {
-								t.Errorf("%s kc=%d: padding written", name, kc)
+								t.Errorf("%s kc=%d: padding written", kn.name, kc)
 							}
 							continue
 						}
 						if d := math.Abs(float64(got) - want[i*nr+j]); !(d <= 1e-6+rtol*mag[i*nr+j]) {
-							t.Errorf("%s kc=%d load=%v: C[%d,%d] = %g, want %g", name, kc, load, i, j, got, want[i*nr+j])
+							t.Errorf("%s kc=%d load=%v: C[%d,%d] = %g, want %g", kn.name, kc, load, i, j, got, want[i*nr+j])
 						}
 					}
 				}
