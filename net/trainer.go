@@ -164,6 +164,22 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 	return res, nil
 }
 
+// Step trains on one batch, the records index of recs (with crops when
+// not nil), and reads its loss back at once. RunEpoch is the faster way to
+// train; Step is for stepping by hand.
+func (t *Trainer) Step(recs Records, index []int32, crops []Crop) (StepResult, error) {
+	if err := t.flush(func(StepResult) {}); err != nil {
+		return StepResult{}, err
+	}
+	if err := t.step(recs, index, crops); err != nil {
+		return StepResult{}, err
+	}
+	r := StepResult{Step: t.Opt.Step, Epoch: t.Epoch + 1, Batch: t.Batch, N: len(index)}
+	t.pending = append(t.pending, r)
+	err := t.flush(func(got StepResult) { r = got })
+	return r, err
+}
+
 // step is one whole training step: batch assembly, forward, loss,
 // backward and the Adam update, submitted to the backend at once.
 func (t *Trainer) step(recs Records, index []int32, crops []Crop) error {

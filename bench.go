@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"cifarlab/net"
+)
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", stderr)
+	model := newChoice("lenet5", net.Models...)
+	device := newChoice("auto", devices...)
+	fs.Var(model, "model", "network: lenet5 or resnet18")
+	fs.Var(device, "device", "auto, cpu or gpu")
+	batch := fs.Int("batch", 256, "images per step")
+	steps := fs.Int("steps", 10, "timed steps (after 2 warm-up steps)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return flagError(fs, "unexpected argument %q", fs.Arg(0))
+	case *batch < 1:
+		return flagError(fs, "-batch %d: must be at least 1", *batch)
+	case *steps < 1:
+		return flagError(fs, "-steps %d: must be at least 1", *steps)
+	}
+	b, err := openBackend(device.value, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	r, err := bench(b, model.value, *batch, *steps)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	fmt.Fprintf(stdout, "%s on %s, batch %d, median of %d steps:\n", r.Model, r.Device, r.Batch, r.Steps)
+	fmt.Fprintf(stdout, "  train step (forward, backward, Adam) %8.2f ms  %8.0f images/s\n", r.TrainStepMS, r.TrainImagesPerS)
+	fmt.Fprintf(stdout, "  eval forward                        %8.2f ms  %8.0f images/s\n", r.EvalForwardMS, r.EvalImagesPerS)
+	if r.MaxRSSMiB > 0 {
+		fmt.Fprintf(stdout, "  peak resident memory %.0f MiB\n", r.MaxRSSMiB)
+	}
+	return nil
+}
+
+type benchResult struct {
+	Model           string  `json:"model"`
+	Device          string  `json:"device"`
+	Batch           int     `json:"batch"`
+	Steps           int     `json:"steps"`
+	TrainStepMS     float64 `json:"train_step_ms"`
+	TrainImagesPerS float64 `json:"train_images_per_s"`
+	EvalForwardMS   float64 `json:"eval_forward_ms"`
+	EvalImagesPerS  float64 `json:"eval_images_per_s"`
+	MaxRSSMiB       float64 `json:"max_rss_mib,omitempty"`
+}
+
+// bench times whole training steps and eval forwards on random images.
+func bench(b net.Backend, model string, batch, steps int) (benchResult, error) {
+	res := benchResult{Model: model, Device: b.Name(), Batch: batch, Steps: steps}
+	n, err := net.New(b, model, 10, 1)
+	if err != nil {
+		return res, err
+	}
+	defer n.Free()
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 2*batch*(1+net.InputShape.Len()))
+	for i := range data {
+		data[i] = byte(rng.IntN(256))
+	}
+	for i := 0; i < len(data); i += 1 + net.InputShape.Len() {
+		data[i] %= 10
+	}
+	recs, err := b.UploadRecords(data, net.InputShape)
+	if err != nil {
+		return res, err
+	}
+	defer b.Free(recs)
+	tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Norm: norm}, 1e-3)
+	if err != nil {
+		return res, err
+	}
+	defer tr.Free()
+	index := make([]int32, batch)
+	var train, eval []time.Duration
+	for s := 0; s < steps+2; s++ {
+		for i := range index {
+			index[i] = int32(rng.IntN(recs.Len()))
+		}
+		t0 := time.Now()
+		if _, err := tr.Step(recs, index, nil); err != nil {
+			return res, err
+		}
+		if s >= 2 {
+			train = append(train, time.Since(t0))
+		}
+	}
+	x := b.NewTensor(append(net.Shape{batch}, net.InputShape...))
+	defer b.Free(x)
+	labels := b.NewIntTensor(net.Shape{batch})
+	defer b.Free(labels)
+	out := make([]float32, batch*n.Classes)
+	for s := 0; s < steps+2; s++ {
+		b.Gather(x, labels, recs, index, nil, 0, norm)
+		t0 := time.Now()
+		logits := n.Forward(x, false)
+		if err := b.Download(out, logits); err != nil {
+			return res, err
+		}
+		if s >= 2 {
+			eval = append(eval, time.Since(t0))
+		}
+	}
+	res.TrainStepMS = ms(median(train))
+	res.TrainImagesPerS = float64(batch) / median(train).Seconds()
+	res.EvalForwardMS = ms(median(eval))
+	res.EvalImagesPerS = float64(batch) / median(eval).Seconds()
+	res.MaxRSSMiB = maxRSSMiB()
+	return res, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

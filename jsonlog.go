@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// jsonLog writes JSON Lines; the first write error is kept in err and
+// ends the run. A nil *jsonLog (no -log) discards everything.
+type jsonLog struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	err  error
+}
+
+// openLog creates path, or appends to it when continuing a run.
+func openLog(path string, appendTo bool) (*jsonLog, error) {
+	if path == "" {
+		return nil, nil
+	}
+	mode := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if appendTo {
+		mode = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, mode, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("-log: %w", err)
+	}
+	return &jsonLog{path: path, f: f, w: bufio.NewWriter(f)}, nil
+}
+
+func (l *jsonLog) write(v map[string]any) {
+	if l == nil || l.err != nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err == nil {
+		b = append(b, '\n')
+		_, err = l.w.Write(b)
+	}
+	if err == nil && v["event"] != "step" {
+		err = l.w.Flush()
+	}
+	if err != nil {
+		l.err = fmt.Errorf("write log %s: %w", l.path, err)
+	}
+}
+
+// Err is the first error met writing or closing the log.
+func (l *jsonLog) Err() error {
+	if l == nil {
+		return nil
+	}
+	return l.err
+}
+
+// close flushes and closes the log; closing twice is harmless.
+func (l *jsonLog) close() {
+	if l == nil || l.f == nil {
+		return
+	}
+	defer func() { l.f = nil }()
+	if err := l.w.Flush(); err != nil && l.err == nil {
+		l.err = fmt.Errorf("write log %s: %w", l.path, err)
+	}
+	if err := l.f.Close(); err != nil && l.err == nil {
+		l.err = fmt.Errorf("close log %s: %w", l.path, err)
+	}
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"cifarlab/cifar"
+	"cifarlab/net"
+)
+
+// trainFlags are train's command line.
+type trainFlags struct {
+	model                   *choice
+	device                  *choice
+	data, test              string
+	epochs, batch, limit    int
+	lr                      float64
+	seed                    uint64
+	shuffle, augment        bool
+	init, resume, save, log string
+	evalBatch               int
+}
+
+func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
+	fs := newFlagSet("train", stderr)
+	f := &trainFlags{model: newChoice("lenet5", net.Models...), device: newChoice("auto", devices...)}
+	fs.Var(f.model, "model", "network: lenet5 or resnet18")
+	fs.Var(f.device, "device", "auto, cpu or gpu")
+	fs.StringVar(&f.data, "data", "", "dataset: "+cifar.Formats+" (default: the official archive, downloaded once into the cache)")
+	fs.StringVar(&f.test, "test", "", "held-out test split, when -data has none (e.g. a single .bin)")
+	fs.IntVar(&f.epochs, "epochs", 10, "train until this many epochs are done")
+	fs.IntVar(&f.batch, "batch", 256, "images per step")
+	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initial weights, the shuffles and the augmentation")
+	fs.BoolVar(&f.shuffle, "shuffle", true, "reshuffle the training images every epoch (false keeps file order)")
+	fs.IntVar(&f.limit, "limit", 0, "train on the first N training images only (0: all)")
+	fs.BoolVar(&f.augment, "augment", false, "random crop (padding 4) and horizontal flip")
+	fs.StringVar(&f.init, "init", "", "start from these weights (.safetensors) with a fresh optimizer")
+	fs.StringVar(&f.resume, "resume", "", "continue a checkpoint: weights, optimizer state and epoch")
+	fs.StringVar(&f.save, "save", "", "checkpoint written after every epoch and on Ctrl-C (default MODEL.safetensors)")
+	fs.StringVar(&f.log, "log", "", "write one JSON object per step and per epoch to this file")
+	fs.IntVar(&f.evalBatch, "eval-batch", 500, "images per forward when evaluating")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, flagError(fs, "unexpected argument %q", fs.Arg(0))
+	case f.epochs < 1:
+		return nil, flagError(fs, "-epochs %d: must be at least 1", f.epochs)
+	case f.batch < 1:
+		return nil, flagError(fs, "-batch %d: must be at least 1", f.batch)
+	case f.evalBatch < 1:
+		return nil, flagError(fs, "-eval-batch %d: must be at least 1", f.evalBatch)
+	case f.limit < 0:
+		return nil, flagError(fs, "-limit %d: must be 0 (all) or more", f.limit)
+	case !(f.lr > 0) || math.IsInf(f.lr, 0):
+		return nil, flagError(fs, "-lr %v: must be a positive number", f.lr)
+	case f.init != "" && f.resume != "":
+		return nil, flagError(fs, "-init and -resume exclude each other (-resume already restores the weights)")
+	}
+	if f.save == "" {
+		f.save = f.model.value + ".safetensors"
+	}
+	return f, nil
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	f, err := parseTrainFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return train(ctx, f, stdout, stderr)
+}
+
+// train runs the whole command once the flags are known; ctx is cancelled
+// by Ctrl-C.
+func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
+	ds, err := loadDataset(ctx, f.data, stderr)
+	if err != nil {
+		return err
+	}
+	trainSplit, testSplit, err := trainingSplits(ds, f.test, stderr)
+	if err != nil {
+		return err
+	}
+	if f.limit > 0 && f.limit < trainSplit.Len() {
+		trainSplit = trainSplit.Head(f.limit)
+	}
+	b, err := openBackend(f.device.value, stderr)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	n, err := net.New(b, f.model.value, len(ds.Classes), f.seed)
+	if err != nil {
+		return err
+	}
+	defer n.Free()
+	tr, err := net.NewTrainer(b, n, net.TrainConfig{
+		Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: 1,
+	}, float32(f.lr))
+	if err != nil {
+		return err
+	}
+	defer tr.Free()
+	if err := startFrom(tr, f, ds.Classes, stderr); err != nil {
+		return err
+	}
+	recs, err := upload(b, trainSplit)
+	if err != nil {
+		return err
+	}
+	var testRecs net.Records
+	if testSplit != nil {
+		if testRecs, err = upload(b, testSplit); err != nil {
+			return err
+		}
+	}
+	log, err := openLog(f.log, f.resume != "")
+	if err != nil {
+		return err
+	}
+	defer log.close()
+	log.write(map[string]any{"event": "start", "model": n.Model, "device": b.Name(), "train_images": trainSplit.Len(),
+		"test_images": splitLen(testSplit), "classes": ds.Classes, "batch": f.batch, "lr": f.lr, "seed": f.seed,
+		"shuffle": f.shuffle, "augment": f.augment, "epochs": f.epochs, "start_epoch": tr.Epoch, "start_step": tr.Opt.Step})
+	fmt.Fprintf(stdout, "training %s (%d parameters) on %d images of %s, testing on %d\n",
+		n.Model, n.NumParams(), trainSplit.Len(), ds.Source, splitLen(testSplit))
+	for tr.Epoch < f.epochs {
+		if err := trainEpoch(ctx, tr, recs, testRecs, f, ds.Classes, log, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	log.close()
+	return log.Err()
+}
+
+// startFrom applies -init or -resume.
+func startFrom(tr *net.Trainer, f *trainFlags, classes []string, stderr io.Writer) error {
+	switch {
+	case f.init != "":
+		w, err := net.ReadWeights(f.init)
+		if err != nil {
+			return err
+		}
+		if k := w.NumClasses(); k != len(classes) {
+			return fmt.Errorf("-init %s has %d outputs, but the data has %d classes", f.init, k, len(classes))
+		}
+		if err := tr.Net.Load(w); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "starting from the weights in %s\n", f.init)
+	case f.resume != "":
+		info, err := tr.Resume(f.resume)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "resuming %s: %d epochs and %d batches done, %d steps\n", f.resume, info.Epoch, info.Batch, info.Step)
+		if info.Epoch >= f.epochs {
+			fmt.Fprintf(stderr, "note: %s has already trained %d epochs; raise -epochs to train more\n", f.resume, info.Epoch)
+		}
+	}
+	return nil
+}
+
+func splitLen(s *cifar.Split) int {
+	if s == nil {
+		return 0
+	}
+	return s.Len()
+}
+
+// trainEpoch trains one epoch (or its rest), evaluates on the test split
+// and saves the checkpoint; on Ctrl-C it saves where it stopped.
+func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records, f *trainFlags, classes []string, log *jsonLog, stdout, stderr io.Writer) error {
+	epoch := tr.Epoch + 1
+	bar := newProgress(stderr, fmt.Sprintf("epoch %d/%d", epoch, f.epochs), recs.Len())
+	bar.done = min(tr.Batch*f.batch, recs.Len())
+	res, err := tr.RunEpoch(ctx, recs, func(r net.StepResult) {
+		bar.add(r.N, r.Loss)
+		log.write(map[string]any{"event": "step", "step": r.Step, "epoch": r.Epoch, "batch": r.Batch,
+			"images": r.N, "loss": r.Loss, "accuracy": float64(r.Correct) / float64(r.N)})
+	})
+	bar.finish()
+	if errors.Is(err, context.Canceled) {
+		if err := tr.SaveCheckpoint(f.save, classes); err != nil {
+			return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", err)
+		}
+		fmt.Fprintf(stderr, "interrupted in epoch %d after %d batches; saved %s (continue with -resume %s)\n", epoch, tr.Batch, f.save, f.save)
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("epoch %d/%d  train loss %.4f  accuracy %.2f%%", epoch, f.epochs, res.Loss, 100*res.Accuracy)
+	entry := map[string]any{"event": "epoch", "epoch": epoch, "step": tr.Opt.Step, "train_loss": res.Loss, "train_accuracy": res.Accuracy,
+		"train_images": res.Images, "seconds": res.Duration.Seconds(), "images_per_s": float64(res.Images) / res.Duration.Seconds()}
+	if testRecs != nil {
+		ev, err := net.Evaluate(tr.B, tr.Net, testRecs, -1, f.evalBatch, norm, nil)
+		if err != nil {
+			return fmt.Errorf("evaluate: %w", err)
+		}
+		line += fmt.Sprintf("  |  test loss %.4f  accuracy %.2f%% (%d images)", ev.Loss, 100*ev.Accuracy(), ev.N)
+		entry["test_loss"], entry["test_accuracy"], entry["test_images"] = ev.Loss, ev.Accuracy(), ev.N
+	}
+	if err := tr.SaveCheckpoint(f.save, classes); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s  |  %.0f img/s  |  saved %s\n", line, entry["images_per_s"], f.save)
+	log.write(entry)
+	return log.Err()
+}
