@@ -184,19 +184,23 @@ func (set *imageSet) finish() (*Dataset, error) {
 	return ds, nil
 }
 
-// buildSplit packs the sorted decoded images of split s into records.
+// buildSplit packs the sorted decoded images of split s into records,
+// dropping each image's own pixels once copied so that the collector can
+// take them while the rest is packed.
 func (set *imageSet) buildSplit(s int, index map[string]int) *Split {
-	var images []decoded
+	n := 0
 	for _, d := range set.done {
 		if d.file.split == s {
-			images = append(images, d)
+			n++
 		}
 	}
-	records := make([]byte, len(images)*RecordSize)
-	for i, d := range images {
-		rec := records[i*RecordSize : (i+1)*RecordSize]
-		rec[0] = byte(index[d.file.class])
-		copy(rec[1:], d.pix)
+	records := make([]byte, 0, n*RecordSize)
+	for i := range set.done {
+		if d := &set.done[i]; d.file.split == s {
+			records = append(records, byte(index[d.file.class]))
+			records = append(records, d.pix...)
+			d.pix = nil
+		}
 	}
 	return &Split{Name: splitNames[s], Source: set.splits[s], Records: records}
 }
