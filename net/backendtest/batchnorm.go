@@ -1,0 +1,143 @@
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"cifarlab/net"
+)
+
+type bnCase struct {
+	n, c, h, w    int
+	momentum, eps float32
+}
+
+func (c bnCase) name() string {
+	return fmt.Sprintf("n%d_c%dx%dx%d_m%g_eps%g", c.n, c.c, c.h, c.w, c.momentum, c.eps)
+}
+
+func bnCases(p Profile) []bnCase {
+	cs := []bnCase{
+		{3, 5, 7, 9, 0.1, 1e-5},
+		{3, 13, 11, 11, 0.1, 1e-5},
+		{4, 3, 1, 1, 0.1, 1e-5}, // 4 values per channel: unbiased = 4/3 biased
+		{2, 6, 2, 3, 0.3, 1e-3},
+		{1, 5, 3, 3, 0.1, 1e-5},
+	}
+	if p == Standard {
+		cs = append(cs, bnCase{8, 32, 8, 8, 0.1, 1e-5}, bnCase{16, 4, 16, 16, 0.1, 1e-5})
+	}
+	return cs
+}
+
+// bnData is normal data with outliers in which channel 1 is offset by 20
+// with spread 0.5 (a naive E[x²]−E[x]² loses it) and, in batches of more
+// than 8 values per channel, channel 0 is constant (variance 0, invstd
+// 1/sqrt(eps)).
+func bnData(rnd *gen, s net.Shape) []float32 {
+	n, c, h, w := s[0], s[1], s[2], s[3]
+	x := rnd.normal(s.Len(), 1)
+	for in := 0; in < n; in++ {
+		for ch := 0; ch < c; ch++ {
+			plane := x[(in*c+ch)*h*w : (in*c+ch+1)*h*w]
+			for i := range plane {
+				switch {
+				case ch == 0 && n*h*w > 8:
+					plane[i] = 0.7
+				case ch == 1:
+					plane[i] = 20 + 0.5*float32(rnd.r.NormFloat64())
+				}
+			}
+		}
+	}
+	return x
+}
+
+// CheckBatchNorm2D checks BatchNorm2DTrain (output, batch statistics and
+// running statistics), BatchNorm2DEval and BatchNorm2DBackward (against the
+// reference and finite differences through the batch statistics).
+func CheckBatchNorm2D(t *testing.T, b net.Backend, p Profile) {
+	for i, c := range bnCases(p) {
+		xs, cs := net.Shape{c.n, c.c, c.h, c.w}, net.Shape{c.c}
+		rnd := newGen(uint64(20000 + i))
+		x := bnData(rnd, xs)
+		gamma := rnd.plain(c.c, 0.5)
+		for j := range gamma {
+			gamma[j] += 1
+		}
+		beta := rnd.plain(c.c, 1)
+		runMean := rnd.plain(c.c, 1)
+		runVar := make([]float32, c.c)
+		for j := range runVar {
+			runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
+		}
+		r := rnd.normal(xs.Len(), 1)
+		X, G, B, R := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta), ArrayOf(xs, r)
+		RM, RV := ArrayOf(cs, runMean), ArrayOf(cs, runVar)
+		mom, eps := float64(c.momentum), float64(c.eps)
+		ref := RefBatchNorm2DTrain(X, G, B, RM, RV, mom, eps)
+
+		t.Run("BatchNorm2DTrain/"+c.name(), func(t *testing.T) {
+			s := newSession(t, b)
+			y, mean, invstd := s.dst(xs), s.dst(cs), s.dst(cs)
+			rm, rv := s.tensor(cs, runMean), s.tensor(cs, runVar)
+			b.BatchNorm2DTrain(y, mean, invstd, s.tensor(xs, x), s.tensor(cs, gamma), s.tensor(cs, beta), rm, rv, c.momentum, c.eps)
+			checkClose(t, "y", s.get(y), ref.Y, tolBN)
+			checkClose(t, "mean", s.get(mean), ref.Mean, tolStat)
+			checkClose(t, "invstd (1/sqrt(biased var + eps))", s.get(invstd), ref.InvStd, tolStat)
+			checkClose(t, "runMean", s.get(rm), ref.RunMean, tolStat)
+			checkClose(t, "runVar (from the unbiased variance)", s.get(rv), ref.RunVar, tolStat)
+		})
+
+		t.Run("BatchNorm2DEval/"+c.name(), func(t *testing.T) {
+			s := newSession(t, b)
+			y := s.dst(xs)
+			rm, rv := s.tensor(cs, runMean), s.tensor(cs, runVar)
+			b.BatchNorm2DEval(y, s.tensor(xs, x), s.tensor(cs, gamma), s.tensor(cs, beta), rm, rv, c.eps)
+			checkClose(t, "y", s.get(y), RefBatchNorm2DEval(X, G, B, RM, RV, eps), tolBN)
+			checkClose(t, "runMean (unchanged)", s.get(rm), RM, tolExact)
+			checkClose(t, "runVar (unchanged)", s.get(rv), RV, tolExact)
+		})
+
+		t.Run("BatchNorm2DBackward/"+c.name(), func(t *testing.T) {
+			s := newSession(t, b)
+			xt, gt := s.tensor(xs, x), s.tensor(cs, gamma)
+			y, mean, invstd := s.dst(xs), s.dst(cs), s.dst(cs)
+			b.BatchNorm2DTrain(y, mean, invstd, xt, gt, s.tensor(cs, beta), s.tensor(cs, runMean), s.tensor(cs, runVar), c.momentum, c.eps)
+			dx, dgamma, dbeta := s.dst(xs), s.dst(cs), s.dst(cs)
+			b.BatchNorm2DBackward(dx, dgamma, dbeta, s.tensor(xs, r), xt, mean, invstd, gt)
+			gotX, gotG, gotB := s.get(dx), s.get(dgamma), s.get(dbeta)
+			refX, refG, refB := RefBatchNorm2DBackward(R, X, ref.Mean, ref.InvStd, G)
+			magG, magB := bnSumMagnitudes(R, X, ref.Mean, ref.InvStd)
+			checkClose(t, "dx vs reference", gotX, refX, tolBN)
+			checkSum(t, "dgamma vs reference", gotG, refG, magG, tolSum)
+			checkSum(t, "dbeta vs reference", gotB, refB, magB, tolSum)
+
+			// L = Σ r·y of the training forward: perturbing x moves the batch
+			// mean and variance too.
+			Xp, Gp, Bp := X.Clone(), G.Clone(), B.Clone()
+			loss := func() float64 { return dot(R.Data, RefBatchNorm2DTrain(Xp, Gp, Bp, RM, RV, mom, eps).Y.Data) }
+			cost := 4 * xs.Len()
+			idx := newGen(uint64(21000+i)).sample(xs.Len(), fdCount(cost))
+			checkAt(t, "dx vs finite differences", xs, gotX, fd(loss, Xp.Data, idx, 1e-5), idx, nil, tolBN)
+			idx = newGen(uint64(22000+i)).sample(c.c, c.c)
+			checkAt(t, "dgamma vs finite differences", cs, gotG, fd(loss, Gp.Data, idx, 0.5), idx, magG.Data, tolSum)
+			checkAt(t, "dbeta vs finite differences", cs, gotB, fd(loss, Bp.Data, idx, 0.5), idx, magB.Data, tolSum)
+		})
+	}
+}
+
+// bnSumMagnitudes returns Σ|dy·x̂| and Σ|dy| per channel, the magnitudes of
+// the sums dgamma and dbeta.
+func bnSumMagnitudes(dy, x, mean, invstd Array) (magGamma, magBeta Array) {
+	_, c, h, w := dims4("x", x.Shape)
+	magGamma, magBeta = NewArray(net.Shape{c}), NewArray(net.Shape{c})
+	for i := range x.Data {
+		ch := (i / (h * w)) % c
+		xhat := (x.Data[i] - mean.Data[ch]) * invstd.Data[ch]
+		magGamma.Data[ch] += math.Abs(dy.Data[i] * xhat)
+		magBeta.Data[ch] += math.Abs(dy.Data[i])
+	}
+	return magGamma, magBeta
+}
