@@ -1,0 +1,321 @@
+package cpu
+
+import (
+	"cifarlab/cpu/sgemm"
+	"cifarlab/net"
+)
+
+// Convolutions are lowered to matrix products. A chunk of nb images is
+// unrolled (im2col) into col[Ci·K·K, nb·Ho·Wo], whose column j·Ho·Wo+p holds
+// the receptive field of output pixel p of image j; then
+//
+//	forward:         out[Co, cols]     = w[Co, Ci·K·K] · col
+//	backward data:   dcol[Ci·K·K, cols] = wᵀ · dy'[Co, cols], then col2im
+//	backward params: dw[Co, Ci·K·K]   += dy' · colᵀ
+//
+// where out and dy' are y and dy with the images of the chunk side by side.
+// A chunk of one image reads and writes y and dy in place (a plane of
+// [Co, Ho·Wo] is already that layout), and a 1×1 stride-1 unpadded
+// convolution of one image uses x itself as col.
+//
+// Chunks are spread over the workers, each with its own scratch buffers.
+
+// convDims are the sizes of one convolution.
+type convDims struct {
+	n, ci, h, w    int // input [N, Ci, H, W]
+	co, k          int // weight [Co, Ci, K, K]
+	ho, wo         int // output [N, Co, Ho, Wo]
+	stride, pad    int
+	hw, howo, kdim int // H·W, Ho·Wo, Ci·K·K
+	pointwise      bool
+	imgIn, imgOut  int // floats per image of x and y
+}
+
+// convShapes validates a convolution of input shape xs with weight shape ws.
+func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
+	n, ci, h, w := dims4(op, "x", xs)
+	co, ci2, kh, kw := dims4(op, "w", ws)
+	if ci2 != ci {
+		panicf("%s: x %v has %d channels, w %v expects %d", op, xs, ci, ws, ci2)
+	}
+	if kh != kw {
+		panicf("%s: w %v is not a square kernel", op, ws)
+	}
+	if g.Stride < 1 || g.Pad < 0 {
+		panicf("%s: bad geometry %+v", op, g)
+	}
+	ho, wo := g.Out(h, kh), g.Out(w, kh)
+	if ho < 1 || wo < 1 || h+2*g.Pad < kh || w+2*g.Pad < kh {
+		panicf("%s: kernel %d with %+v does not fit input %v", op, kh, g, xs)
+	}
+	d := convDims{
+		n: n, ci: ci, h: h, w: w, co: co, k: kh, ho: ho, wo: wo, stride: g.Stride, pad: g.Pad,
+		hw: h * w, howo: ho * wo, kdim: ci * kh * kh,
+	}
+	d.pointwise = kh == 1 && g.Stride == 1 && g.Pad == 0
+	d.imgIn, d.imgOut = ci*d.hw, co*d.howo
+	return d
+}
+
+// chunk is the number of images lowered together: about colTarget
+// columns, col within colMax floats, and enough chunks for every worker.
+func (b *Backend) chunk(d convDims) int {
+	nb := b.colTarget / d.howo
+	nb = min(nb, b.colMax/(d.kdim*d.howo))
+	nb = min(nb, (d.n+b.threads-1)/b.threads)
+	return max(nb, 1)
+}
+
+// forChunks runs f(s, i0, i1) for every chunk of nb images [i0, i1),
+// spreading chunks over the workers.
+func (b *Backend) forChunks(n, nb int, f func(s *scratch, w, i0, i1 int)) {
+	chunks := (n + nb - 1) / nb
+	b.parallel(chunks, 1, func(w, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			f(&b.work[w], w, c*nb, min(n, (c+1)*nb))
+		}
+	})
+}
+
+// Conv2D is y = x ⋆ w + b.
+func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
+	const op = "Conv2D"
+	Y, X, W, B := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w), tensor(op, "b", bias)
+	d := convShapes(op, X.shape, W.shape, g)
+	mustShape(op, "b", B.shape, d.co)
+	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
+	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
+		convForward(s, d, Y.data, X.data, W.data, B.data, i0, i1)
+	})
+}
+
+func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
+	nb := i1 - i0
+	cols := nb * d.howo
+	var col []float32
+	if d.pointwise && nb == 1 {
+		col = x[i0*d.imgIn : i1*d.imgIn]
+	} else {
+		col = grow(&s.col, d.kdim*cols)
+		im2col(col, x, d, i0, i1)
+	}
+	if nb == 1 {
+		out := y[i0*d.imgOut : i1*d.imgOut]
+		sgemm.Gemm(false, false, d.co, cols, d.kdim, 1, w, d.kdim, col, cols, 0, out, cols)
+		for o := 0; o < d.co; o++ {
+			addScalar(out[o*cols:(o+1)*cols], bias[o])
+		}
+		return
+	}
+	out := grow(&s.out, d.co*cols)
+	sgemm.Gemm(false, false, d.co, cols, d.kdim, 1, w, d.kdim, col, cols, 0, out, cols)
+	for j := 0; j < nb; j++ {
+		for o := 0; o < d.co; o++ {
+			dst := y[(i0+j)*d.imgOut+o*d.howo:][:d.howo]
+			src := out[o*cols+j*d.howo:][:d.howo]
+			bv := bias[o]
+			for p, v := range src {
+				dst[p] = v + bv
+			}
+		}
+	}
+}
+
+func addScalar(v []float32, a float32) {
+	for i := range v {
+		v[i] += a
+	}
+}
+
+// dyCols returns dy for images [i0, i1) as a [Co, cols] matrix: dy itself
+// for one image, else gathered into s.out.
+func dyCols(s *scratch, d convDims, dy []float32, i0, i1 int) []float32 {
+	nb := i1 - i0
+	if nb == 1 {
+		return dy[i0*d.imgOut : i1*d.imgOut]
+	}
+	cols := nb * d.howo
+	out := grow(&s.out, d.co*cols)
+	for j := 0; j < nb; j++ {
+		for o := 0; o < d.co; o++ {
+			copy(out[o*cols+j*d.howo:][:d.howo], dy[(i0+j)*d.imgOut+o*d.howo:][:d.howo])
+		}
+	}
+	return out
+}
+
+// Conv2DBackwardData is dx = ∂L/∂x from dy.
+func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
+	const op = "Conv2DBackwardData"
+	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
+	d := convShapes(op, DX.shape, W.shape, g)
+	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
+	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
+		cols := (i1 - i0) * d.howo
+		dyc := dyCols(s, d, DY.data, i0, i1)
+		dxc := DX.data[i0*d.imgIn : i1*d.imgIn]
+		if d.pointwise && i1-i0 == 1 {
+			sgemm.Gemm(true, false, d.ci, cols, d.co, 1, W.data, d.kdim, dyc, cols, 0, dxc, cols)
+			return
+		}
+		dcol := grow(&s.col, d.kdim*cols)
+		sgemm.Gemm(true, false, d.kdim, cols, d.co, 1, W.data, d.kdim, dyc, cols, 0, dcol, cols)
+		clear(dxc)
+		col2im(dxc, dcol, d, i1-i0)
+	})
+}
+
+// Conv2DBackwardParams is dw = ∂L/∂w and db = ∂L/∂b from dy and the forward
+// input x. Each worker accumulates its chunks' dw in its own buffer; the
+// buffers are summed at the end.
+func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom) {
+	const op = "Conv2DBackwardParams"
+	DW, DB, DY, X := tensor(op, "dw", dw), tensor(op, "db", db), tensor(op, "dy", dy), tensor(op, "x", x)
+	d := convShapes(op, X.shape, DW.shape, g)
+	mustShape(op, "db", DB.shape, d.co)
+	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
+	nw := len(DW.data)
+	used := make([]bool, b.threads)
+	b.forChunks(d.n, b.chunk(d), func(s *scratch, w, i0, i1 int) {
+		cols := (i1 - i0) * d.howo
+		var col []float32
+		if d.pointwise && i1-i0 == 1 {
+			col = X.data[i0*d.imgIn : i1*d.imgIn]
+		} else {
+			col = grow(&s.col, d.kdim*cols)
+			im2col(col, X.data, d, i0, i1)
+		}
+		dyc := dyCols(s, d, DY.data, i0, i1)
+		var beta float32
+		if used[w] {
+			beta = 1
+		}
+		sgemm.Gemm(false, true, d.co, d.kdim, cols, 1, dyc, cols, col, cols, beta, grow(&s.acc, nw), d.kdim)
+		used[w] = true
+	})
+	// Sum the workers' partial dw.
+	var parts [][]float32
+	for w, u := range used {
+		if u {
+			parts = append(parts, b.work[w].acc[:nw])
+		}
+	}
+	if len(parts) == 0 { // no images
+		parts = append(parts, make([]float32, nw))
+	}
+	b.parallel(nw, 1<<14, func(_, lo, hi int) {
+		copy(DW.data[lo:hi], parts[0][lo:hi])
+		for _, p := range parts[1:] {
+			for i := lo; i < hi; i++ {
+				DW.data[i] += p[i]
+			}
+		}
+	})
+	// db[o] = Σ over images and pixels of dy.
+	b.parallel(d.co, max(1, (1<<14)/(d.n*d.howo)), func(_, lo, hi int) {
+		for o := lo; o < hi; o++ {
+			var s float64
+			for i := 0; i < d.n; i++ {
+				s += sum64(DY.data[i*d.imgOut+o*d.howo:][:d.howo])
+			}
+			DB.data[o] = float32(s)
+		}
+	})
+}
+
+// sum64 is Σ v in float64.
+func sum64(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// validRange is the range [lo, hi) of output positions o < out whose input
+// position o·stride − pad + t lies in [0, in).
+func validRange(out, in, stride, pad, t int) (lo, hi int) {
+	if pad > t {
+		lo = (pad - t + stride - 1) / stride
+	}
+	if last := in - 1 + pad - t; last >= 0 {
+		hi = min(out, last/stride+1)
+	}
+	lo = min(lo, out)
+	return lo, max(hi, lo)
+}
+
+// im2col unrolls images [i0, i1) of x into col[Ci·K·K, (i1−i0)·Ho·Wo].
+func im2col(col, x []float32, d convDims, i0, i1 int) {
+	cols := (i1 - i0) * d.howo
+	for c := 0; c < d.ci; c++ {
+		for ky := 0; ky < d.k; ky++ {
+			yLo, yHi := validRange(d.ho, d.h, d.stride, d.pad, ky)
+			for kx := 0; kx < d.k; kx++ {
+				xLo, xHi := validRange(d.wo, d.w, d.stride, d.pad, kx)
+				row := col[((c*d.k+ky)*d.k+kx)*cols:][:cols]
+				for j := 0; j < i1-i0; j++ {
+					plane := x[(i0+j)*d.imgIn+c*d.hw:][:d.hw]
+					dst := row[j*d.howo:][:d.howo]
+					clear(dst[:yLo*d.wo])
+					clear(dst[yHi*d.wo:])
+					for oy := yLo; oy < yHi; oy++ {
+						out := dst[oy*d.wo:][:d.wo]
+						src := plane[(oy*d.stride-d.pad+ky)*d.w:][:d.w]
+						clear(out[:xLo])
+						clear(out[xHi:])
+						off := kx - d.pad
+						if d.stride == 1 {
+							copy(out[xLo:xHi], src[xLo+off:xHi+off])
+							continue
+						}
+						for ox := xLo; ox < xHi; ox++ {
+							out[ox] = src[ox*d.stride+off]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im adds col[Ci·K·K, nb·Ho·Wo] into the receptive fields of nb
+// images dx (zeroed by the caller).
+func col2im(dx, col []float32, d convDims, nb int) {
+	cols := nb * d.howo
+	for c := 0; c < d.ci; c++ {
+		for ky := 0; ky < d.k; ky++ {
+			yLo, yHi := validRange(d.ho, d.h, d.stride, d.pad, ky)
+			for kx := 0; kx < d.k; kx++ {
+				xLo, xHi := validRange(d.wo, d.w, d.stride, d.pad, kx)
+				row := col[((c*d.k+ky)*d.k+kx)*cols:][:cols]
+				off := kx - d.pad
+				for j := 0; j < nb; j++ {
+					plane := dx[j*d.imgIn+c*d.hw:][:d.hw]
+					src := row[j*d.howo:][:d.howo]
+					for oy := yLo; oy < yHi; oy++ {
+						in := src[oy*d.wo:][:d.wo]
+						dst := plane[(oy*d.stride-d.pad+ky)*d.w:][:d.w]
+						if d.stride == 1 {
+							in, dst := in[xLo:xHi], dst[xLo+off:xHi+off]
+							for i, v := range in {
+								dst[i] += v
+							}
+							continue
+						}
+						for ox := xLo; ox < xHi; ox++ {
+							dst[ox*d.stride+off] += in[ox]
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package cpu
+
+import "cifarlab/net"
+
+// Gather assembles a batch from the records: crop (from the image padded
+// with pixel byte 0) and flip, then normalise through a per-channel table
+// of the 256 byte values computed as torchvision does in float32:
+// (float32(b)/255 − mean) / std.
+func (b *Backend) Gather(x net.Tensor, labels net.IntTensor, recs net.Records, index []int32, crop []net.Crop, pad int, norm net.Normalize) {
+	const op = "Gather"
+	X, L := tensor(op, "x", x), intTensor(op, "labels", labels)
+	R, ok := recs.(*records)
+	if !ok || R == nil || R.data == nil {
+		panicf("%s: records are %T, not live cpu records", op, recs)
+	}
+	c, h, w := R.img[0], R.img[1], R.img[2]
+	n := len(index)
+	mustShape(op, "x", X.shape, n, c, h, w)
+	mustShape(op, "labels", L.shape, n)
+	if len(norm.Mean) != c || len(norm.Std) != c {
+		panicf("%s: normalisation for %d and %d channels, images have %d", op, len(norm.Mean), len(norm.Std), c)
+	}
+	if crop != nil && len(crop) != n {
+		panicf("%s: %d crops for %d indices", op, len(crop), n)
+	}
+	for i, r := range index {
+		if r < 0 || int(r) >= R.n {
+			panicf("%s: index[%d] = %d, have %d records", op, i, r, R.n)
+		}
+		if crop != nil {
+			if cr := crop[i]; pad < 0 || cr.DX < 0 || cr.DY < 0 || int(cr.DX) > 2*pad || int(cr.DY) > 2*pad {
+				panicf("%s: crop[%d] = %+v outside [0, %d]", op, i, cr, 2*pad)
+			}
+		}
+	}
+	lut := make([]float32, 256*c)
+	for ch := 0; ch < c; ch++ {
+		for v := 0; v < 256; v++ {
+			lut[ch*256+v] = (float32(v)/255 - norm.Mean[ch]) / norm.Std[ch]
+		}
+	}
+	rec := 1 + c*h*w
+	b.parallel(n, 16, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			src := R.data[int(index[i])*rec:][:rec]
+			L.data[i] = int32(src[0])
+			var cr net.Crop
+			dx, dy := 0, 0
+			if crop != nil {
+				cr = crop[i]
+				dx, dy = int(cr.DX)-pad, int(cr.DY)-pad
+			}
+			for ch := 0; ch < c; ch++ {
+				tab := lut[ch*256 : (ch+1)*256]
+				plane := src[1+ch*h*w:][:h*w]
+				out := X.data[(i*c+ch)*h*w:][:h*w]
+				for y := 0; y < h; y++ {
+					row := out[y*w : (y+1)*w]
+					sy := y + dy
+					if sy < 0 || sy >= h {
+						for j := range row {
+							row[j] = tab[0]
+						}
+						continue
+					}
+					in := plane[sy*w : (sy+1)*w]
+					for xx := range row {
+						sx := xx
+						if cr.Flip {
+							sx = w - 1 - xx
+						}
+						sx += dx
+						if sx < 0 || sx >= w {
+							row[xx] = tab[0]
+						} else {
+							row[xx] = tab[in[sx]]
+						}
+					}
+				}
+			}
+		}
+	})
+}
