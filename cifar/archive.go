@@ -42,7 +42,7 @@ func ReadArchive(source string, r io.Reader) (*Dataset, error) {
 	if gz != nil {
 		// Read to the gzip trailer so that its checksum is verified.
 		if _, err := io.Copy(io.Discard, gz); err != nil {
-			return nil, fmt.Errorf("cifar: %s: corrupt gzip after the tar end: %w", source, err)
+			return nil, fmt.Errorf("cifar: %s: corrupt gzip: %w", source, err)
 		}
 	}
 	return a.finish()
