@@ -107,31 +107,61 @@ func copyPanel(d []float32, w int, src []float32, ld, cols, kc int, alpha float3
 	}
 }
 
+// transposeFunc writes blocks of height×8 values of src (rows 0..height,
+// stride ld; columns 8b..8b+8 for b < blocks) transposed and scaled by
+// alpha into d (rows 8b..8b+8, stride w; columns 0..height).
+type transposeFunc func(d []float32, w int, src []float32, ld, blocks int, alpha float32)
+
+// transpose8 and transpose4, where the CPU has them (AVX2), transpose
+// blocks of 8 and 4 rows for interleavePanel.
+var transpose8, transpose4 transposeFunc
+
 // interleavePanel sets d[q·w+i] = alpha·src[i·ld+q] for i < rows, q < kc,
-// and zeroes rows..w. It reads four source rows at a time so that each
-// step writes four adjacent values.
+// and zeroes rows..w.
 func interleavePanel(d []float32, w int, src []float32, ld, rows, kc int, alpha float32) {
 	d = d[:kc*w]
 	i := 0
-	for ; i+4 <= rows; i += 4 {
-		r0 := src[i*ld : i*ld+kc]
-		r1 := src[(i+1)*ld : (i+1)*ld+kc]
-		r2 := src[(i+2)*ld : (i+2)*ld+kc]
-		r3 := src[(i+3)*ld : (i+3)*ld+kc]
+	if kb := kc / 8; kb > 0 && transpose8 != nil {
+		for ; i+8 <= rows; i += 8 {
+			transpose8(d[i:], w, src[i*ld:], ld, kb, alpha)
+		}
+		if i+4 <= rows {
+			transpose4(d[i:], w, src[i*ld:], ld, kb, alpha)
+			i += 4
+		}
+		interleaveRows(d, w, src, ld, 0, i, kb*8, kc, alpha)
+	}
+	interleaveRows(d, w, src, ld, i, rows, 0, kc, alpha)
+	for i := rows; i < w; i++ {
+		for q := 0; q < kc; q++ {
+			d[q*w+i] = 0
+		}
+	}
+}
+
+// interleaveRows sets d[q·w+i] = alpha·src[i·ld+q] for i0 ≤ i < i1 and
+// q0 ≤ q < q1. It reads four source rows at a time so that each step
+// writes four adjacent values.
+func interleaveRows(d []float32, w int, src []float32, ld, i0, i1, q0, q1 int, alpha float32) {
+	if q0 >= q1 {
+		return
+	}
+	i := i0
+	for ; i+4 <= i1; i += 4 {
+		r0 := src[i*ld+q0 : i*ld+q1]
+		r1 := src[(i+1)*ld+q0 : (i+1)*ld+q1]
+		r2 := src[(i+2)*ld+q0 : (i+2)*ld+q1]
+		r3 := src[(i+3)*ld+q0 : (i+3)*ld+q1]
 		for q := range r0 {
-			dd := d[q*w+i : q*w+i+4 : q*w+i+4]
+			o := (q0+q)*w + i
+			dd := d[o : o+4 : o+4]
 			dd[0], dd[1], dd[2], dd[3] = alpha*r0[q], alpha*r1[q], alpha*r2[q], alpha*r3[q]
 		}
 	}
-	for ; i < rows; i++ {
-		r := src[i*ld : i*ld+kc]
+	for ; i < i1; i++ {
+		r := src[i*ld+q0 : i*ld+q1]
 		for q, v := range r {
-			d[q*w+i] = alpha * v
-		}
-	}
-	for ; i < w; i++ {
-		for q := 0; q < kc; q++ {
-			d[q*w+i] = 0
+			d[(q0+q)*w+i] = alpha * v
 		}
 	}
 }

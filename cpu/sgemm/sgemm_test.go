@@ -130,8 +130,8 @@ func runCases(t *testing.T, cases []gemmCase) {
 }
 
 func TestGemmShapes(t *testing.T) {
-	ms := []int{1, 2, 5, 6, 7, 13, 17, 31, 65, 129, 257}
-	ns := []int{1, 2, 7, 15, 16, 17, 31, 33, 65, 257}
+	ms := []int{1, 2, 5, 6, 7, 13, 17, 31, 65}
+	ns := []int{1, 2, 7, 15, 16, 17, 31, 33, 65}
 	ks := []int{0, 1, 2, 5, 17, 127, 257, 513}
 	if testing.Short() || raceEnabled {
 		ms = []int{1, 5, 6, 7, 13, 17}
@@ -139,14 +139,18 @@ func TestGemmShapes(t *testing.T) {
 		ks = []int{0, 1, 5, 17}
 	}
 	runCases(t, shapeCases(ms, ns, ks))
+	if !testing.Short() && !raceEnabled {
+		// More than one mc block of A, partial tiles in both directions.
+		runCases(t, shapeCases([]int{257}, []int{129, 257}, []int{17, 513}))
+	}
 }
 
 // TestGemmEachKernel runs the shapes through every micro-kernel this CPU
-// runs, the portable one included, whichever Gemm would choose.
+// runs, whichever Gemm would choose, and through the portable code alone.
 func TestGemmEachKernel(t *testing.T) {
 	defer func() { forceKernel = nil }()
-	ms := []int{1, 5, 6, 13, 25, 257}
-	ns := []int{1, 15, 16, 33, 257}
+	ms := []int{1, 5, 6, 13, 25, 37}
+	ns := []int{1, 15, 16, 33, 65}
 	ks := []int{0, 1, 17, 257, 513}
 	if testing.Short() || raceEnabled {
 		ms, ns, ks = []int{1, 7, 13}, []int{1, 16, 17}, []int{0, 5}
@@ -155,8 +159,17 @@ func TestGemmEachKernel(t *testing.T) {
 		t.Run(kn.name, func(t *testing.T) {
 			forceKernel = kn
 			runCases(t, shapeCases(ms, ns, ks))
+			if !testing.Short() && !raceEnabled {
+				runCases(t, shapeCases([]int{kn.mc + 11}, []int{70}, []int{kn.kc + 44}))
+			}
 		})
 	}
+	// What other architectures run: the portable kernel and packing.
+	t.Run("portable", func(t *testing.T) {
+		defer func(t8, t4 transposeFunc) { transpose8, transpose4 = t8, t4 }(transpose8, transpose4)
+		forceKernel, transpose8, transpose4 = goKernel, nil, nil
+		runCases(t, shapeCases(ms, ns, ks))
+	})
 }
 
 // TestGemmLarge covers more than one nc block of B (n > 4080) and the
