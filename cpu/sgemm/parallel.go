@@ -3,6 +3,7 @@ package sgemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // parMinFlops is the smallest product (in flops, 2·m·n·k) that is split
@@ -15,6 +16,19 @@ const kSplitMinK = 512
 // kSplitMaxMN bounds m·n for a split along k, which needs an m×n buffer
 // for each extra goroutine and a pass to add them up.
 const kSplitMaxMN = 1 << 16
+
+// maxShared bounds, in floats, an operand packed whole for all goroutines
+// (64 MiB); a larger one is packed by each goroutine for itself.
+const maxShared = 1 << 24
+
+// chunksPerThread is how many pieces, per goroutine, a split along m or n
+// deals out on demand, so that a goroutine slowed down by other work takes
+// fewer of them. A piece is at least minChunkCols columns or mc rows, so
+// that each block of A (B) loaded into L2 serves many micro-panels of B (A).
+const (
+	chunksPerThread = 4
+	minChunkCols    = 512
+)
 
 // split is how a product is shared out among goroutines.
 type split int
@@ -42,38 +56,9 @@ func plan(p *problem) (split, int) {
 	case max(effM, effN) < 0.9 && p.k >= threads*kSplitMinK && p.m*p.n <= kSplitMaxMN:
 		return splitK, threads
 	case effN > effM || effN == effM && p.m <= p.n:
-		// Each goroutine packs all of A: the cheaper choice when A is
-		// the smaller operand.
 		return splitN, min(threads, nTiles)
 	default:
 		return splitM, min(threads, mTiles)
-	}
-}
-
-// run computes p, on several goroutines when it is large enough.
-func run(p *problem) {
-	how, nt := plan(p)
-	switch how {
-	case splitNone:
-		computeSerial(p)
-	case splitN:
-		nr := p.kern.nr
-		nTiles := (p.n + nr - 1) / nr
-		parallel(nt, func(t, nt int) {
-			j0, j1 := share(nTiles, t, nt)
-			q := p.cols(j0*nr, min(j1*nr, p.n))
-			computeSerial(&q)
-		})
-	case splitM:
-		mr := p.kern.mr
-		mTiles := (p.m + mr - 1) / mr
-		parallel(nt, func(t, nt int) {
-			i0, i1 := share(mTiles, t, nt)
-			q := p.rows(i0*mr, min(i1*mr, p.m))
-			computeSerial(&q)
-		})
-	case splitK:
-		runSplitK(p, nt)
 	}
 }
 
@@ -89,20 +74,110 @@ func share(total, t, nt int) (lo, hi int) {
 	return total * t / nt, total * (t + 1) / nt
 }
 
-func computeSerial(p *problem) {
-	ws := wsPool.Get().(*workspace)
-	gemmSerial(ws, p)
-	wsPool.Put(ws)
+// run computes p, on several goroutines when it is large enough.
+func run(p *problem) {
+	how, nt := plan(p)
+	switch how {
+	case splitNone:
+		ws := wsPool.Get().(*workspace)
+		gemmSerial(ws, p)
+		wsPool.Put(ws)
+	case splitN, splitM:
+		runShared(p, how, nt)
+	case splitK:
+		runSplitK(p, nt)
+	}
 }
 
-// parallel runs f(t, nt) for t in 0..nt, f(0, nt) on the calling goroutine.
-func parallel(nt int, f func(t, nt int)) {
+// parallel runs f(t) for t in 0..nt, f(0) on the calling goroutine.
+func parallel(nt int, f func(t int)) {
 	var wg sync.WaitGroup
 	for t := 1; t < nt; t++ {
-		wg.Go(func() { f(t, nt) })
+		wg.Go(func() { f(t) })
 	}
-	f(0, nt)
+	f(0)
 	wg.Wait()
+}
+
+// runShared splits the columns (splitN) or rows (splitM) of C into chunks
+// that nt goroutines take on demand. The operand all chunks need whole, A
+// for columns and B for rows, is first packed once by all of them together.
+func runShared(p *problem, how split, nt int) {
+	ws0 := wsPool.Get().(*workspace)
+	defer wsPool.Put(ws0)
+	q := *p
+	// Chunks are whole register blocks.
+	unit, extent, minTiles := p.kern.nr, p.n, minChunkCols/p.kern.nr
+	if how == splitM {
+		unit, extent, minTiles = p.kern.mr, p.m, p.kern.mc/p.kern.mr
+	}
+	tiles := (extent + unit - 1) / unit
+	chunkTiles := (tiles + chunksPerThread*nt - 1) / (chunksPerThread * nt)
+	chunkTiles = min(max(chunkTiles, minTiles), (tiles+nt-1)/nt)
+	chunks := (tiles + chunkTiles - 1) / chunkTiles
+	nt = min(nt, chunks)
+	if how == splitN {
+		q.packedA = prepack(ws0, &q, nt, true)
+	} else {
+		q.packedB = prepack(ws0, &q, nt, false)
+	}
+	var next atomic.Int64
+	parallel(nt, func(t int) {
+		ws := ws0
+		if t > 0 {
+			ws = wsPool.Get().(*workspace)
+			defer wsPool.Put(ws)
+		}
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			lo, hi := c*chunkTiles*unit, min((c+1)*chunkTiles*unit, extent)
+			var part problem
+			if how == splitN {
+				part = q.cols(lo, hi)
+			} else {
+				part = q.rows(lo, hi)
+			}
+			gemmSerial(ws, &part)
+		}
+	})
+}
+
+// prepack packs alpha·op(A) (isA) or op(B) of p whole into ws.shared, nt
+// goroutines each taking a share of the blocks, in the layout of packed.
+// It returns the zero packed, leaving each goroutine to pack for itself,
+// when the operand is larger than maxShared.
+func prepack(ws *workspace, p *problem, nt int, isA bool) packed {
+	kn := p.kern
+	unit, extent, block := kn.nr, p.n, kn.nc
+	if isA {
+		unit, extent, block = kn.mr, p.m, kn.mc
+	}
+	width := (extent + unit - 1) / unit * unit
+	if p.k*width > maxShared {
+		return packed{}
+	}
+	ws.shared = grow(ws.shared, p.k*width)
+	data := ws.shared
+	kb := blockSize(p.k, kn.kc, 1)
+	kBlocks := (p.k + kb - 1) / kb
+	xBlocks := (extent + block - 1) / block
+	parallel(nt, func(t int) {
+		lo, hi := share(kBlocks*xBlocks, t, nt)
+		for u := lo; u < hi; u++ {
+			pc, x := u/xBlocks*kb, u%xBlocks*block
+			kc, xc := min(kb, p.k-pc), min(block, extent-x)
+			dst := data[pc*width+x*kc:]
+			if isA {
+				packA(dst, p, x, xc, pc, kc)
+			} else {
+				packB(dst, p, pc, kc, x, xc)
+			}
+		}
+	})
+	return packed{data: data, width: width}
 }
 
 // runSplitK splits the inner dimension: goroutine 0 computes its share into C
@@ -110,7 +185,7 @@ func parallel(nt int, f func(t, nt int)) {
 // added to C.
 func runSplitK(p *problem, nt int) {
 	wss := make([]*workspace, nt)
-	parallel(nt, func(t, nt int) {
+	parallel(nt, func(t int) {
 		k0, k1 := share(p.k, t, nt)
 		q := p.depth(k0, k1)
 		ws := wsPool.Get().(*workspace)

@@ -104,6 +104,17 @@ type problem struct {
 	beta           float32
 	c              []float32 // m×n
 	ldc            int
+	// When set, alpha·op(A) or op(B) packed whole by a parallel product
+	// (see prepack); gemmSerial then uses them instead of packing.
+	packedA, packedB packed
+}
+
+// packed is an operand packed whole, for every block of kc terms: the block
+// of terms pc..pc+kc starts at pc·width (width is m or n rounded up to the
+// register block) and holds the micro-panel at row or column x at x·kc.
+type packed struct {
+	data  []float32
+	width int
 }
 
 // cols restricts p to columns j0..j1 of C and op(B).
@@ -153,6 +164,8 @@ type workspace struct {
 	b    []float32 // packed block of op(B): kc×nc
 	tile [maxMR * maxNR]float32
 	sum  []float32 // partial C of a k-split: m×n
+	// An operand packed whole for all the goroutines of a product.
+	shared []float32
 }
 
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}
@@ -177,11 +190,14 @@ func gemmSerial(ws *workspace, p *problem) {
 	kn := p.kern
 	kb := blockSize(p.k, kn.kc, 1)
 	mb := blockSize(p.m, kn.mc, kn.mr)
-	direct := !p.transB && p.m <= directMaxM
-	ws.a = grow(ws.a, mb*kb)
-	if direct {
+	direct := !p.transB && p.m <= directMaxM && p.packedB.data == nil
+	if p.packedA.data == nil {
+		ws.a = grow(ws.a, mb*kb)
+	}
+	switch {
+	case direct:
 		ws.b = grow(ws.b, kn.nr*kb)
-	} else {
+	case p.packedB.data == nil:
 		ws.b = grow(ws.b, kb*min(kn.nc, (p.n+kn.nr-1)/kn.nr*kn.nr))
 	}
 	for jc := 0; jc < p.n; jc += kn.nc {
@@ -192,30 +208,41 @@ func gemmSerial(ws *workspace, p *problem) {
 			if pc > 0 {
 				beta = 1
 			}
-			if !direct {
+			var bBlock []float32 // nil: B is read in place
+			switch {
+			case p.packedB.data != nil:
+				bBlock = p.packedB.data[pc*p.packedB.width+jc*kc:]
+			case !direct:
 				packB(ws.b, p, pc, kc, jc, nc)
+				bBlock = ws.b
 			}
 			for ic := 0; ic < p.m; ic += mb {
 				mc := min(mb, p.m-ic)
-				packA(ws.a, p, ic, mc, pc, kc)
-				macroKernel(ws, p, direct, ic, mc, pc, kc, jc, nc, beta)
+				aBlock := ws.a
+				if p.packedA.data != nil {
+					aBlock = p.packedA.data[pc*p.packedA.width+ic*kc:]
+				} else {
+					packA(aBlock, p, ic, mc, pc, kc)
+				}
+				macroKernel(ws, p, aBlock, bBlock, ic, mc, pc, kc, jc, nc, beta)
 			}
 		}
 	}
 }
 
-// macroKernel multiplies the packed mc×kc block of A by the kc×nc block of
-// B into C[ic:ic+mc, jc:jc+nc]. When direct, B is read in place (full
-// micro-panels) or packed one micro-panel at a time (the last, partial one).
-func macroKernel(ws *workspace, p *problem, direct bool, ic, mc, pc, kc, jc, nc int, beta float32) {
+// macroKernel multiplies the packed mc×kc block of A by the packed kc×nc
+// block of B into C[ic:ic+mc, jc:jc+nc]. When bBlock is nil, B is read in
+// place (full micro-panels) or packed one micro-panel at a time (the last,
+// partial one).
+func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
 	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		var bp []float32
 		ldb := nr
 		switch {
-		case !direct:
-			bp = ws.b[jr*kc:]
+		case bBlock != nil:
+			bp = bBlock[jr*kc:]
 		case cols == nr:
 			bp = p.b[pc*p.ldb+jc+jr:]
 			ldb = p.ldb
@@ -225,7 +252,7 @@ func macroKernel(ws *workspace, p *problem, direct bool, ic, mc, pc, kc, jc, nc 
 		}
 		for ir := 0; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
-			ap := ws.a[ir*kc:]
+			ap := aBlock[ir*kc:]
 			off := (ic+ir)*p.ldc + jc + jr
 			if rows == mr && cols == nr {
 				kern(kc, ap, bp, ldb, p.c[off:], p.ldc, beta != 0, beta)
