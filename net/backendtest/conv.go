@@ -24,7 +24,10 @@ func convCases(p Profile) []convCase {
 		{3, 3, 7, 9, 5, 5, 3, 1},
 		{3, 5, 9, 7, 6, 3, 3, 0}, // stride drops trailing pixels
 		{1, 3, 5, 5, 4, 5, 1, 0}, // 1×1 output
-		{2, 6, 3, 3, 5, 5, 1, 1}, // kernel larger than the image
+		{2, 6, 3, 3, 5, 5, 1, 1}, // kernel larger than the image: outer taps only see padding
+		{3, 5, 1, 1, 6, 3, 1, 1}, // 1×1 image: only the centre tap sees it
+		{3, 6, 2, 2, 5, 3, 2, 1}, // 2×2 → 1×1 at stride 2: the first row and column are padding
+		{3, 5, 1, 3, 4, 3, 1, 1}, // one row: only the middle kernel row sees it
 	}
 	if p == Standard {
 		cs = append(cs,
