@@ -47,6 +47,7 @@ func (r *records) Image() net.Shape { return r.img }
 type Backend struct {
 	threads int
 	work    []scratch // one per worker
+	wlive   []float32 // weights or dw compacted to a convolution's live taps
 
 	// Convolution blocking: a chunk of images is lowered to one matrix of
 	// about colTarget columns (at least one image), holding at most

@@ -18,18 +18,43 @@ import (
 // [Co, Ho·Wo] is already that layout), and a 1×1 stride-1 unpadded
 // convolution of one image uses x itself as col.
 //
+// Wide lowering: a stride-1 unpadded convolution with few output channels
+// (LeNet's) computes every output row at the full input width W, so that
+// each row of col is one contiguous slice of an input plane (one copy
+// instead of Ho) and col2im one vector add. The W−Wo extra columns of each
+// row are dropped from out, and are zero in dy' so that they add nothing.
+//
+// Dead taps: when a kernel row or column lands in the zero padding for
+// every output position (the 3×3 convolutions of a 1×1 or 2×2 input),
+// its rows of col are zero; they are left out of col, and the weights are
+// compacted to the live taps for the product (dw is zero there).
+//
 // Chunks are spread over the workers, each with its own scratch buffers.
 
 // convDims are the sizes of one convolution.
 type convDims struct {
-	n, ci, h, w    int // input [N, Ci, H, W]
-	co, k          int // weight [Co, Ci, K, K]
-	ho, wo         int // output [N, Co, Ho, Wo]
-	stride, pad    int
-	hw, howo, kdim int // H·W, Ho·Wo, Ci·K·K
-	pointwise      bool
-	imgIn, imgOut  int // floats per image of x and y
+	n, ci, h, w int // input [N, Ci, H, W]
+	co, k       int // weight [Co, Ci, K, K]
+	ho, wo      int // output [N, Co, Ho, Wo]
+	stride, pad int
+	hw, howo    int // H·W, Ho·Wo
+	pointwise   bool
+
+	// Live taps: kernel rows [ky0, ky1) and columns [kx0, kx1) touch the
+	// input for some output; kdim = Ci·(ky1−ky0)·(kx1−kx0) rows of col.
+	ky0, ky1, kx0, kx1 int
+	kdim               int
+	allLive            bool
+	imgIn, imgOut      int // floats per image of x and y
+
+	wide  bool // wide lowering (see above)
+	rowW  int  // columns of an output row in col: W when wide, else Wo
+	pcols int  // columns of col per image: Ho·rowW
 }
+
+// wideMaxCo is the most output channels for which wide lowering pays: the
+// product grows by W/Wo, the lowering shrinks by about Wo times.
+const wideMaxCo = 32
 
 // convShapes validates a convolution of input shape xs with weight shape ws.
 func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
@@ -50,18 +75,55 @@ func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
 	}
 	d := convDims{
 		n: n, ci: ci, h: h, w: w, co: co, k: kh, ho: ho, wo: wo, stride: g.Stride, pad: g.Pad,
-		hw: h * w, howo: ho * wo, kdim: ci * kh * kh,
+		hw: h * w, howo: ho * wo,
 	}
+	d.ky0, d.ky1 = liveTaps(ho, h, g.Stride, g.Pad, kh)
+	d.kx0, d.kx1 = liveTaps(wo, w, g.Stride, g.Pad, kh)
+	d.kdim = ci * (d.ky1 - d.ky0) * (d.kx1 - d.kx0)
+	d.allLive = d.kdim == ci*kh*kh
 	d.pointwise = kh == 1 && g.Stride == 1 && g.Pad == 0
 	d.imgIn, d.imgOut = ci*d.hw, co*d.howo
+	d.wide = kh > 1 && g.Stride == 1 && g.Pad == 0 && co <= wideMaxCo
+	d.rowW = wo
+	if d.wide {
+		d.rowW = w
+	}
+	d.pcols = ho * d.rowW
 	return d
+}
+
+// liveTaps is the range of kernel offsets t < k for which some output
+// position o < out reads input o·stride − pad + t inside [0, in).
+func liveTaps(out, in, stride, pad, k int) (t0, t1 int) {
+	t0 = max(0, pad-(out-1)*stride)
+	t1 = min(k, in+pad)
+	return t0, max(t0, t1)
+}
+
+// liveWeights returns w[Co, Ci, K, K] restricted to the live taps, as a
+// [Co, kdim] matrix: w itself when every tap is live.
+func (b *Backend) liveWeights(d convDims, w []float32) []float32 {
+	if d.allLive {
+		return w
+	}
+	out := grow(&b.wlive, d.co*d.kdim)
+	i := 0
+	for o := 0; o < d.co; o++ {
+		for c := 0; c < d.ci; c++ {
+			for ky := d.ky0; ky < d.ky1; ky++ {
+				src := w[((o*d.ci+c)*d.k+ky)*d.k:][d.kx0:d.kx1]
+				i += copy(out[i:], src)
+			}
+		}
+	}
+	return out
 }
 
 // chunk is the number of images lowered together: about colTarget
 // columns, col within colMax floats, and enough chunks for every worker.
 func (b *Backend) chunk(d convDims) int {
-	nb := b.colTarget / d.howo
-	nb = min(nb, b.colMax/(d.kdim*d.howo))
+	nb := b.colTarget / d.pcols
+	nb = min(nb, b.colMax/(d.kdim*d.pcols))
 	nb = min(nb, (d.n+b.threads-1)/b.threads)
 	return max(nb, 1)
 }
@@ -84,14 +146,15 @@ func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 	d := convShapes(op, X.shape, W.shape, g)
 	mustShape(op, "b", B.shape, d.co)
 	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
+	wl := b.liveWeights(d, W.data)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
-		convForward(s, d, Y.data, X.data, W.data, B.data, i0, i1)
+		convForward(s, d, Y.data, X.data, wl, B.data, i0, i1)
 	})
 }
 
 func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 	nb := i1 - i0
-	cols := nb * d.howo
+	cols := nb * d.pcols
 	var col []float32
 	if d.pointwise && nb == 1 {
 		col = x[i0*d.imgIn : i1*d.imgIn]
@@ -99,7 +162,7 @@ func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 		col = grow(&s.col, d.kdim*cols)
 		im2col(col, x, d, i0, i1)
 	}
-	if nb == 1 {
+	if nb == 1 && !d.wide {
 		out := y[i0*d.imgOut : i1*d.imgOut]
 		sgemm.Gemm(false, false, d.co, cols, d.kdim, 1, w, d.kdim, col, cols, 0, out, cols)
 		for o := 0; o < d.co; o++ {
@@ -112,10 +175,13 @@ func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 	for j := 0; j < nb; j++ {
 		for o := 0; o < d.co; o++ {
 			dst := y[(i0+j)*d.imgOut+o*d.howo:][:d.howo]
-			src := out[o*cols+j*d.howo:][:d.howo]
+			src := out[o*cols+j*d.pcols:][:d.pcols]
 			bv := bias[o]
-			for p, v := range src {
-				dst[p] = v + bv
+			for oy := 0; oy < d.ho; oy++ {
+				dr, sr := dst[oy*d.wo:][:d.wo], src[oy*d.rowW:][:d.wo]
+				for p, v := range sr {
+					dr[p] = v + bv
+				}
 			}
 		}
 	}
@@ -128,17 +194,28 @@ func addScalar(v []float32, a float32) {
 }
 
 // dyCols returns dy for images [i0, i1) as a [Co, cols] matrix: dy itself
-// for one image, else gathered into s.out.
+// for one image, else gathered into s.out (with zero extra columns when
+// wide).
 func dyCols(s *scratch, d convDims, dy []float32, i0, i1 int) []float32 {
 	nb := i1 - i0
-	if nb == 1 {
+	if nb == 1 && !d.wide {
 		return dy[i0*d.imgOut : i1*d.imgOut]
 	}
-	cols := nb * d.howo
+	cols := nb * d.pcols
 	out := grow(&s.out, d.co*cols)
 	for j := 0; j < nb; j++ {
 		for o := 0; o < d.co; o++ {
-			copy(out[o*cols+j*d.howo:][:d.howo], dy[(i0+j)*d.imgOut+o*d.howo:][:d.howo])
+			dst := out[o*cols+j*d.pcols:][:d.pcols]
+			src := dy[(i0+j)*d.imgOut+o*d.howo:][:d.howo]
+			if !d.wide {
+				copy(dst, src)
+				continue
+			}
+			for oy := 0; oy < d.ho; oy++ {
+				dr := dst[oy*d.rowW:][:d.rowW]
+				copy(dr, src[oy*d.wo:][:d.wo])
+				clear(dr[d.wo:])
+			}
 		}
 	}
 	return out
@@ -150,16 +227,17 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
 	d := convShapes(op, DX.shape, W.shape, g)
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
+	wl := b.liveWeights(d, W.data)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
-		cols := (i1 - i0) * d.howo
+		cols := (i1 - i0) * d.pcols
 		dyc := dyCols(s, d, DY.data, i0, i1)
 		dxc := DX.data[i0*d.imgIn : i1*d.imgIn]
 		if d.pointwise && i1-i0 == 1 {
-			sgemm.Gemm(true, false, d.ci, cols, d.co, 1, W.data, d.kdim, dyc, cols, 0, dxc, cols)
+			sgemm.Gemm(true, false, d.ci, cols, d.co, 1, wl, d.kdim, dyc, cols, 0, dxc, cols)
 			return
 		}
 		dcol := grow(&s.col, d.kdim*cols)
-		sgemm.Gemm(true, false, d.kdim, cols, d.co, 1, W.data, d.kdim, dyc, cols, 0, dcol, cols)
+		sgemm.Gemm(true, false, d.kdim, cols, d.co, 1, wl, d.kdim, dyc, cols, 0, dcol, cols)
 		clear(dxc)
 		col2im(dxc, dcol, d, i1-i0)
 	})
@@ -174,10 +252,10 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 	d := convShapes(op, X.shape, DW.shape, g)
 	mustShape(op, "db", DB.shape, d.co)
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
-	nw := len(DW.data)
+	nw := d.co * d.kdim // live part of dw
 	used := make([]bool, b.threads)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, w, i0, i1 int) {
-		cols := (i1 - i0) * d.howo
+		cols := (i1 - i0) * d.pcols
 		var col []float32
 		if d.pointwise && i1-i0 == 1 {
 			col = X.data[i0*d.imgIn : i1*d.imgIn]
@@ -203,14 +281,29 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 	if len(parts) == 0 { // no images
 		parts = append(parts, make([]float32, nw))
 	}
+	sum := DW.data
+	if !d.allLive {
+		sum = grow(&b.wlive, nw)
+	}
 	b.parallel(nw, 1<<14, func(_, lo, hi int) {
-		copy(DW.data[lo:hi], parts[0][lo:hi])
+		copy(sum[lo:hi], parts[0][lo:hi])
 		for _, p := range parts[1:] {
 			for i := lo; i < hi; i++ {
-				DW.data[i] += p[i]
+				sum[i] += p[i]
 			}
 		}
 	})
+	if !d.allLive {
+		clear(DW.data)
+		i := 0
+		for o := 0; o < d.co; o++ {
+			for c := 0; c < d.ci; c++ {
+				for ky := d.ky0; ky < d.ky1; ky++ {
+					i += copy(DW.data[((o*d.ci+c)*d.k+ky)*d.k:][d.kx0:d.kx1], sum[i:])
+				}
+			}
+		}
+	}
 	// db[o] = Σ over images and pixels of dy.
 	b.parallel(d.co, max(1, (1<<14)/(d.n*d.howo)), func(_, lo, hi int) {
 		for o := lo; o < hi; o++ {
@@ -252,15 +345,21 @@ func validRange(out, in, stride, pad, t int) (lo, hi int) {
 	return lo, max(hi, lo)
 }
 
-// im2col unrolls images [i0, i1) of x into col[Ci·K·K, (i1−i0)·Ho·Wo].
+// im2col unrolls images [i0, i1) of x into col[Ci·K·K, (i1−i0)·pcols].
 func im2col(col, x []float32, d convDims, i0, i1 int) {
+	if d.wide {
+		im2colWide(col, x, d, i0, i1)
+		return
+	}
 	cols := (i1 - i0) * d.howo
+	r := 0 // row of col: (c, ky, kx) over the live taps
 	for c := 0; c < d.ci; c++ {
-		for ky := 0; ky < d.k; ky++ {
+		for ky := d.ky0; ky < d.ky1; ky++ {
 			yLo, yHi := validRange(d.ho, d.h, d.stride, d.pad, ky)
-			for kx := 0; kx < d.k; kx++ {
+			for kx := d.kx0; kx < d.kx1; kx++ {
 				xLo, xHi := validRange(d.wo, d.w, d.stride, d.pad, kx)
-				row := col[((c*d.k+ky)*d.k+kx)*cols:][:cols]
+				row := col[r*cols:][:cols]
+				r++
 				for j := 0; j < i1-i0; j++ {
 					plane := x[(i0+j)*d.imgIn+c*d.hw:][:d.hw]
 					dst := row[j*d.howo:][:d.howo]
@@ -286,16 +385,22 @@ func im2col(col, x []float32, d convDims, i0, i1 int) {
 	}
 }
 
-// col2im adds col[Ci·K·K, nb·Ho·Wo] into the receptive fields of nb
+// col2im adds col[Ci·K·K, nb·pcols] into the receptive fields of nb
 // images dx (zeroed by the caller).
 func col2im(dx, col []float32, d convDims, nb int) {
+	if d.wide {
+		col2imWide(dx, col, d, nb)
+		return
+	}
 	cols := nb * d.howo
+	r := 0
 	for c := 0; c < d.ci; c++ {
-		for ky := 0; ky < d.k; ky++ {
+		for ky := d.ky0; ky < d.ky1; ky++ {
 			yLo, yHi := validRange(d.ho, d.h, d.stride, d.pad, ky)
-			for kx := 0; kx < d.k; kx++ {
+			for kx := d.kx0; kx < d.kx1; kx++ {
 				xLo, xHi := validRange(d.wo, d.w, d.stride, d.pad, kx)
-				row := col[((c*d.k+ky)*d.k+kx)*cols:][:cols]
+				row := col[r*cols:][:cols]
+				r++
 				off := kx - d.pad
 				for j := 0; j < nb; j++ {
 					plane := dx[j*d.imgIn+c*d.hw:][:d.hw]
@@ -313,6 +418,49 @@ func col2im(dx, col []float32, d convDims, nb int) {
 						for ox := xLo; ox < xHi; ox++ {
 							dst[ox*d.stride+off] += in[ox]
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colWide is im2col for wide lowering: row (c, ky, kx) of image j is
+// plane c from offset ky·W+kx on, cut at the end of the plane (the columns
+// past it are extra ones).
+func im2colWide(col, x []float32, d convDims, i0, i1 int) {
+	cols := (i1 - i0) * d.pcols
+	for c := 0; c < d.ci; c++ {
+		for ky := 0; ky < d.k; ky++ {
+			for kx := 0; kx < d.k; kx++ {
+				row := col[((c*d.k+ky)*d.k+kx)*cols:][:cols]
+				off := ky*d.w + kx
+				for j := 0; j < i1-i0; j++ {
+					plane := x[(i0+j)*d.imgIn+c*d.hw:][:d.hw]
+					dst := row[j*d.pcols:][:d.pcols]
+					n := copy(dst, plane[off:])
+					clear(dst[n:])
+				}
+			}
+		}
+	}
+}
+
+// col2imWide is col2im for wide lowering (the extra columns of col are
+// zero).
+func col2imWide(dx, col []float32, d convDims, nb int) {
+	cols := nb * d.pcols
+	for c := 0; c < d.ci; c++ {
+		for ky := 0; ky < d.k; ky++ {
+			for kx := 0; kx < d.k; kx++ {
+				row := col[((c*d.k+ky)*d.k+kx)*cols:][:cols]
+				off := ky*d.w + kx
+				for j := 0; j < nb; j++ {
+					dst := dx[j*d.imgIn+c*d.hw:][off:d.hw]
+					src := row[j*d.pcols:][:min(d.pcols, len(dst))]
+					dst = dst[:len(src)]
+					for i, v := range src {
+						dst[i] += v
 					}
 				}
 			}

@@ -64,16 +64,31 @@ func (b *Backend) Gather(x net.Tensor, labels net.IntTensor, recs net.Records, i
 						continue
 					}
 					in := plane[sy*w : (sy+1)*w]
-					for xx := range row {
-						sx := xx
-						if cr.Flip {
-							sx = w - 1 - xx
+					// Columns xx whose source column lies in the image:
+					// sx = xx+dx, or w−1−xx+dx when flipped.
+					lo, hi := max(0, -dx), min(w, w-dx)
+					if cr.Flip {
+						lo, hi = max(0, dx), min(w, w+dx)
+					}
+					lo = min(lo, w)
+					hi = max(hi, lo)
+					for j := range row[:lo] {
+						row[j] = tab[0]
+					}
+					for j := range row[hi:] {
+						row[hi+j] = tab[0]
+					}
+					if cr.Flip {
+						src := in[w-hi+dx : w-lo+dx] // reversed
+						dst := row[lo:hi]
+						for j := range dst {
+							dst[j] = tab[src[len(src)-1-j]]
 						}
-						sx += dx
-						if sx < 0 || sx >= w {
-							row[xx] = tab[0]
-						} else {
-							row[xx] = tab[in[sx]]
+					} else {
+						src := in[lo+dx : hi+dx]
+						dst := row[lo:hi]
+						for j, v := range src {
+							dst[j] = tab[v]
 						}
 					}
 				}

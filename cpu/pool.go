@@ -7,8 +7,7 @@ import "cifarlab/net"
 func planeGrain(hw int) int { return max(1, (1<<14)/max(hw, 1)) }
 
 // MaxPool2D is max pooling over windows of each plane; argmax is the flat
-// index in the plane of the first maximum in row-major order (the last NaN
-// when the window holds NaNs, as in PyTorch's CPU kernel).
+// index in the plane of the first maximum in row-major order.
 func (b *Backend) MaxPool2D(y net.Tensor, argmax net.IntTensor, x net.Tensor, g net.PoolGeom) {
 	const op = "MaxPool2D"
 	Y, A, X := tensor(op, "y", y), intTensor(op, "argmax", argmax), tensor(op, "x", x)
@@ -33,17 +32,23 @@ func (b *Backend) MaxPool2D(y net.Tensor, argmax net.IntTensor, x net.Tensor, g 
 	})
 }
 
+// The window loops are written so that the compiler keeps them free of
+// data-dependent branches (SETcc/CMOV and MAXSS): a branch per comparison
+// would be mispredicted half the time on real data. A NaN in a window
+// makes the output NaN; its argmax is then unspecified.
+
 func poolPlane(out []float32, am []int32, in []float32, w, ho, wo int, g net.PoolGeom) {
 	for oy := 0; oy < ho; oy++ {
 		for ox := 0; ox < wo; ox++ {
-			best := oy*g.SH*w + ox*g.SW
-			bv := in[best]
+			first := oy*g.SH*w + ox*g.SW
+			best, bv := first, in[first]
 			for ky := 0; ky < g.KH; ky++ {
-				row := (oy*g.SH+ky)*w + ox*g.SW
-				for kx := 0; kx < g.KW; kx++ {
-					if v := in[row+kx]; v > bv || v != v {
-						best, bv = row+kx, v
+				row := in[first+ky*w : first+ky*w+g.KW]
+				for kx, v := range row {
+					if v > bv {
+						best = first + ky*w + kx
 					}
+					bv = max(bv, v)
 				}
 			}
 			out[oy*wo+ox], am[oy*wo+ox] = bv, int32(best)
@@ -51,24 +56,31 @@ func poolPlane(out []float32, am []int32, in []float32, w, ho, wo int, g net.Poo
 	}
 }
 
+// pool2x2 is poolPlane for 2×2 windows at stride 2: the first maximum of
+// each row pair, then the lower row's only if strictly greater.
 func pool2x2(out []float32, am []int32, in []float32, w, ho, wo int) {
 	for oy := 0; oy < ho; oy++ {
 		r0 := in[2*oy*w : (2*oy+1)*w]
 		r1 := in[(2*oy+1)*w : (2*oy+2)*w]
 		o, a := out[oy*wo:(oy+1)*wo], am[oy*wo:(oy+1)*wo]
+		base0, base1 := int32(2*oy*w), int32((2*oy+1)*w)
 		for ox := range o {
 			i := 2 * ox
-			best, bv := 2*oy*w+i, r0[i]
-			if v := r0[i+1]; v > bv || v != v {
-				best, bv = 2*oy*w+i+1, v
+			x0, x1, x2, x3 := r0[i], r0[i+1], r1[i], r1[i+1]
+			t, ti := x0, base0+int32(i)
+			if x1 > t {
+				ti++
 			}
-			if v := r1[i]; v > bv || v != v {
-				best, bv = (2*oy+1)*w+i, v
+			t = max(t, x1)
+			u, ui := x2, base1+int32(i)
+			if x3 > u {
+				ui++
 			}
-			if v := r1[i+1]; v > bv || v != v {
-				best, bv = (2*oy+1)*w+i+1, v
+			u = max(u, x3)
+			if u > t {
+				ti = ui
 			}
-			o[ox], a[ox] = bv, int32(best)
+			o[ox], a[ox] = max(t, u), ti
 		}
 	}
 }
