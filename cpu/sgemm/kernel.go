@@ -44,17 +44,18 @@ var kernels = []*kernel{goKernel}
 // each kernel on any machine.
 var forceKernel *kernel
 
-// pickKernel returns the kernel expected to compute m rows fastest: the
-// fastest one, unless its register block is so tall that a slower one with
-// fewer padding rows wins.
-func pickKernel(m int) *kernel {
+// pickKernel returns the kernel expected to compute an m×n product
+// fastest: the fastest one, unless its register block is so large that a
+// slower one with less padding of edge tiles wins.
+func pickKernel(m, n int) *kernel {
 	if forceKernel != nil {
 		return forceKernel
 	}
 	best, bestRate := kernels[0], 0.0
 	for _, k := range kernels {
 		rows := (m + k.mr - 1) / k.mr * k.mr
-		if rate := k.speed * float64(m) / float64(rows); rate > bestRate {
+		cols := (n + k.nr - 1) / k.nr * k.nr
+		if rate := k.speed * float64(m) / float64(rows) * float64(n) / float64(cols); rate > bestRate {
 			best, bestRate = k, rate
 		}
 	}

@@ -37,16 +37,6 @@ func packB(dst []float32, p *problem, pc, kc, jc, nc int) {
 	}
 }
 
-// packBPanel packs the single micro-panel op(B)[pc:pc+kc, j0:j0+cols].
-func packBPanel(d []float32, p *problem, pc, kc, j0, cols int) {
-	nr := p.kern.nr
-	if p.transB {
-		interleavePanel(d, nr, p.b[j0*p.ldb+pc:], p.ldb, cols, kc, 1)
-	} else {
-		copyPanel(d, nr, p.b[pc*p.ldb+j0:], p.ldb, cols, kc, 1)
-	}
-}
-
 // packBRows packs the kc×nc block of a row-major B at src (stride ld) into
 // panels of nr columns. It reads B row by row, which the hardware
 // prefetcher follows better than panel by panel.

@@ -14,7 +14,8 @@ const parMinFlops = 1 << 21
 const kSplitMinK = 512
 
 // kSplitMaxMN bounds m·n for a split along k, which needs an m×n buffer
-// for each extra goroutine and a pass to add them up.
+// for each extra goroutine and a pass to add them up; it is chosen when k is
+// at least 8·max(m, n).
 const kSplitMaxMN = 1 << 16
 
 // maxShared bounds, in floats, an operand packed whole for all goroutines
@@ -53,7 +54,10 @@ func plan(p *problem) (split, int) {
 	effM := balance(mTiles, threads)
 	effN := balance(nTiles, threads)
 	switch {
-	case max(effM, effN) < 0.9 && p.k >= threads*kSplitMinK && p.m*p.n <= kSplitMaxMN:
+	case p.k >= threads*kSplitMinK && p.m*p.n <= kSplitMaxMN && p.k >= 8*max(p.m, p.n):
+		// C is small and the inner dimension long (a weight gradient):
+		// each goroutine packs and multiplies its own terms, and its
+		// operand blocks stay in its L2.
 		return splitK, threads
 	case effN > effM || effN == effM && p.m <= p.n:
 		return splitN, min(threads, nTiles)

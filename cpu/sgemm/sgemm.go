@@ -18,12 +18,6 @@ import (
 // strides or slice lengths are inconsistent.
 var ErrShape = errors.New("sgemm: bad shape")
 
-// directMaxM is the largest m for which a non-transposed B is read in place
-// by the micro-kernel instead of being packed: with so few rows each B
-// micro-panel is used once or twice, and packing it would cost as much as
-// the product.
-const directMaxM = 12
-
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(A) is m×k (A itself, or Aᵀ when transA) and op(B) is k×n. lda, ldb and
 // ldc are the row strides of A, B and C as stored. When beta is 0, C is not
@@ -54,7 +48,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		return
 	}
 	p := problem{
-		kern:   pickKernel(m),
+		kern:   pickKernel(m, n),
 		transA: transA, transB: transB,
 		m: m, n: n, k: k,
 		alpha: alpha, a: a, lda: lda,
@@ -190,14 +184,10 @@ func gemmSerial(ws *workspace, p *problem) {
 	kn := p.kern
 	kb := blockSize(p.k, kn.kc, 1)
 	mb := blockSize(p.m, kn.mc, kn.mr)
-	direct := !p.transB && p.m <= directMaxM && p.packedB.data == nil
 	if p.packedA.data == nil {
 		ws.a = grow(ws.a, mb*kb)
 	}
-	switch {
-	case direct:
-		ws.b = grow(ws.b, kn.nr*kb)
-	case p.packedB.data == nil:
+	if p.packedB.data == nil {
 		ws.b = grow(ws.b, kb*min(kn.nc, (p.n+kn.nr-1)/kn.nr*kn.nr))
 	}
 	for jc := 0; jc < p.n; jc += kn.nc {
@@ -208,13 +198,11 @@ func gemmSerial(ws *workspace, p *problem) {
 			if pc > 0 {
 				beta = 1
 			}
-			var bBlock []float32 // nil: B is read in place
-			switch {
-			case p.packedB.data != nil:
+			bBlock := ws.b
+			if p.packedB.data != nil {
 				bBlock = p.packedB.data[pc*p.packedB.width+jc*kc:]
-			case !direct:
-				packB(ws.b, p, pc, kc, jc, nc)
-				bBlock = ws.b
+			} else {
+				packB(bBlock, p, pc, kc, jc, nc)
 			}
 			for ic := 0; ic < p.m; ic += mb {
 				mc := min(mb, p.m-ic)
@@ -224,41 +212,28 @@ func gemmSerial(ws *workspace, p *problem) {
 				} else {
 					packA(aBlock, p, ic, mc, pc, kc)
 				}
-				macroKernel(ws, p, aBlock, bBlock, ic, mc, pc, kc, jc, nc, beta)
+				macroKernel(ws, p, aBlock, bBlock, ic, mc, kc, jc, nc, beta)
 			}
 		}
 	}
 }
 
 // macroKernel multiplies the packed mc×kc block of A by the packed kc×nc
-// block of B into C[ic:ic+mc, jc:jc+nc]. When bBlock is nil, B is read in
-// place (full micro-panels) or packed one micro-panel at a time (the last,
-// partial one).
-func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
+// block of B into C[ic:ic+mc, jc:jc+nc].
+func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, kc, jc, nc int, beta float32) {
 	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
-		var bp []float32
-		ldb := nr
-		switch {
-		case bBlock != nil:
-			bp = bBlock[jr*kc:]
-		case cols == nr:
-			bp = p.b[pc*p.ldb+jc+jr:]
-			ldb = p.ldb
-		default:
-			bp = ws.b[:nr*kc]
-			packBPanel(bp, p, pc, kc, jc+jr, cols)
-		}
+		bp := bBlock[jr*kc:]
 		for ir := 0; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
 			ap := aBlock[ir*kc:]
 			off := (ic+ir)*p.ldc + jc + jr
 			if rows == mr && cols == nr {
-				kern(kc, ap, bp, ldb, p.c[off:], p.ldc, beta != 0, beta)
+				kern(kc, ap, bp, nr, p.c[off:], p.ldc, beta != 0, beta)
 				continue
 			}
-			kern(kc, ap, bp, ldb, ws.tile[:], nr, false, 0)
+			kern(kc, ap, bp, nr, ws.tile[:], nr, false, 0)
 			mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
 		}
 	}
