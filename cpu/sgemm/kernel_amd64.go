@@ -51,7 +51,7 @@ func init() {
 	avx2FMA, avx512 := cpuFeatures()
 	if avx2FMA {
 		kernels = append([]*kernel{avx2Kernel}, kernels...)
-		transpose8, transpose4 = transposeAVX2(8), transposeAVX2(4)
+		transpose8, transpose4, transpose2 = transposeAVX2(8), transposeAVX2(4), transposeAVX2(2)
 	}
 	if avx512 {
 		kernels = append([]*kernel{avx512Kernel}, kernels...)

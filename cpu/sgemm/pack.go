@@ -102,9 +102,9 @@ func copyPanel(d []float32, w int, src []float32, ld, cols, kc int, alpha float3
 // alpha into d (rows 8b..8b+8, stride w; columns 0..height).
 type transposeFunc func(d []float32, w int, src []float32, ld, blocks int, alpha float32)
 
-// transpose8 and transpose4, where the CPU has them (AVX2), transpose
-// blocks of 8 and 4 rows for interleavePanel.
-var transpose8, transpose4 transposeFunc
+// transpose8, transpose4 and transpose2, where the CPU has them (AVX2),
+// transpose blocks of 8, 4 and 2 rows for interleavePanel.
+var transpose8, transpose4, transpose2 transposeFunc
 
 // interleavePanel sets d[q·w+i] = alpha·src[i·ld+q] for i < rows, q < kc,
 // and zeroes rows..w.
@@ -118,6 +118,10 @@ func interleavePanel(d []float32, w int, src []float32, ld, rows, kc int, alpha 
 		if i+4 <= rows {
 			transpose4(d[i:], w, src[i*ld:], ld, kb, alpha)
 			i += 4
+		}
+		if i+2 <= rows {
+			transpose2(d[i:], w, src[i*ld:], ld, kb, alpha)
+			i += 2
 		}
 		interleaveRows(d, w, src, ld, 0, i, kb*8, kc, alpha)
 	}

@@ -8,15 +8,17 @@ import "unsafe"
 func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, blocks int, alpha float32)
 
 //go:noescape
+func transpose2AVX2(dst *float32, ldd int, src *float32, lds int, blocks int, alpha float32)
+
+//go:noescape
 func transpose4AVX2(dst *float32, ldd int, src *float32, lds int, blocks int, alpha float32)
 
 // transposeAVX2 returns the AVX2 transposer of blocks of the given height
-// (4 or 8 source rows); see transposeFunc.
+// (2, 4 or 8 source rows); see transposeFunc.
 func transposeAVX2(height int) transposeFunc {
-	asm := transpose8AVX2
-	if height == 4 {
-		asm = transpose4AVX2
-	}
+	asm := map[int]func(dst *float32, ldd int, src *float32, lds int, blocks int, alpha float32){
+		2: transpose2AVX2, 4: transpose4AVX2, 8: transpose8AVX2,
+	}[height]
 	return func(d []float32, w int, src []float32, ld, blocks int, alpha float32) {
 		if blocks < 1 || len(src) < (height-1)*ld+8*blocks || len(d) < (8*blocks-1)*w+height {
 			panic("sgemm: transpose operands out of range")

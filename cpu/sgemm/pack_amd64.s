@@ -136,3 +136,45 @@ loop4:
 	JNZ  loop4
 	VZEROUPPER
 	RET
+
+// func transpose2AVX2(dst *float32, ldd int, src *float32, lds int, blocks int, alpha float32)
+//
+// As transpose8AVX2 for 2×8 blocks: src rows 0..1, columns 8b..8b+7 go to
+// dst rows 8b..8b+7, columns 0..1.
+TEXT ·transpose2AVX2(SB), NOSPLIT, $0-44
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R9
+	SHLQ $2, R9
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R8
+	SHLQ $2, R8
+	MOVQ blocks+32(FP), CX
+	VBROADCASTSS alpha+40(FP), Y15
+	LEAQ (R9)(R9*2), R13 // 3·ldd
+	LEAQ (DI)(R9*4), R12 // dst row 4
+	MOVQ R9, BX
+	SHLQ $3, BX          // 8·ldd: dst step per block
+
+loop2:
+	VMULPS       (SI), Y15, Y0
+	VMULPS       (SI)(R8*1), Y15, Y1
+	VUNPCKLPS    Y1, Y0, Y2 // columns 0, 1 | 4, 5
+	VUNPCKHPS    Y1, Y0, Y3 // columns 2, 3 | 6, 7
+	VEXTRACTF128 $1, Y2, X4
+	VEXTRACTF128 $1, Y3, X5
+	VMOVLPS      X2, (DI)
+	VMOVHPS      X2, (DI)(R9*1)
+	VMOVLPS      X3, (DI)(R9*2)
+	VMOVHPS      X3, (DI)(R13*1)
+	VMOVLPS      X4, (R12)
+	VMOVHPS      X4, (R12)(R9*1)
+	VMOVLPS      X5, (R12)(R9*2)
+	VMOVHPS      X5, (R12)(R13*1)
+
+	ADDQ $32, SI
+	ADDQ BX, DI
+	ADDQ BX, R12
+	DECQ CX
+	JNZ  loop2
+	VZEROUPPER
+	RET

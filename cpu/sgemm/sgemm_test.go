@@ -166,8 +166,8 @@ func TestGemmEachKernel(t *testing.T) {
 	}
 	// What other architectures run: the portable kernel and packing.
 	t.Run("portable", func(t *testing.T) {
-		defer func(t8, t4 transposeFunc) { transpose8, transpose4 = t8, t4 }(transpose8, transpose4)
-		forceKernel, transpose8, transpose4 = goKernel, nil, nil
+		defer func(t8, t4, t2 transposeFunc) { transpose8, transpose4, transpose2 = t8, t4, t2 }(transpose8, transpose4, transpose2)
+		forceKernel, transpose8, transpose4, transpose2 = goKernel, nil, nil, nil
 		runCases(t, shapeCases(ms, ns, ks))
 	})
 }
