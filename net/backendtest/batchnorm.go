@@ -26,7 +26,8 @@ func bnCases(p Profile) []bnCase {
 		{1, 5, 3, 3, 0.1, 1e-5},
 	}
 	if p == Standard {
-		cs = append(cs, bnCase{8, 32, 8, 8, 0.1, 1e-5}, bnCase{16, 4, 16, 16, 0.1, 1e-5})
+		cs = append(cs, bnCase{8, 32, 8, 8, 0.1, 1e-5}, bnCase{16, 4, 16, 16, 0.1, 1e-5},
+			bnCase{8, 40, 15, 15, 0.1, 1e-5}) // enough values to be split over threads
 	}
 	return cs
 }
@@ -120,7 +121,8 @@ func CheckBatchNorm2D(t *testing.T, b net.Backend, p Profile) {
 			loss := func() float64 { return dot(R.Data, RefBatchNorm2DTrain(Xp, Gp, Bp, RM, RV, mom, eps).Y.Data) }
 			cost := 4 * xs.Len()
 			idx := newGen(uint64(21000+i)).sample(xs.Len(), fdCount(cost))
-			checkAt(t, "dx vs finite differences", xs, gotX, fd(loss, Xp.Data, idx, 1e-5), idx, nil, tolBN)
+			fdX := memo("BatchNorm2DBackward/"+c.name()+"/fd", func() []float64 { return fd(loss, Xp.Data, idx, 1e-5) })
+			checkAt(t, "dx vs finite differences", xs, gotX, fdX, idx, nil, tolBN)
 			idx = newGen(uint64(22000+i)).sample(c.c, c.c)
 			checkAt(t, "dgamma vs finite differences", cs, gotG, fd(loss, Gp.Data, idx, 0.5), idx, magG.Data, tolSum)
 			checkAt(t, "dbeta vs finite differences", cs, gotB, fd(loss, Bp.Data, idx, 0.5), idx, magB.Data, tolSum)
