@@ -6,6 +6,12 @@ import (
 	"cifarlab/net"
 )
 
+// Batch norm works on channel blocks: each worker takes channels [c0, c1)
+// and walks the images in order, so that it reads the contiguous segment
+// x[i, c0:c1, :, :] of every image (the spatial planes are as small as
+// 1×1 in ResNet18, where a channel-at-a-time walk would touch a new cache
+// line for every value). Sums are in float64.
+
 // bnDims validates a batch norm of x[N,C,H,W] with per-channel tensors.
 func bnDims(op string, x *Tensor, ys []*Tensor, cs map[string]*Tensor) (n, c, hw int) {
 	n, c, h, w := dims4(op, "x", x.shape)
@@ -18,9 +24,24 @@ func bnDims(op string, x *Tensor, ys []*Tensor, cs map[string]*Tensor) (n, c, hw
 	return n, c, h * w
 }
 
-// channelGrain is the number of channels per worker that makes at least
-// about 32k values.
-func channelGrain(perChannel int) int { return max(1, (1<<15)/max(perChannel, 1)) }
+// forChannels runs f(c0, c1) over blocks of channels on the workers, each
+// block at least about 32k values.
+func (b *Backend) forChannels(n, c, hw int, f func(c0, c1 int)) {
+	grain := max(1, (1<<15)/max(n*hw, 1))
+	b.parallel(c, grain, func(_, lo, hi int) { f(lo, hi) })
+}
+
+// planes calls f(i, k, seg) for every image i and channel k in [c0, c1),
+// where seg is plane x[i, k] (k counted from c0).
+func planes(x []float32, n, c, hw, c0, c1 int, f func(k int, seg []float32, off int)) {
+	for i := 0; i < n; i++ {
+		base := (i*c + c0) * hw
+		for k := 0; k < c1-c0; k++ {
+			off := base + k*hw
+			f(k, x[off:off+hw], off)
+		}
+	}
+}
 
 // BatchNorm2DTrain normalises with the batch statistics and updates the
 // running statistics (runVar from the unbiased variance).
@@ -40,30 +61,33 @@ func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, run
 	if count < 2 {
 		panicf("%s: x %v has %d value per channel, need more than 1", op, X.shape, count)
 	}
-	mom := float64(momentum)
-	b.parallel(c, channelGrain(count), func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			shift := float64(X.data[ch*hw])
-			var s, q float64
-			for i := 0; i < n; i++ {
-				ds, dq := shiftedSums(X.data[(i*c+ch)*hw:][:hw], shift)
-				s += ds
-				q += dq
-			}
-			m := float64(count)
-			mu := shift + s/m
-			variance := max((q-s*s/m)/m, 0)
+	mom, m := float64(momentum), float64(count)
+	b.forChannels(n, c, hw, func(c0, c1 int) {
+		nc := c1 - c0
+		shift, s, q := make([]float64, nc), make([]float64, nc), make([]float64, nc)
+		for k := range shift {
+			shift[k] = float64(X.data[(c0+k)*hw])
+		}
+		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, _ int) {
+			ds, dq := shiftedSums(seg, shift[k])
+			s[k] += ds
+			q[k] += dq
+		})
+		scale, off := make([]float32, nc), make([]float32, nc)
+		for k := range nc {
+			ch := c0 + k
+			mu := shift[k] + s[k]/m
+			variance := max((q[k]-s[k]*s[k]/m)/m, 0)
 			inv := 1 / math.Sqrt(variance+float64(eps))
 			M.data[ch], I.data[ch] = float32(mu), float32(inv)
 			RM.data[ch] = float32((1-mom)*float64(RM.data[ch]) + mom*mu)
 			RV.data[ch] = float32((1-mom)*float64(RV.data[ch]) + mom*variance*m/(m-1))
-			scale := G.data[ch] * float32(inv)
-			off := B.data[ch] - float32(mu)*scale
-			for i := 0; i < n; i++ {
-				k := (i*c + ch) * hw
-				affine(Y.data[k:k+hw], X.data[k:k+hw], scale, off)
-			}
+			scale[k] = G.data[ch] * float32(inv)
+			off[k] = B.data[ch] - float32(mu)*scale[k]
 		}
+		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, o int) {
+			affine(Y.data[o:o+hw], seg, scale[k], off[k])
+		})
 	})
 }
 
@@ -101,16 +125,16 @@ func (b *Backend) BatchNorm2DEval(y, x, gamma, beta, runMean, runVar net.Tensor,
 	G, B := tensor(op, "gamma", gamma), tensor(op, "beta", beta)
 	RM, RV := tensor(op, "runMean", runMean), tensor(op, "runVar", runVar)
 	n, c, hw := bnDims(op, X, []*Tensor{Y}, map[string]*Tensor{"gamma": G, "beta": B, "runMean": RM, "runVar": RV})
-	b.parallel(c, channelGrain(n*hw), func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			inv := 1 / math.Sqrt(float64(RV.data[ch])+float64(eps))
-			scale := G.data[ch] * float32(inv)
-			off := B.data[ch] - RM.data[ch]*scale
-			for i := 0; i < n; i++ {
-				k := (i*c + ch) * hw
-				affine(Y.data[k:k+hw], X.data[k:k+hw], scale, off)
-			}
+	b.forChannels(n, c, hw, func(c0, c1 int) {
+		scale, off := make([]float32, c1-c0), make([]float32, c1-c0)
+		for k := range scale {
+			ch := c0 + k
+			scale[k] = G.data[ch] * float32(1/math.Sqrt(float64(RV.data[ch])+float64(eps)))
+			off[k] = B.data[ch] - RM.data[ch]*scale[k]
 		}
+		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, o int) {
+			affine(Y.data[o:o+hw], seg, scale[k], off[k])
+		})
 	})
 }
 
@@ -124,29 +148,31 @@ func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, ga
 	n, c, hw := bnDims(op, X, []*Tensor{DX, DY}, map[string]*Tensor{
 		"dgamma": DG, "dbeta": DB, "mean": M, "invstd": I, "gamma": G})
 	m := float64(n * hw)
-	b.parallel(c, channelGrain(n*hw), func(_, lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mu, inv := M.data[ch], float64(I.data[ch])
-			var sdy, sdyx float64 // Σdy, Σdy·(x−mean)
-			for i := 0; i < n; i++ {
-				k := (i*c + ch) * hw
-				a, bb := dotSums(DY.data[k:k+hw], X.data[k:k+hw], float64(mu))
-				sdy += a
-				sdyx += bb
-			}
-			DB.data[ch] = float32(sdy)
-			DG.data[ch] = float32(sdyx * inv)
-			// dx = k·dy + kx·(x−mean) + k0
-			k := float64(G.data[ch]) * inv
-			kdy, kx, k0 := float32(k), float32(-k*inv*inv*sdyx/m), float32(-k*sdy/m)
-			for i := 0; i < n; i++ {
-				o := (i*c + ch) * hw
-				d, g, xs := DX.data[o:o+hw], DY.data[o:o+hw], X.data[o:o+hw]
-				for j := range d {
-					d[j] = kdy*g[j] + kx*(xs[j]-mu) + k0
-				}
-			}
+	b.forChannels(n, c, hw, func(c0, c1 int) {
+		nc := c1 - c0
+		sdy, sdyx := make([]float64, nc), make([]float64, nc) // Σdy, Σdy·(x−mean)
+		planes(DY.data, n, c, hw, c0, c1, func(k int, g []float32, o int) {
+			a, bb := dotSums(g, X.data[o:o+hw], float64(M.data[c0+k]))
+			sdy[k] += a
+			sdyx[k] += bb
+		})
+		// dx = kdy·dy + kx·(x−mean) + k0
+		kdy, kx, k0 := make([]float32, nc), make([]float32, nc), make([]float32, nc)
+		for k := range nc {
+			ch := c0 + k
+			inv := float64(I.data[ch])
+			DB.data[ch] = float32(sdy[k])
+			DG.data[ch] = float32(sdyx[k] * inv)
+			gi := float64(G.data[ch]) * inv
+			kdy[k], kx[k], k0[k] = float32(gi), float32(-gi*inv*inv*sdyx[k]/m), float32(-gi*sdy[k]/m)
 		}
+		planes(DY.data, n, c, hw, c0, c1, func(k int, g []float32, o int) {
+			d, xs := DX.data[o:o+hw], X.data[o:o+hw]
+			mu, a, bx, b0 := M.data[c0+k], kdy[k], kx[k], k0[k]
+			for j, v := range g {
+				d[j] = a*v + bx*(xs[j]-mu) + b0
+			}
+		})
 	})
 }
 

@@ -3,6 +3,7 @@ package cpu
 import (
 	"testing"
 
+	"cifarlab/net"
 	"cifarlab/net/backendtest"
 )
 
@@ -12,10 +13,10 @@ func TestConformance(t *testing.T) {
 	backendtest.RunAll(t, b)
 }
 
-// TestConformanceBlocking runs the convolution and linear checks with
-// other thread counts and convolution chunkings, so that workers handle
-// several chunks (dw accumulated across chunks), single-image chunks (y and
-// dy used in place) and chunks of many images.
+// TestConformanceBlocking runs the checks of the ops that split their work
+// with other thread counts and convolution chunkings, so that workers
+// handle several chunks (dw accumulated across chunks), single-image chunks
+// (y and dy used in place), chunks of many images and uneven splits.
 func TestConformanceBlocking(t *testing.T) {
 	for _, c := range []struct {
 		name              string
@@ -30,8 +31,13 @@ func TestConformanceBlocking(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			b := NewWithThreads(c.threads)
 			b.colTarget, b.colMax = c.colTarget, c.colMax
-			backendtest.CheckConv2D(t, b, backendtest.Standard)
-			backendtest.CheckLinear(t, b, backendtest.Standard)
+			for _, check := range []func(*testing.T, net.Backend, backendtest.Profile){
+				backendtest.CheckGather, backendtest.CheckConv2D, backendtest.CheckLinear,
+				backendtest.CheckMaxPool2D, backendtest.CheckBatchNorm2D, backendtest.CheckElementwise,
+				backendtest.CheckAdam,
+			} {
+				check(t, b, backendtest.Standard)
+			}
 		})
 	}
 }

@@ -27,10 +27,7 @@ func (b *Backend) ReLU(y, x net.Tensor) {
 	b.parallel(len(Y.data), elemGrain, func(_, lo, hi int) {
 		out := Y.data[lo:hi]
 		for i, v := range X.data[lo:hi] {
-			if v <= 0 {
-				v = 0
-			}
-			out[i] = v
+			out[i] = max(v, 0) // branch-free; NaN stays NaN, −0 becomes 0
 		}
 	})
 }
@@ -43,11 +40,8 @@ func (b *Backend) ReLUBackward(dx, dy, y net.Tensor) {
 	b.parallel(len(DX.data), elemGrain, func(_, lo, hi int) {
 		out, g := DX.data[lo:hi], DY.data[lo:hi]
 		for i, v := range Y.data[lo:hi] {
-			if v > 0 {
-				out[i] = g[i]
-			} else {
-				out[i] = 0
-			}
+			// dy masked by y > 0, without a data-dependent branch.
+			out[i] = math.Float32frombits(math.Float32bits(g[i]) & -b2u(v > 0))
 		}
 	})
 }
@@ -141,4 +135,12 @@ func (b *Backend) Adam(param, grad, m, v net.Tensor, p net.AdamParams) {
 			pp[i] -= stepSize * mi / denom
 		}
 	})
+}
+
+// b2u is 1 for true and 0 for false (compiled to a SETcc).
+func b2u(c bool) uint32 {
+	if c {
+		return 1
+	}
+	return 0
 }
