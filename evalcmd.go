@@ -274,7 +274,7 @@ func (p *predictPrinter) print(pr net.Prediction) {
 	}
 	if p.json {
 		obj := map[string]any{"index": pr.Index, "pred": pr.Pred(), "pred_name": p.classes[pr.Pred()], "probs": pr.Probs}
-		if p.files != nil {
+		if len(p.files) > 0 {
 			obj["file"] = p.files[pr.Index]
 		} else {
 			obj["label"], obj["label_name"] = pr.Label, p.classes[pr.Label]
@@ -283,7 +283,7 @@ func (p *predictPrinter) print(pr net.Prediction) {
 		return
 	}
 	var what string
-	if p.files != nil {
+	if len(p.files) > 0 {
 		what = p.files[pr.Index]
 	} else {
 		what = fmt.Sprintf("#%d (%s)", pr.Index, p.classes[pr.Label])

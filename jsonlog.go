@@ -41,8 +41,8 @@ func (l *jsonLog) write(v map[string]any) {
 		b = append(b, '\n')
 		_, err = l.w.Write(b)
 	}
-	if err == nil && v["event"] != "step" {
-		err = l.w.Flush()
+	if err == nil {
+		err = l.w.Flush() // a line at a time, for tail -f and for whoever reads the log during a run
 	}
 	if err != nil {
 		l.err = fmt.Errorf("write log %s: %w", l.path, err)

@@ -214,7 +214,7 @@ def run(model_name, model, batch, steps, n_eval, seed):
 def main():
     torch.set_num_threads(1)
     run("lenet5", Lenet5(), batch=32, steps=5, n_eval=16, seed=12345)
-    run("resnet18", ResNet18(), batch=16, steps=5, n_eval=16, seed=54321)
+    run("resnet18", ResNet18(), batch=16, steps=3, n_eval=16, seed=54321)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cifarlab/internal/testenv"
+)
+
+// cli runs the command in-process and returns its exit status and output.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestSummaryShapesAndParameters(t *testing.T) {
+	for _, tc := range []struct {
+		model  string
+		params string
+		shapes []string
+	}{
+		{"lenet5", "trainable parameters: 62,006", []string{"[2,6,28,28]", "[2,16,5,5]", "[2,400]", "[2,10]"}},
+		{"resnet18", "trainable parameters: 9,817,354", []string{
+			"[2,64,10,10]", "[2,128,5,5]", "[2,256,3,3]", "[2,512,2,2]", "[2,512,1,1]", "[2,10]",
+			"blk4.extra.0", "Conv2d(512, 512, kernel_size=1, stride=2)"}},
+	} {
+		code, out, errs := cli(t, "summary", "-model", tc.model)
+		if code != 0 {
+			t.Fatalf("summary -model %s: exit %d: %s", tc.model, code, errs)
+		}
+		for _, want := range append(tc.shapes, tc.params) {
+			if !strings.Contains(out, want) {
+				t.Errorf("summary -model %s lacks %q:\n%s", tc.model, want, out)
+			}
+		}
+	}
+}
+
+func TestBadFlagsNameValidValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "-model", "vgg"}, "lenet5, resnet18"},
+		{[]string{"train", "-device", "tpu"}, "auto, cpu, gpu"},
+		{[]string{"train", "-batch", "0"}, "-batch 0: must be at least 1"},
+		{[]string{"train", "-lr", "-1"}, "-lr -1: must be a positive number"},
+		{[]string{"train", "-lr", "NaN"}, "must be a positive number"},
+		{[]string{"train", "-epochs", "0"}, "-epochs 0"},
+		{[]string{"train", "-limit", "-5"}, "-limit -5"},
+		{[]string{"train", "-init", "a", "-resume", "b"}, "exclude each other"},
+		{[]string{"train", "extra"}, `unexpected argument "extra"`},
+		{[]string{"eval"}, "-weights is required"},
+		{[]string{"predict", "-weights", "w.safetensors"}, "give image files"},
+		{[]string{"predict", "-weights", "w", "-data", "d", "x.png"}, "not both"},
+		{[]string{"bench", "-steps", "0"}, "-steps 0"},
+		{[]string{"summary", "-model", "alexnet"}, "lenet5, resnet18"},
+		{[]string{"frobnicate"}, "valid: train, eval, predict, summary, bench"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+func TestBadInputIsAClearError(t *testing.T) {
+	dir := t.TempDir()
+	truncated := filepath.Join(dir, "data_batch_1.bin")
+	os.WriteFile(truncated, make([]byte, 3073*2+100), 0o644)
+	badWeights := filepath.Join(dir, "bad.safetensors")
+	os.WriteFile(badWeights, []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, '{', '}'}, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "-data", filepath.Join(dir, "missing")}, "missing"},
+		{[]string{"train", "-data", truncated}, "data_batch_1.bin"},
+		{[]string{"eval", "-weights", badWeights, "-data", truncated}, "data_batch_1.bin"},
+		{[]string{"predict", "-weights", badWeights, filepath.Join(dir, "nope.png")}, "nope.png"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		if code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+func TestMalformedWeightsAreClearErrors(t *testing.T) {
+	data := filepath.Join(testenv.Data(t), "exact", "test_batch.bin")
+	dir := t.TempDir()
+	lenet := filepath.Join(dir, "lenet5.safetensors")
+	if code, _, errs := cli(t, "train", "-model", "lenet5", "-data", data, "-limit", "64", "-epochs", "1", "-save", lenet); code != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	raw, err := os.ReadFile(lenet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.safetensors")
+	os.WriteFile(truncated, raw[:len(raw)-10], 0o644)
+	huge := filepath.Join(dir, "huge.safetensors")
+	os.WriteFile(huge, append([]byte{0, 0, 0, 0, 0, 0, 0, 0x7f}, raw[8:]...), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "-weights", truncated, "-data", data}, "truncated.safetensors"},
+		{[]string{"eval", "-weights", huge, "-data", data}, "huge.safetensors"},
+		{[]string{"eval", "-model", "resnet18", "-weights", lenet, "-data", data}, "holds lenet5 weights, not resnet18"},
+		{[]string{"train", "-model", "resnet18", "-init", lenet, "-data", data}, "lenet5"},
+		{[]string{"train", "-resume", lenet + ".missing", "-data", data}, "missing"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		if code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+func TestDeviceGPUSaysThereIsNone(t *testing.T) {
+	data := filepath.Join(testenv.Data(t), "exact", "test_batch.bin")
+	code, _, errs := cli(t, "train", "-device", "gpu", "-data", data, "-epochs", "1")
+	if code != 1 || !strings.Contains(errs, "no GPU backend") {
+		t.Errorf("train -device gpu: exit %d, stderr %q", code, errs)
+	}
+}
+
+// readLog parses a -log file.
+func readLog(t *testing.T, path string) (steps, epochs []map[string]any) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: %q is not JSON: %v", path, sc.Text(), err)
+		}
+		switch m["event"] {
+		case "step":
+			steps = append(steps, m)
+		case "epoch":
+			epochs = append(epochs, m)
+		}
+	}
+	return steps, epochs
+}
+
+// TestTrainLearnsOnRealData trains LeNet5 on the 4,000 exact training
+// images, tests on the 1,000 exact test images, and checks the log, the
+// checkpoint, eval and predict against each other.
+func TestTrainLearnsOnRealData(t *testing.T) {
+	exact := filepath.Join(testenv.Data(t), "exact")
+	dir := t.TempDir()
+	save, logPath := filepath.Join(dir, "lenet5.safetensors"), filepath.Join(dir, "log.jsonl")
+	code, out, errs := cli(t, "train", "-model", "lenet5", "-data", filepath.Join(exact, "data_batch_1.bin"),
+		"-test", filepath.Join(exact, "test_batch.bin"), "-epochs", "4", "-batch", "32", "-save", save, "-log", logPath)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	t.Log(out)
+	steps, epochs := readLog(t, logPath)
+	if len(steps) != 4*125 || len(epochs) != 4 {
+		t.Fatalf("log has %d steps and %d epochs, want 500 and 4", len(steps), len(epochs))
+	}
+	for i, s := range steps {
+		if int(s["step"].(float64)) != i+1 || int(s["epoch"].(float64)) != i/125+1 {
+			t.Fatalf("log step %d is %v", i+1, s)
+		}
+	}
+	first, last := epochs[0], epochs[3]
+	acc := last["test_accuracy"].(float64)
+	if acc < 0.25 {
+		t.Errorf("test accuracy after 4 epochs is %.3f, want well above chance (0.1)", acc)
+	}
+	if last["train_loss"].(float64) >= first["train_loss"].(float64) {
+		t.Errorf("train loss did not fall: %v then %v", first["train_loss"], last["train_loss"])
+	}
+
+	code, out, errs = cli(t, "eval", "-weights", save, "-data", filepath.Join(exact, "test_batch.bin"), "-json")
+	if code != 0 {
+		t.Fatalf("eval: %s", errs)
+	}
+	var ev struct {
+		Accuracy  float64
+		Loss      float64
+		N         int
+		PerClass  []float64 `json:"per_class"`
+		Confusion [][]int
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatalf("eval -json: %v: %s", err, out)
+	}
+	if ev.N != 1000 || ev.Accuracy != acc || len(ev.PerClass) != 10 || len(ev.Confusion) != 10 {
+		t.Errorf("eval: %+v; want 1000 images at the last epoch's test accuracy %v", ev, acc)
+	}
+
+	code, out, errs = cli(t, "predict", "-weights", save, "-data", filepath.Join(exact, "test_batch.bin"), "-n", "5", "-json")
+	if code != 0 {
+		t.Fatalf("predict: %s", errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("predict -n 5 printed %d lines", len(lines))
+	}
+	for i, want := range []int{3, 8, 8, 0, 6} {
+		var p struct {
+			Index, Label, Pred int
+			Probs              []float64
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &p); err != nil {
+			t.Fatal(err)
+		}
+		sum := 0.0
+		for _, q := range p.Probs {
+			sum += q
+		}
+		if p.Index != i || p.Label != want || len(p.Probs) != 10 || sum < 0.999 || sum > 1.001 {
+			t.Errorf("predict line %d: %s", i, lines[i])
+		}
+	}
+}
+
+func TestPredictImageFilesMatchesDataset(t *testing.T) {
+	exact := filepath.Join(testenv.Data(t), "exact")
+	dir := t.TempDir()
+	save := filepath.Join(dir, "w.safetensors")
+	if code, _, errs := cli(t, "train", "-data", filepath.Join(exact, "test_batch.bin"), "-limit", "256", "-epochs", "1", "-save", save); code != 0 {
+		t.Fatal(errs)
+	}
+	// Image 0 of the test batch as a lossless PNG gives the same prediction.
+	png := filepath.Join(dir, "cat.png")
+	writePNG(t, png, filepath.Join(exact, "test_batch.bin"), 0)
+	_, fromFile, errs := cli(t, "predict", "-weights", save, "-json", png)
+	_, fromData, errs2 := cli(t, "predict", "-weights", save, "-json", "-n", "1", "-data", filepath.Join(exact, "test_batch.bin"))
+	var a, b struct{ Probs []float64 }
+	if json.Unmarshal([]byte(fromFile), &a) != nil || json.Unmarshal([]byte(fromData), &b) != nil {
+		t.Fatalf("predict output: %q %q (%s %s)", fromFile, fromData, errs, errs2)
+	}
+	for i := range b.Probs {
+		if d := a.Probs[i] - b.Probs[i]; d > 1e-6 || d < -1e-6 {
+			t.Errorf("class %d: %v from the PNG, %v from the dataset", i, a.Probs[i], b.Probs[i])
+		}
+	}
+}
+

@@ -1,0 +1,323 @@
+package net_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"cifarlab/cpu"
+	"cifarlab/net"
+	"cifarlab/net/safetensors"
+)
+
+// The golden files come from testdata/pytorch_reference.py: the reference
+// PyTorch modules, filled from the generator below, trained a few Adam
+// steps on generated images. These tests repeat that run here and compare
+// losses, logits, gradients, weights, BatchNorm statistics and eval logits.
+
+var (
+	normMean = []float32{0.485, 0.456, 0.406}
+	normStd  = []float32{0.229, 0.224, 0.225}
+)
+
+func fnv1a(s string) uint64 {
+	h := uint64(0xCBF29CE484222325)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001B3
+	}
+	return h
+}
+
+// splitmix returns the i-th (from 1) output of splitmix64 seeded with seed.
+func splitmix(seed, i uint64) uint64 {
+	z := seed + i*0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+func genUniform(name string, n int) []float64 {
+	seed := fnv1a(name)
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = float64(splitmix(seed, uint64(i+1))>>11)*math.Pow(2, -53)*2 - 1
+	}
+	return v
+}
+
+// goldenState is the state dict pytorch_reference.py's fill() makes.
+func goldenState(t *testing.T, n *net.Network) map[string]net.StateEntry {
+	es, err := n.StateDict()
+	if err != nil {
+		t.Fatal(err)
+	}
+	isBN := map[string]bool{}
+	for _, e := range es {
+		if strings.HasSuffix(e.Name, ".running_mean") {
+			isBN[strings.TrimSuffix(e.Name, ".running_mean")] = true
+		}
+	}
+	shapes := map[string]net.Shape{}
+	for _, e := range es {
+		shapes[e.Name] = e.Shape
+	}
+	out := map[string]net.StateEntry{}
+	for _, e := range es {
+		if e.Int != nil {
+			out[e.Name] = net.StateEntry{Name: e.Name, Shape: e.Shape, Int: []int64{0}}
+			continue
+		}
+		mod, leaf := e.Name[:strings.LastIndexByte(e.Name, '.')], e.Name[strings.LastIndexByte(e.Name, '.')+1:]
+		u := genUniform(e.Name, e.Shape.Len())
+		v := make([]float32, len(u))
+		for i, x := range u {
+			switch {
+			case leaf == "running_mean":
+				x = 0.1 * x
+			case leaf == "running_var":
+				x = 1 + 0.5*(x+1)/2
+			case isBN[mod] && leaf == "weight":
+				x = 1 + 0.2*x
+			case isBN[mod] && leaf == "bias":
+				x = 0.1 * x
+			default:
+				x = x / math.Sqrt(float64(shapes[mod+".weight"][1:].Len()))
+			}
+			v[i] = float32(x)
+		}
+		out[e.Name] = net.StateEntry{Name: e.Name, Shape: e.Shape, Float: v}
+	}
+	return out
+}
+
+// goldenRecords are pytorch_reference.py's images(): bytes from splitmix64,
+// the label byte taken modulo 10.
+func goldenRecords(seed uint64, n int) []byte {
+	b := make([]byte, n*3073)
+	for i := range b {
+		b[i] = byte(splitmix(seed, uint64(i+1)) >> 56)
+	}
+	for r := 0; r < n; r++ {
+		b[r*3073] %= 10
+	}
+	return b
+}
+
+type golden struct {
+	f *safetensors.File
+}
+
+func (g golden) floats(t *testing.T, name string) []float32 {
+	t.Helper()
+	v, err := g.f.Float32(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// sample picks the elements of v that the golden file stored for name.
+func (g golden) sample(t *testing.T, name string, v []float32) []float32 {
+	idx, err := g.f.Int64("index." + name)
+	if err != nil {
+		return v
+	}
+	out := make([]float32, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
+
+func meta(t *testing.T, g golden, key string) int {
+	var n int
+	for _, c := range g.f.Metadata[key] {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// closeTo reports the worst element of got against want by atol + rtol·|want|.
+func closeTo(t *testing.T, what string, got, want []float32, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	worst, at := 0.0, -1
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if r := d / (atol + rtol*math.Abs(float64(want[i]))); r > worst {
+			worst, at = r, i
+		}
+	}
+	if worst > 1 {
+		t.Errorf("%s: element %d is %g, PyTorch %g (%.3g× the tolerance)", what, at, got[at], want[at], worst)
+	}
+}
+
+func download(t *testing.T, b net.Backend, x net.Tensor) []float32 {
+	t.Helper()
+	v := make([]float32, x.Shape().Len())
+	if err := b.Download(v, x); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestGoldenLeNet5(t *testing.T) {
+	testGolden(t, "lenet5", tolerances{logits: 1e-5, grad: 1e-6, loss: 1e-5, weight: 2e-5, eval: 1e-4})
+}
+
+func TestGoldenResNet18(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ResNet18 golden run skipped in -short mode")
+	}
+	testGolden(t, "resnet18", tolerances{logits: 1e-4, grad: 1e-5, loss: 1e-4, weight: 5e-5, eval: 1e-3})
+}
+
+type tolerances struct{ logits, grad, loss, weight, eval float64 }
+
+func testGolden(t *testing.T, model string, tol tolerances) {
+	f, err := safetensors.ReadFile("testdata/golden_" + model + ".safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := golden{f}
+	batch, steps, nEval := meta(t, g, "batch"), meta(t, g, "steps"), meta(t, g, "eval")
+	b := cpu.New()
+	defer b.Close()
+	n, err := net.New(b, model, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Free()
+	if err := n.LoadStateDict(goldenState(t, n)); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := b.UploadRecords(goldenRecords(uint64(meta(t, g, "data_seed")), batch*steps+nEval), net.InputShape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Norm: net.Normalize{Mean: normMean, Std: normStd}}, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Free()
+	losses, correct := g.floats(t, "losses"), g.floats(t, "correct")
+	for s := 0; s < steps; s++ {
+		index := make([]int32, batch)
+		for i := range index {
+			index[i] = int32(s*batch + i)
+		}
+		r, err := tr.Step(recs, index, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s == 0 {
+			closeTo(t, "step 1 logits", download(t, b, n.Layers[len(n.Layers)-1].Output()), g.floats(t, "logits0"), tol.logits, 1e-4)
+			for _, p := range n.Params() {
+				closeTo(t, "step 1 grad "+p.Name, g.sample(t, p.Name, download(t, b, p.Grad)), g.floats(t, "grad."+p.Name), tol.grad, 1e-3)
+			}
+		}
+		closeTo(t, "loss of step "+string(rune('1'+s)), []float32{float32(r.Loss)}, losses[s:s+1], 0, tol.loss)
+		if float32(r.Correct) != correct[s] {
+			t.Errorf("step %d: %d correct, PyTorch %v", s+1, r.Correct, correct[s])
+		}
+	}
+	es, err := n.StateDict()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.Int != nil {
+			want, err := g.f.Int64("final." + e.Name)
+			if err != nil || want[0] != e.Int[0] {
+				t.Errorf("%s = %d, PyTorch %v (%v)", e.Name, e.Int[0], want, err)
+			}
+			continue
+		}
+		got, want := g.sample(t, e.Name, e.Float), g.floats(t, "final."+e.Name)
+		adamBound := 2 * adamStepBound * float64(steps) * 1e-3
+		if bound := zeroGradient(e.Name, steps); bound > 0 {
+			closeTo(t, "after training "+e.Name, got, want, bound, 0)
+			continue
+		}
+		// Elements whose gradient is tiny against the rounding noise move by
+		// up to lr a step in a direction that noise decides, in PyTorch as
+		// here; allow one in a hundred such elements per tensor.
+		closeToMostly(t, "after training "+e.Name, got, want, tol.weight, 1e-3, 0.01, adamBound)
+	}
+	res := make([]float32, 0, nEval*10)
+	_, err = net.Evaluate(b, n, recs, batch*steps+nEval, batch*steps+nEval, net.Normalize{Mean: normMean, Std: normStd}, func(p net.Prediction) {
+		if p.Index >= batch*steps {
+			for _, q := range p.Probs {
+				res = append(res, float32(q))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := g.floats(t, "eval_logits")
+	wantProbs := make([]float32, 0, len(want))
+	for i := 0; i < nEval; i++ {
+		for _, q := range net.Softmax(want[i*10 : (i+1)*10]) {
+			wantProbs = append(wantProbs, float32(q))
+		}
+	}
+	closeTo(t, "eval probabilities", res, wantProbs, tol.eval, 1e-3)
+}
+
+// adamStepBound bounds |m̂/(√v̂+eps)| in each of Adam's first three steps
+// (β1 0.9, β2 0.999; by Cauchy–Schwarz it is at most 1.0035), so a
+// parameter moves at most about lr per step whatever its gradient.
+const adamStepBound = 1.0035
+
+// zeroGradient bounds how far a tensor whose gradient is zero in exact
+// arithmetic can differ from PyTorch after steps Adam steps of lr 1e-3, and
+// is 0 for other tensors. Adam scales the rounding noise in such a gradient
+// to steps of up to lr, in directions the noise decides, here and in
+// PyTorch alike: so the two can differ by 2·lr per step. Such tensors are
+// the biases of convolutions followed by BatchNorm (which subtracts them
+// again), the running means of those BatchNorms (which average the bias in
+// with momentum 0.1), and the BatchNorm biases of blk3's outputs: blk4's
+// convolutions see them at 1×1 output size and feed BatchNorms, whose
+// input gradients sum to zero over the batch.
+func zeroGradient(name string, steps int) float64 {
+	const lr = 1e-3
+	mod, leaf := name[:strings.LastIndexByte(name, '.')], name[strings.LastIndexByte(name, '.')+1:]
+	convs, bns := map[string]bool{"conv1.0": true}, map[string]bool{"conv1.1": true}
+	for _, b := range []string{"blk1", "blk2", "blk3", "blk4"} {
+		convs[b+".conv1"], convs[b+".conv2"], convs[b+".extra.0"] = true, true, true
+		bns[b+".bn1"], bns[b+".bn2"], bns[b+".extra.1"] = true, true, true
+	}
+	drift := 2 * adamStepBound * lr * float64(steps)
+	switch {
+	case convs[mod] && leaf == "bias", name == "blk3.bn2.bias", name == "blk3.extra.1.bias":
+		return drift + 1e-6
+	case bns[mod] && leaf == "running_mean":
+		// The bias of step j, after j−1 updates, enters with weight 0.1.
+		return 2*adamStepBound*0.1*lr*float64(steps*(steps-1))/2 + 1e-5
+	}
+	return 0
+}
+
+// closeToMostly is closeTo allowing a fraction of the elements to be off by
+// up to bound.
+func closeToMostly(t *testing.T, what string, got, want []float32, atol, rtol, frac, bound float64) {
+	t.Helper()
+	off, worst, at := 0, 0.0, -1
+	for i := range got {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d <= atol+rtol*math.Abs(float64(want[i])) {
+			continue
+		}
+		off++
+		if d > worst {
+			worst, at = d, i
+		}
+	}
+	if off > int(frac*float64(len(got))) || worst > bound {
+		t.Errorf("%s: %d of %d elements differ from PyTorch (worst: element %d, %g vs %g)", what, off, len(got), at, got[at], want[at])
+	}
+}
