@@ -254,4 +254,3 @@ func TestPredictImageFilesMatchesDataset(t *testing.T) {
 		}
 	}
 }
-
