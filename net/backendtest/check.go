@@ -30,7 +30,7 @@ func (tol Tol) bound(ref, mag float64) float64 {
 var (
 	tolExact = Tol{}
 	tolElem  = Tol{Atol: 1e-6, Rtol: 1e-6}            // one or two float32 roundings
-	tolSum   = Tol{Atol: 1e-5, Rtol: 1e-5, Mag: 4e-6} // dot products and sums, with their magnitude
+	tolSum   = Tol{Atol: 1e-5, Rtol: 1e-5, Mag: 1e-5} // dot products and sums, with their magnitude
 	tolBN    = Tol{Atol: 1e-4, Rtol: 1e-4}
 	tolStat  = Tol{Atol: 1e-5, Rtol: 1e-5} // batch and running statistics
 	tolXent  = Tol{Atol: 1e-6, Rtol: 1e-5}

@@ -4,9 +4,27 @@
 // shapes with outliers, and every backward op against finite differences of
 // the reference forward.
 //
+// A backend's test runs it like this (Small keeps every awkward shape but
+// drops the larger ones, for a slow device such as an emulated GPU):
+//
+//	func TestConformance(t *testing.T) {
+//		b := cpu.New()
+//		defer b.Close()
+//		backendtest.RunAll(t, b) // or backendtest.Run(t, b, backendtest.Small)
+//	}
+//
+// The Check functions run one op family each. Subtests are named by op and
+// shape ("Conv2D/n3_c5x7x9_o6_k3s2p1"), so -run selects them. Data come from
+// fixed seeds; reference results and finite differences are computed once
+// per process and shared by every backend a test binary checks.
+//
+// Tolerances are atol + rtol·|ref| (plus a multiple of Σ|terms| for sums,
+// so any summation order passes); a failure names the op and shape, the
+// count of bad values and the worst one with its coordinates.
+//
 // A backend under test is used by one goroutine; the suite frees every
-// tensor it allocates. Checks that expect a shape-misuse panic run last, and
-// a backend must stay usable after such a panic.
+// tensor it allocates (records included). Checks that expect a shape-misuse
+// panic run last, and a backend must stay usable after such a panic.
 package backendtest
 
 import (
