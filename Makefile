@@ -5,9 +5,9 @@ GO ?= go
 CIFARLAB_TESTDATA ?= $(abspath $(wildcard ../shared/cifar10))
 export CIFARLAB_TESTDATA
 
-# The short training run of `make run`: LeNet5 for 2 epochs on real images.
+# The short training run of `make run`: LeNet5 for 2 epochs on the 50,000 real training images.
 RUN_DATA ?= $(if $(CIFARLAB_TESTDATA),$(CIFARLAB_TESTDATA)/cifar-10-jpeg.tar.gz,)
-RUN_FLAGS ?= -model lenet5 -epochs 2 -limit 10000 -log run.jsonl
+RUN_FLAGS ?= -model lenet5 -epochs 2 -log run.jsonl
 
 .PHONY: build test run bench fuzz clean
 

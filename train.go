@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"cifarlab/cifar"
@@ -94,6 +95,7 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	}
 	if f.limit > 0 && f.limit < trainSplit.Len() {
 		trainSplit = trainSplit.Head(f.limit)
+		warnMissingClasses(stderr, trainSplit, ds.Classes)
 	}
 	b, err := openBackend(f.device.value, stderr)
 	if err != nil {
@@ -218,4 +220,19 @@ func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records
 	fmt.Fprintf(stdout, "%s  |  %.0f img/s  |  saved %s\n", line, entry["images_per_s"], f.save)
 	log.write(entry)
 	return log.Err()
+}
+
+// warnMissingClasses says when the first -limit images leave classes out,
+// as they do for image folders, which are ordered by class.
+func warnMissingClasses(w io.Writer, s *cifar.Split, classes []string) {
+	var missing []string
+	for c, n := range s.LabelCounts(len(classes)) {
+		if n == 0 {
+			missing = append(missing, classes[c])
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "note: the first %d training images hold no %s (image folders are ordered by class); the test accuracy will suffer\n",
+			s.Len(), strings.Join(missing, ", "))
+	}
 }
