@@ -2,24 +2,22 @@ package sgemm
 
 // Packing copies a block of op(A) or op(B) into micro-panels of width w
 // (mr for A, nr for B): a panel holds, for each of kc terms of the inner
-// dimension, w consecutive values. Whether a panel's w values are
-// contiguous in the source (a column of Aᵀ, a row of B: copyPanel) or at
-// stride ld (a column of A, a row of Bᵀ: interleavePanel) depends on the
-// transpose; both zero-pad partial panels to w.
+// dimension, w consecutive values, and partial panels are zero-padded to w.
+// When those w values are contiguous in the source (rows of Aᵀ or B),
+// packRows copies the block row by row; when they lie at a stride (columns
+// of A or Bᵀ), interleavePanel transposes it panel by panel.
 
 // packA copies alpha·op(A)[ic:ic+mc, pc:pc+kc] into dst as micro-panels of
 // mr rows: panel q (rows ic+q·mr…) starts at q·mr·kc and holds element
 // (i, p) at p·mr+i.
 func packA(dst []float32, p *problem, ic, mc, pc, kc int) {
 	mr := p.kern.mr
+	if p.transA {
+		packRows(dst, mr, p.a[pc*p.lda+ic:], p.lda, mc, kc, p.alpha)
+		return
+	}
 	for ir := 0; ir < mc; ir += mr {
-		rows := min(mr, mc-ir)
-		d := dst[ir*kc : ir*kc+mr*kc]
-		if p.transA {
-			copyPanel(d, mr, p.a[pc*p.lda+ic+ir:], p.lda, rows, kc, p.alpha)
-		} else {
-			interleavePanel(d, mr, p.a[(ic+ir)*p.lda+pc:], p.lda, rows, kc, p.alpha)
-		}
+		interleavePanel(dst[ir*kc:ir*kc+mr*kc], mr, p.a[(ic+ir)*p.lda+pc:], p.lda, min(mr, mc-ir), kc, p.alpha)
 	}
 }
 
@@ -29,7 +27,7 @@ func packA(dst []float32, p *problem, ic, mc, pc, kc int) {
 func packB(dst []float32, p *problem, pc, kc, jc, nc int) {
 	nr := p.kern.nr
 	if !p.transB {
-		packBRows(dst, nr, p.b[pc*p.ldb+jc:], p.ldb, nc, kc)
+		packRows(dst, nr, p.b[pc*p.ldb+jc:], p.ldb, nc, kc, 1)
 		return
 	}
 	for jr := 0; jr < nc; jr += nr {
@@ -37,63 +35,50 @@ func packB(dst []float32, p *problem, pc, kc, jc, nc int) {
 	}
 }
 
-// packBRows packs the kc×nc block of a row-major B at src (stride ld) into
-// panels of nr columns. It reads B row by row, which the hardware
+// packRows packs the kc×extent block at src (stride ld), scaled by alpha,
+// into panels of width w: source row q, columns x..x+w, go to
+// dst[x·kc+q·w:]. It reads the source row by row, which the hardware
 // prefetcher follows better than panel by panel.
-func packBRows(dst []float32, nr int, src []float32, ld, nc, kc int) {
-	full := nc / nr * nr
+func packRows(dst []float32, w int, src []float32, ld, extent, kc int, alpha float32) {
+	full := extent / w * w
 	for q := 0; q < kc; q++ {
-		row := src[q*ld : q*ld+nc]
-		switch nr {
-		case 16:
-			for j := 0; j < full; j += 16 {
-				*(*[16]float32)(dst[j*kc+q*16:]) = *(*[16]float32)(row[j:])
+		row := src[q*ld : q*ld+extent]
+		switch {
+		case alpha != 1:
+			for x := 0; x < full; x += w {
+				d := dst[x*kc+q*w : x*kc+q*w+w]
+				for j, v := range row[x : x+w] {
+					d[j] = alpha * v
+				}
 			}
-		case 32:
-			for j := 0; j < full; j += 32 {
-				*(*[32]float32)(dst[j*kc+q*32:]) = *(*[32]float32)(row[j:])
+		case w == 6:
+			for x := 0; x < full; x += 6 {
+				*(*[6]float32)(dst[x*kc+q*6:]) = *(*[6]float32)(row[x:])
+			}
+		case w == 12:
+			for x := 0; x < full; x += 12 {
+				*(*[12]float32)(dst[x*kc+q*12:]) = *(*[12]float32)(row[x:])
+			}
+		case w == 16:
+			for x := 0; x < full; x += 16 {
+				*(*[16]float32)(dst[x*kc+q*16:]) = *(*[16]float32)(row[x:])
+			}
+		case w == 32:
+			for x := 0; x < full; x += 32 {
+				*(*[32]float32)(dst[x*kc+q*32:]) = *(*[32]float32)(row[x:])
 			}
 		default:
-			for j := 0; j < full; j += nr {
-				copy(dst[j*kc+q*nr:j*kc+q*nr+nr], row[j:j+nr])
+			for x := 0; x < full; x += w {
+				copy(dst[x*kc+q*w:x*kc+q*w+w], row[x:x+w])
 			}
 		}
-		if full < nc {
-			d := dst[full*kc+q*nr : full*kc+q*nr+nr]
-			copy(d, row[full:])
-			clear(d[nc-full:])
-		}
-	}
-}
-
-// copyPanel sets d[q·w+j] = alpha·src[q·ld+j] for q < kc, j < cols, and
-// zeroes columns cols..w.
-func copyPanel(d []float32, w int, src []float32, ld, cols, kc int, alpha float32) {
-	if alpha == 1 && cols == w {
-		switch w {
-		case 6:
-			for q := 0; q < kc; q++ {
-				*(*[6]float32)(d[q*6:]) = *(*[6]float32)(src[q*ld:])
+		if full < extent {
+			d := dst[full*kc+q*w : full*kc+q*w+w]
+			for j, v := range row[full:] {
+				d[j] = alpha * v
 			}
-			return
-		case 12:
-			for q := 0; q < kc; q++ {
-				*(*[12]float32)(d[q*12:]) = *(*[12]float32)(src[q*ld:])
-			}
-			return
+			clear(d[extent-full:])
 		}
-	}
-	for q := 0; q < kc; q++ {
-		dd := d[q*w : q*w+w]
-		s := src[q*ld : q*ld+cols]
-		if alpha == 1 {
-			copy(dd, s)
-		} else {
-			for j, v := range s {
-				dd[j] = alpha * v
-			}
-		}
-		clear(dd[cols:])
 	}
 }
 

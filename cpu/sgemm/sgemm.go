@@ -3,9 +3,11 @@
 // Gemm is a blocked, packed product in the style of Goto and BLIS: op(B) is
 // packed into kc×nc blocks of nr-column micro-panels, alpha·op(A) into mc×kc
 // blocks of mr-row micro-panels (transposes are resolved while packing), and
-// an mr×nr register-blocked micro-kernel (AVX2+FMA assembly on amd64, plain
-// Go elsewhere) computes C one tile at a time. Large products are split
-// across GOMAXPROCS goroutines along n, m or k.
+// an mr×nr register-blocked micro-kernel computes C one tile at a time. On
+// amd64 the kernels are assembly, 12×32 with AVX-512F or 6×16 with AVX2 and
+// FMA, chosen at run time, and packing transposes with AVX2; elsewhere a
+// plain-Go 6×16 kernel and packing do the same work. Large products are
+// split across GOMAXPROCS goroutines along n, m or k.
 package sgemm
 
 import (
