@@ -25,6 +25,7 @@ func poolCases(p Profile) []poolCase {
 		{3, 5, 9, 7, net.PoolGeom{KH: 3, KW: 2, SH: 2, SW: 1}},    // non-square window
 		{3, 5, 7, 9, net.PoolGeom{KH: 7, KW: 9, SH: 7, SW: 9}},    // global H×W
 		{1, 1, 1, 1, net.PoolGeom{KH: 1, KW: 1, SH: 1, SW: 1}},
+		{3, 13, 1, 1, net.PoolGeom{KH: 1, KW: 1, SH: 1, SW: 1}}, // ResNet18's global pool of 1×1 maps
 	}
 	if p == Standard {
 		cs = append(cs,
