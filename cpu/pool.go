@@ -19,14 +19,19 @@ func (b *Backend) MaxPool2D(y net.Tensor, argmax net.IntTensor, x net.Tensor, g 
 	mustShape(op, "y", Y.shape, n, c, ho, wo)
 	mustShape(op, "argmax", A.shape, n, c, ho, wo)
 	hw, howo := h*w, ho*wo
+	is2x2 := g == net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2}
 	b.parallel(n*c, planeGrain(hw), func(_, lo, hi int) {
-		for p := lo; p < hi; p++ {
-			in := X.data[p*hw : (p+1)*hw]
-			out, am := Y.data[p*howo:(p+1)*howo], A.data[p*howo:(p+1)*howo]
-			if g == (net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2}) {
-				pool2x2(out, am, in, w, ho, wo)
-			} else {
-				poolPlane(out, am, in, w, ho, wo, g)
+		switch {
+		case hw == 1: // 1×1 planes (ResNet18's global pool): a copy
+			copy(Y.data[lo:hi], X.data[lo:hi])
+			clear(A.data[lo:hi])
+		case is2x2:
+			for p := lo; p < hi; p++ {
+				pool2x2(Y.data[p*howo:(p+1)*howo], A.data[p*howo:(p+1)*howo], X.data[p*hw:(p+1)*hw], w, ho, wo)
+			}
+		default:
+			for p := lo; p < hi; p++ {
+				poolPlane(Y.data[p*howo:(p+1)*howo], A.data[p*howo:(p+1)*howo], X.data[p*hw:(p+1)*hw], w, ho, wo, g)
 			}
 		}
 	})
@@ -98,11 +103,16 @@ func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor) {
 	mustShape(op, "argmax", A.shape, n, c, ho, wo)
 	hw, howo := h*w, ho*wo
 	b.parallel(n*c, planeGrain(hw), func(_, lo, hi int) {
-		for p := lo; p < hi; p++ {
-			d := DX.data[p*hw : (p+1)*hw]
-			clear(d)
-			for j, a := range A.data[p*howo : (p+1)*howo] {
-				d[a] += DY.data[p*howo+j]
+		dxs, dys, am := DX.data[lo*hw:hi*hw], DY.data[lo*howo:hi*howo], A.data[lo*howo:hi*howo]
+		if hw == 1 { // 1×1 planes: every argmax is 0
+			copy(dxs, dys)
+			return
+		}
+		clear(dxs)
+		for p := 0; p < hi-lo; p++ {
+			d := dxs[p*hw : (p+1)*hw]
+			for j, a := range am[p*howo : (p+1)*howo] {
+				d[a] += dys[p*howo+j]
 			}
 		}
 	})
