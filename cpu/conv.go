@@ -123,7 +123,7 @@ func (b *Backend) liveWeights(d convDims, w []float32) []float32 {
 // columns, col within colMax floats, and enough chunks for every worker.
 func (b *Backend) chunk(d convDims) int {
 	nb := b.colTarget / d.pcols
-	nb = min(nb, b.colMax/(d.kdim*d.pcols))
+	nb = min(nb, b.colMax/max(1, d.kdim*d.pcols)) // kdim is 0 when padding exceeds the input
 	nb = min(nb, (d.n+b.threads-1)/b.threads)
 	return max(nb, 1)
 }
@@ -153,6 +153,17 @@ func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 }
 
 func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
+	if d.kdim == 0 { // the kernel only ever sees padding: y = b
+		for i := i0; i < i1; i++ {
+			for o := 0; o < d.co; o++ {
+				out := y[i*d.imgOut+o*d.howo:][:d.howo]
+				for p := range out {
+					out[p] = bias[o]
+				}
+			}
+		}
+		return
+	}
 	nb := i1 - i0
 	cols := nb * d.pcols
 	var col []float32
@@ -232,6 +243,10 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 		cols := (i1 - i0) * d.pcols
 		dyc := dyCols(s, d, DY.data, i0, i1)
 		dxc := DX.data[i0*d.imgIn : i1*d.imgIn]
+		if d.kdim == 0 { // the kernel only ever sees padding
+			clear(dxc)
+			return
+		}
 		if d.pointwise && i1-i0 == 1 {
 			sgemm.Gemm(true, false, d.ci, cols, d.co, 1, wl, d.kdim, dyc, cols, 0, dxc, cols)
 			return
@@ -255,6 +270,9 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 	nw := d.co * d.kdim // live part of dw
 	used := make([]bool, b.threads)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, w, i0, i1 int) {
+		if d.kdim == 0 { // the kernel only ever sees padding: dw = 0
+			return
+		}
 		cols := (i1 - i0) * d.pcols
 		var col []float32
 		if d.pointwise && i1-i0 == 1 {
@@ -278,7 +296,7 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 			parts = append(parts, b.work[w].acc[:nw])
 		}
 	}
-	if len(parts) == 0 { // no images
+	if len(parts) == 0 { // no images, or no live tap
 		parts = append(parts, make([]float32, nw))
 	}
 	sum := DW.data
