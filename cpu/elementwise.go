@@ -90,14 +90,14 @@ func (b *Backend) SoftmaxCrossEntropy(dlogits, stats net.Tensor, slot int, logit
 		if best == label {
 			correct++
 		}
-		top := float64(row[best])
+		top, xl := float64(row[best]), float64(row[label])
 		var sum float64
 		for j, v := range row {
 			e := math.Exp(float64(v) - top)
 			sum += e
-			d[j] = float32(e) // exp(v − max) for now
+			d[j] = float32(e) // exp(v − max), scaled below (d may be logits itself)
 		}
-		loss += math.Log(sum) - (float64(row[label]) - top)
+		loss += math.Log(sum) - (xl - top)
 		scale := 1 / (sum * float64(n))
 		for j := range d {
 			d[j] = float32(float64(d[j]) * scale)
