@@ -135,6 +135,9 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	log.write(map[string]any{"event": "start", "model": n.Model, "device": b.Name(), "train_images": trainSplit.Len(),
 		"test_images": splitLen(testSplit), "classes": ds.Classes, "batch": f.batch, "lr": f.lr, "seed": f.seed,
 		"shuffle": f.shuffle, "augment": f.augment, "epochs": f.epochs, "start_epoch": tr.Epoch, "start_step": tr.Opt.Step})
+	if k := tr.EpochImages(recs.Len()); k < recs.Len() {
+		fmt.Fprintf(stderr, "note: each epoch leaves out one image, which would be a last batch of one that BatchNorm cannot normalise\n")
+	}
 	fmt.Fprintf(stdout, "training %s (%d parameters) on %d images of %s, testing on %d\n",
 		n.Model, n.NumParams(), trainSplit.Len(), ds.Source, splitLen(testSplit))
 	for tr.Epoch < f.epochs {
@@ -185,8 +188,9 @@ func splitLen(s *cifar.Split) int {
 // and saves the checkpoint; on Ctrl-C it saves where it stopped.
 func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records, f *trainFlags, classes []string, log *jsonLog, stdout, stderr io.Writer) error {
 	epoch := tr.Epoch + 1
-	bar := newProgress(stderr, fmt.Sprintf("epoch %d/%d", epoch, f.epochs), recs.Len())
-	bar.done = min(tr.Batch*f.batch, recs.Len())
+	total := tr.EpochImages(recs.Len())
+	bar := newProgress(stderr, fmt.Sprintf("epoch %d/%d", epoch, f.epochs), total)
+	bar.done = min(tr.Batch*f.batch, total)
 	res, err := tr.RunEpoch(ctx, recs, func(r net.StepResult) {
 		bar.add(r.N, r.Loss)
 		log.write(map[string]any{"event": "step", "step": r.Step, "epoch": r.Epoch, "batch": r.Batch,
@@ -232,7 +236,7 @@ func warnMissingClasses(w io.Writer, s *cifar.Split, classes []string) {
 		}
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(w, "note: the first %d training images hold no %s (image folders are ordered by class); the test accuracy will suffer\n",
+		fmt.Fprintf(w, "note: the first %d training images hold no %s; the test accuracy will suffer (image folders are ordered by class, so -limit takes the first classes only)\n",
 			s.Len(), strings.Join(missing, ", "))
 	}
 }

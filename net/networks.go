@@ -154,6 +154,9 @@ func (n *Network) NumParams() int {
 	return c
 }
 
+// HasBatchNorm reports whether the network has BatchNorm layers.
+func (n *Network) HasBatchNorm() bool { return len(n.State().Counters) > 0 }
+
 // Free releases every tensor of the network.
 func (n *Network) Free() {
 	for _, l := range n.Layers {

@@ -103,6 +103,18 @@ func (t *Trainer) Plan(epoch, n int) ([]int32, []Crop) {
 	return order, crops
 }
 
+// EpochImages is how many of n images an epoch trains on: all of them,
+// except that a network with BatchNorm leaves out the one image a last
+// batch of one would hold, since BatchNorm cannot normalise a single value
+// per channel (PyTorch stops with an error there). Which image is left
+// out changes from epoch to epoch when shuffling.
+func (t *Trainer) EpochImages(n int) int {
+	if t.Net.HasBatchNorm() && n%t.Cfg.Batch == 1 {
+		return n - 1
+	}
+	return n
+}
+
 // Batches is the number of steps in an epoch over n images.
 func (t *Trainer) Batches(n int) int { return (n + t.Cfg.Batch - 1) / t.Cfg.Batch }
 
@@ -117,6 +129,10 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 	}
 	epoch := t.Epoch + 1
 	order, crops := t.Plan(epoch, n)
+	n = t.EpochImages(n)
+	if n == 0 {
+		return EpochResult{}, fmt.Errorf("one training image cannot train %s: BatchNorm needs more than one value per channel", t.Net.Model)
+	}
 	nb := t.Batches(n)
 	res := EpochResult{Epoch: epoch}
 	start := time.Now()
