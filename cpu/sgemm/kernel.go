@@ -15,9 +15,11 @@ type kernelFunc func(kc int, a, b []float32, ldb int, c []float32, ldc int, load
 type kernel struct {
 	name   string
 	mr, nr int // register block: fn computes an mr×nr tile of C
-	// Cache blocks: an mc×kc block of packed A stays in L2 and a kc×nr
-	// micro-panel of packed B in L1 while a kc×nc block of B is in use.
-	// mc is a multiple of mr and nc of nr.
+	// Cache blocks: a kc×nr micro-panel of packed B stays in L1 while the
+	// micro-panels of an mc×kc block of packed A stream past it from L2;
+	// the kc×nc block of packed B also fits in L2 (1 MiB at kc = 256,
+	// nc = 1024), so that a product with few rows, which reads it only
+	// once, reads it back from there. mc is a multiple of mr and nc of nr.
 	kc, mc, nc int
 	speed      float64 // relative flops per cycle, to choose among kernels
 	fn         kernelFunc
@@ -35,7 +37,7 @@ const (
 	goNR = 16
 )
 
-var goKernel = &kernel{name: "go", mr: goMR, nr: goNR, kc: 256, mc: 168, nc: 4080, speed: 0.1, fn: kernelGo}
+var goKernel = &kernel{name: "go", mr: goMR, nr: goNR, kc: 256, mc: 168, nc: 1024, speed: 0.1, fn: kernelGo}
 
 // kernels lists the micro-kernels this CPU runs; goKernel is always last.
 var kernels = []*kernel{goKernel}

@@ -43,9 +43,9 @@ func cpuFeatures() (avx2FMA, avx512 bool) {
 	return avx2FMA, avx512
 }
 
-var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 4080, speed: 1, fn: kernelAVX2}
+var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelAVX2}
 
-var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 4096, speed: 2, fn: kernelAVX512}
+var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 2, fn: kernelAVX512}
 
 func init() {
 	avx2FMA, avx512 := cpuFeatures()
