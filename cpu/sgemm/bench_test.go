@@ -115,3 +115,29 @@ func BenchmarkGonum(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGemmKernel runs a few of the shapes through every micro-kernel
+// this CPU runs, e.g. to see what a machine without AVX-512 would get.
+func BenchmarkGemmKernel(b *testing.B) {
+	defer func() { forceKernel = nil }()
+	shapes := []benchShape{
+		{m: 16, k: 150, n: 25600},
+		{m: 128, k: 576, n: 6400},
+		{transB: true, m: 128, k: 6400, n: 576},
+		{transA: true, m: 576, k: 128, n: 6400},
+		{m: 512, k: 4608, n: 1024},
+		{transB: true, m: 256, k: 400, n: 120},
+	}
+	for _, kn := range kernels {
+		for _, s := range shapes {
+			b.Run(kn.name+"/"+s.Name(), func(b *testing.B) {
+				forceKernel = kn
+				a, lda, bm, ldb, c, ldc := s.operands()
+				for b.Loop() {
+					Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, ldc)
+				}
+				reportFlops(b, s)
+			})
+		}
+	}
+}

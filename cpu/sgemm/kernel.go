@@ -1,5 +1,7 @@
 package sgemm
 
+import "fmt"
+
 // kernelFunc computes the mr×nr tile
 //
 //	C = Σ_p a[p·mr+i]·b[p·ldb+j]           when load is false (C is not read),
@@ -41,6 +43,13 @@ var goKernel = &kernel{name: "go", mr: goMR, nr: goNR, kc: 256, mc: 168, nc: 102
 
 // kernels lists the micro-kernels this CPU runs; goKernel is always last.
 var kernels = []*kernel{goKernel}
+
+// Kernel names the micro-kernel Gemm uses for large products on this
+// machine, e.g. "avx512 12×32", for reports of benchmark results.
+func Kernel() string {
+	k := kernels[0]
+	return fmt.Sprintf("%s %d×%d", k.name, k.mr, k.nr)
+}
 
 // forceKernel, when set, is used for every product. Tests set it to cover
 // each kernel on any machine.

@@ -43,10 +43,14 @@ func cpuFeatures() (avx2FMA, avx512 bool) {
 	return avx2FMA, avx512
 }
 
+// avx2Kernel and avx512Kernel are the assembly micro-kernels of
+// kernel_amd64.s.
 var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelAVX2}
 
 var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 2, fn: kernelAVX512}
 
+// init puts the kernels this CPU runs ahead of goKernel and, with AVX2,
+// turns on the assembly transposes for packing.
 func init() {
 	avx2FMA, avx512 := cpuFeatures()
 	if avx2FMA {
