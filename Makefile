@@ -16,6 +16,7 @@ build:
 
 test:
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) build ./cifar/... ./cpu/... ./net/...
 	$(GO) test -timeout 20m ./...
 
 run: build
@@ -26,10 +27,14 @@ bench: build
 	./bin/cifarlab bench -model lenet5
 	./bin/cifarlab bench -model resnet18 -steps 5
 
-# Each fuzz target for a while (FUZZTIME=30s by default).
+# Each fuzz target of the parsers for a while (FUZZTIME=30s by default).
 FUZZTIME ?= 30s
+FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./net/safetensors
+	$(GO) test $(FUZZFLAGS) -fuzz '^FuzzDecode$$' ./net/safetensors
+	for f in FuzzParseBin FuzzReadArchive FuzzDecodeImage FuzzJPEGSize; do \
+		$(GO) test $(FUZZFLAGS) -fuzz "^$$f\$$" ./cifar || exit 1; \
+	done
 
 clean:
 	rm -rf bin
