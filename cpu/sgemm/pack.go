@@ -95,6 +95,9 @@ var transpose8, transpose4, transpose2 transposeFunc
 // and zeroes rows..w.
 func interleavePanel(d []float32, w int, src []float32, ld, rows, kc int, alpha float32) {
 	d = d[:kc*w]
+	if rows < w {
+		clear(d) // cheaper than zeroing the padding rows at stride w
+	}
 	i := 0
 	if kb := kc / 8; kb > 0 && transpose8 != nil {
 		for ; i+8 <= rows; i += 8 {
@@ -111,11 +114,6 @@ func interleavePanel(d []float32, w int, src []float32, ld, rows, kc int, alpha 
 		interleaveRows(d, w, src, ld, 0, i, kb*8, kc, alpha)
 	}
 	interleaveRows(d, w, src, ld, i, rows, 0, kc, alpha)
-	for i := rows; i < w; i++ {
-		for q := 0; q < kc; q++ {
-			d[q*w+i] = 0
-		}
-	}
 }
 
 // interleaveRows sets d[q·w+i] = alpha·src[i·ld+q] for i0 ≤ i < i1 and
