@@ -49,16 +49,18 @@ var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 1024
 
 var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 2, fn: kernelAVX512}
 
-// init puts the kernels this CPU runs ahead of goKernel and, with AVX2,
-// turns on the assembly transposes for packing.
+// init puts the kernels this CPU runs ahead of goKernel, registers its dot
+// kernels and, with AVX2, turns on the assembly transposes for packing.
 func init() {
 	avx2FMA, avx512 := cpuFeatures()
 	if avx2FMA {
 		kernels = append([]*kernel{avx2Kernel}, kernels...)
+		dotKernels = append([]*dotKernel{dot3x3Kernel}, dotKernels...)
 		transpose8, transpose4, transpose2 = transposeAVX2(8), transposeAVX2(4), transposeAVX2(2)
 	}
 	if avx512 {
 		kernels = append([]*kernel{avx512Kernel}, kernels...)
+		dotKernels = append([]*dotKernel{dot4x4Kernel}, dotKernels...)
 	}
 }
 

@@ -80,6 +80,11 @@ func share(total, t, nt int) (lo, hi int) {
 
 // run computes p, on several goroutines when it is large enough.
 func run(p *problem) {
+	if dk := pickDot(p); dk != nil {
+		flops := 2 * float64(p.m) * float64(p.n) * float64(p.k)
+		gemmDot(dk, p, min(runtime.GOMAXPROCS(0), max(1, int(flops/parMinFlops))))
+		return
+	}
 	how, nt := plan(p)
 	switch how {
 	case splitNone:

@@ -162,6 +162,7 @@ type workspace struct {
 	sum  []float32 // partial C of a k-split: m×n
 	// An operand packed whole for all the goroutines of a product.
 	shared []float32
+	rows   [][]float32 // rows of A and Bᵀ for the dot path
 }
 
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}

@@ -145,10 +145,12 @@ func TestGemmShapes(t *testing.T) {
 	}
 }
 
-// TestGemmEachKernel runs the shapes through every micro-kernel this CPU
-// runs, whichever Gemm would choose, and through the portable code alone.
+// TestGemmEachKernel runs the shapes through every packed micro-kernel this
+// CPU runs, whichever Gemm would choose and with the dot path off, and
+// through the portable code alone.
 func TestGemmEachKernel(t *testing.T) {
-	defer func() { forceKernel = nil }()
+	defer func() { forceKernel, disableDot = nil, false }()
+	disableDot = true
 	ms := []int{1, 5, 6, 13, 25, 37}
 	ns := []int{1, 15, 16, 33, 65}
 	ks := []int{0, 1, 17, 257, 513}
@@ -170,6 +172,45 @@ func TestGemmEachKernel(t *testing.T) {
 		forceKernel, transpose8, transpose4, transpose2 = goKernel, nil, nil, nil
 		runCases(t, shapeCases(ms, ns, ks))
 	})
+}
+
+// TestGemmDot runs products of a small C and a long inner dimension through
+// every dot kernel, on one goroutine and on several.
+func TestGemmDot(t *testing.T) {
+	defer func() { forceDot = nil }()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	var cases []gemmCase
+	for i, m := range []int{1, 2, 3, 4, 5, 7, 13} {
+		for j, n := range []int{1, 3, 5, 17, 33} {
+			for l, k := range []int{300, 1001, 4099} {
+				c := i + j + l
+				cases = append(cases, gemmCase{
+					transB: true, m: m, n: n, k: k,
+					alpha: []float32{1, -0.5, 2}[c%3], beta: []float32{0, 1, 0.5, 0}[c%4],
+					padA: c % 2, padB: c % 3, padC: c % 2 * 3,
+				})
+			}
+		}
+	}
+	// Long enough for three goroutines.
+	cases = append(cases,
+		gemmCase{transB: true, m: 6, n: 75, k: 60000, alpha: 1},
+		gemmCase{transB: true, m: 16, n: 30, k: 50001, alpha: 1, beta: 1, padA: 1})
+	if raceEnabled {
+		cases = cases[len(cases)-1:]
+	}
+	for _, dk := range dotKernels {
+		t.Run(dk.name, func(t *testing.T) {
+			forceDot = dk
+			for i, tc := range cases {
+				p := problem{transA: tc.transA, transB: tc.transB, m: tc.m, n: tc.n, k: tc.k}
+				if pickDot(&p) != dk {
+					t.Fatalf("%v does not take the dot path", tc)
+				}
+				checkGemm(t, tc, uint64(200+i))
+			}
+		})
+	}
 }
 
 // TestGemmLarge covers more than one nc block of B (n > 4080) and the
@@ -199,6 +240,8 @@ func TestGemmLarge(t *testing.T) {
 // number of goroutines, with and without beta.
 func TestGemmParallel(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	defer func() { disableDot = false }()
+	disableDot = true
 	// The cases are sized for a 6×16 register block.
 	defer func() { forceKernel = nil }()
 	for _, kn := range kernels {
