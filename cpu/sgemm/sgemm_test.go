@@ -202,6 +202,8 @@ func TestGemmDot(t *testing.T) {
 			}
 		}
 	}
+	// Fewer terms than a vector: all in the tail.
+	cases = append(cases, gemmCase{transB: true, m: 1, n: 1, k: 9, alpha: 1, beta: 1})
 	// Long enough for three goroutines.
 	cases = append(cases,
 		gemmCase{transB: true, m: 6, n: 75, k: 60000, alpha: 1},
