@@ -4,5 +4,5 @@ go 1.26.0
 
 require (
 	golang.org/x/image v0.48.0
-	gonum.org/v1/gonum v0.17.0 // indirect
+	gonum.org/v1/gonum v0.17.0
 )

@@ -7,6 +7,7 @@
 package cpu
 
 import (
+	"cifarlab/cpu/sgemm"
 	"fmt"
 	"runtime"
 	"sync"
@@ -83,9 +84,9 @@ func NewWithThreads(n int) *Backend {
 // Name is "cpu (N threads)".
 func (b *Backend) Name() string {
 	if b.threads == 1 {
-		return "cpu (1 thread)"
+		return "cpu (1 thread, " + sgemm.Kernel() + ")"
 	}
-	return fmt.Sprintf("cpu (%d threads)", b.threads)
+	return fmt.Sprintf("cpu (%d threads, %s)", b.threads, sgemm.Kernel())
 }
 
 // Threads is the number of goroutines large ops are split across.

@@ -2,7 +2,10 @@
 
 package sgemm
 
-import "unsafe"
+import (
+	"os"
+	"unsafe"
+)
 
 //go:noescape
 func kernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
@@ -51,8 +54,18 @@ var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc:
 
 // init puts the kernels this CPU runs ahead of goKernel, registers its dot
 // kernels and, with AVX2, turns on the assembly transposes for packing.
+//
+// CIFARLAB_SGEMM=avx2 or =go in the environment caps the instruction set,
+// to reproduce on this machine what one without AVX-512 (or any SIMD)
+// computes.
 func init() {
 	avx2FMA, avx512 := cpuFeatures()
+	switch os.Getenv("CIFARLAB_SGEMM") {
+	case "avx2":
+		avx512 = false
+	case "go":
+		avx2FMA, avx512 = false, false
+	}
 	if avx2FMA {
 		kernels = append([]*kernel{avx2Kernel}, kernels...)
 		dotKernels = append([]*dotKernel{dot3x3Kernel}, dotKernels...)
