@@ -7,11 +7,11 @@
 package cpu
 
 import (
-	"cifarlab/cpu/sgemm"
 	"fmt"
 	"runtime"
 	"sync"
 
+	"cifarlab/cpu/sgemm"
 	"cifarlab/net"
 )
 
