@@ -26,6 +26,7 @@ type trainFlags struct {
 	shuffle, augment        bool
 	init, resume, save, log string
 	evalBatch               int
+	startStep               int // the optimizer's step count when this run began training
 }
 
 func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
@@ -140,6 +141,7 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "training %s (%d parameters) on %d images of %s, testing on %d\n",
 		n.Model, n.NumParams(), trainSplit.Len(), ds.Source, splitLen(testSplit))
+	f.startStep = tr.Opt.Step
 	for tr.Epoch < f.epochs {
 		if err := trainEpoch(ctx, tr, recs, testRecs, f, ds.Classes, log, stdout, stderr); err != nil {
 			return err
@@ -198,6 +200,10 @@ func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records
 	})
 	bar.finish()
 	if errors.Is(err, context.Canceled) {
+		if tr.Opt.Step == f.startStep {
+			fmt.Fprintf(stderr, "interrupted before the first step; nothing saved\n")
+			return errInterrupted
+		}
 		if err := tr.SaveCheckpoint(f.save, classes); err != nil {
 			return fmt.Errorf("interrupted, and saving the checkpoint failed: %w", err)
 		}
