@@ -240,6 +240,13 @@ func (b *Backend) Download(dst []float32, src net.Tensor) error {
 	return nil
 }
 
+// ReadLater copies src at once; the returned function hands the copy out.
+func (b *Backend) ReadLater(src net.Tensor) func() ([]float32, error) {
+	s := tensor("ReadLater", "src", src)
+	v := append([]float32(nil), s.data...)
+	return func() ([]float32, error) { return v, nil }
+}
+
 // DownloadInt copies src into dst.
 func (b *Backend) DownloadInt(dst []int32, src net.IntTensor) error {
 	s := intTensor("DownloadInt", "src", src)

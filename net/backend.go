@@ -134,6 +134,11 @@ type Backend interface {
 	// Download copies a tensor to dst, waiting for pending work.
 	Download(dst []float32, src Tensor) error
 	DownloadInt(dst []int32, src IntTensor) error
+	// ReadLater starts copying src to the host without waiting for the
+	// device, and returns a function that waits for that copy and returns
+	// the values: src as the ops recorded before the call left it, whatever
+	// later ops write into it.
+	ReadLater(src Tensor) func() ([]float32, error)
 	// UploadRecords copies a dataset to the backend once.
 	UploadRecords(data []byte, img Shape) (Records, error)
 	// Submit sends the ops recorded so far to the device (a no-op for a

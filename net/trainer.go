@@ -59,8 +59,8 @@ type Trainer struct {
 	labels  intScratch
 	dlogits scratch
 	stats   Tensor // [StatsEvery, 2]
-	pending []StepResult
-	host    []float32
+	pending  []StepResult // steps whose statistics are still only on the backend
+	inflight []statsRead   // statistics being read back, oldest first
 }
 
 // NewTrainer prepares training of n with a fresh Adam at learning rate lr.
@@ -76,7 +76,6 @@ func NewTrainer(b Backend, n *Network, cfg TrainConfig, lr float32) (*Trainer, e
 	}
 	t := &Trainer{B: b, Net: n, Opt: NewAdam(b, n.Params(), lr), Cfg: cfg}
 	t.stats = b.NewTensor(Shape{cfg.StatsEvery, 2})
-	t.host = make([]float32, 2*cfg.StatsEvery)
 	return t, nil
 }
 
@@ -148,7 +147,7 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 	}
 	for ; t.Batch < nb; t.Batch++ {
 		if err := ctx.Err(); err != nil {
-			if ferr := t.flush(collect); ferr != nil {
+			if ferr := t.flush(0, collect); ferr != nil {
 				return res, ferr
 			}
 			return res, err
@@ -163,12 +162,14 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 		}
 		t.pending = append(t.pending, StepResult{Step: t.Opt.Step, Epoch: epoch, Batch: t.Batch, Batches: nb, N: hi - lo})
 		if len(t.pending) == t.Cfg.StatsEvery {
-			if err := t.flush(collect); err != nil {
+			// Keep one read in flight, so the host never waits for the
+			// device to finish the steps it has just been given.
+			if err := t.flush(1, collect); err != nil {
 				return res, err
 			}
 		}
 	}
-	if err := t.flush(collect); err != nil {
+	if err := t.flush(0, collect); err != nil {
 		return res, err
 	}
 	t.Epoch, t.Batch = epoch, 0
@@ -184,7 +185,7 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 // not nil), and reads its loss back at once. RunEpoch is the faster way to
 // train; Step is for stepping by hand.
 func (t *Trainer) Step(recs Records, index []int32, crops []Crop) (StepResult, error) {
-	if err := t.flush(func(StepResult) {}); err != nil {
+	if err := t.flush(0, func(StepResult) {}); err != nil {
 		return StepResult{}, err
 	}
 	if err := t.step(recs, index, crops); err != nil {
@@ -192,7 +193,7 @@ func (t *Trainer) Step(recs Records, index []int32, crops []Crop) (StepResult, e
 	}
 	r := StepResult{Step: t.Opt.Step, Epoch: t.Epoch + 1, Batch: t.Batch, N: len(index)}
 	t.pending = append(t.pending, r)
-	err := t.flush(func(got StepResult) { r = got })
+	err := t.flush(0, func(got StepResult) { r = got })
 	return r, err
 }
 
@@ -211,22 +212,35 @@ func (t *Trainer) step(recs Records, index []int32, crops []Crop) error {
 	return t.B.Submit()
 }
 
-// flush reads the statistics of the pending steps back and reports them.
-func (t *Trainer) flush(report func(StepResult)) error {
-	if len(t.pending) == 0 {
-		return nil
+// statsRead is a read-back of the statistics of some steps.
+type statsRead struct {
+	steps []StepResult
+	read  func() ([]float32, error)
+}
+
+// flush starts reading back the statistics of the pending steps, then
+// waits for the oldest reads until at most keep are in flight, reporting
+// their steps in order.
+func (t *Trainer) flush(keep int, report func(StepResult)) error {
+	if len(t.pending) > 0 {
+		t.inflight = append(t.inflight, statsRead{steps: t.pending, read: t.B.ReadLater(t.stats)})
+		t.pending = nil
 	}
-	if err := t.B.Download(t.host, t.stats); err != nil {
-		return fmt.Errorf("read back training loss: %w", err)
-	}
-	for i, r := range t.pending {
-		r.Loss, r.Correct = float64(t.host[2*i]), int(t.host[2*i+1])
-		if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
-			return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged (try a smaller -lr)", r.Epoch, r.Step, r.Loss)
+	for len(t.inflight) > keep {
+		r := t.inflight[0]
+		t.inflight = t.inflight[1:]
+		stats, err := r.read()
+		if err != nil {
+			return fmt.Errorf("read back training loss: %w", err)
 		}
-		report(r)
+		for i, s := range r.steps {
+			s.Loss, s.Correct = float64(stats[2*i]), int(stats[2*i+1])
+			if math.IsNaN(s.Loss) || math.IsInf(s.Loss, 0) {
+				return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged (try a smaller -lr)", s.Epoch, s.Step, s.Loss)
+			}
+			report(s)
+		}
 	}
-	t.pending = t.pending[:0]
 	return nil
 }
 

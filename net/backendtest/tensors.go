@@ -97,6 +97,30 @@ func CheckTensors(t *testing.T, b net.Backend, p Profile) {
 // CheckPanics checks that shape misuse panics, and that the backend still
 // works afterwards.
 func CheckPanics(t *testing.T, b net.Backend, p Profile) {
+	t.Run("Tensors/read_later_is_a_snapshot", func(t *testing.T) {
+		s := newSession(t, b)
+		sh := net.Shape{5, 3}
+		v := newGen(71500).normal(sh.Len(), 1)
+		x := s.tensor(sh, v)
+		read := b.ReadLater(x)
+		// Ops recorded after ReadLater must not show in what it returns.
+		b.ReLU(x, s.tensor(sh, fill(sh.Len(), -1)))
+		later := b.ReadLater(x)
+		if err := b.Submit(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkClose(t, "ReadLater before a later op", got, ArrayOf(sh, v), tolExact)
+		got, err = later()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkClose(t, "ReadLater after that op", got, ArrayOf(sh, fill(sh.Len(), 0)), tolExact)
+	})
+
 	t.Run("Panics/shape_misuse", func(t *testing.T) {
 		s := newSession(t, b)
 		g := net.ConvGeom{Stride: 1, Pad: 1}
