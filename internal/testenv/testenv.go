@@ -1,5 +1,5 @@
-// Package testenv finds what some tests need beyond Go: real CIFAR-10 and
-// PyTorch. Without them a test skips with a message, unless the variable
+// Package testenv finds what some tests need beyond Go: real CIFAR-10,
+// PyTorch and a GPU adapter. Without them a test skips with a message, unless the variable
 // CIFARLAB_REQUIRE names them (as CI does), and then it fails.
 package testenv
 
@@ -52,4 +52,11 @@ func Torch(t testing.TB) string {
 	}
 	missing(t, "torch", "no Python with torch and numpy (Debian: apt-get install python3-torch python3-numpy; or set CIFARLAB_PYTHON)")
 	return ""
+}
+
+// GPU reports that the GPU backend could not open a device (err says why):
+// the test skips, or fails when CIFARLAB_REQUIRE names gpu.
+func GPU(t testing.TB, err error) {
+	t.Helper()
+	missing(t, "gpu", "no usable GPU adapter (Debian: apt-get install mesa-vulkan-drivers gives the lavapipe CPU emulation): "+err.Error())
 }
