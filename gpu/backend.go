@@ -1,0 +1,227 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gogpu/gputypes"
+	"github.com/gogpu/wgpu"
+
+	"cifarlab/net"
+)
+
+// Options configures Open.
+type Options struct {
+	// Timeout bounds every wait for the device (Download, ReadLater's
+	// function): past it the device counts as lost. 0 means 2 minutes.
+	Timeout time.Duration
+	// MaxRecordsBinding caps the bytes of one buffer of dataset records
+	// (0: the device's largest storage binding). Tests lower it to split
+	// small datasets into several buffers.
+	MaxRecordsBinding uint64
+
+	// backends restricts the native backends tried (0: Vulkan, Metal and
+	// DX12). Tests use it to offer only gogpu's Software adapter.
+	backends gputypes.Backends
+}
+
+// Errors a failure wraps, for errors.Is.
+var (
+	errDeviceLost  = errors.New("the GPU device is lost or hung")
+	errOutOfMemory = errors.New("out of GPU memory")
+	errClosed      = errors.New("the backend is closed")
+)
+
+// Backend implements net.Backend with WebGPU compute shaders.
+//
+// Ops record dispatches into one command encoder; Submit sends them to the
+// device at once, and nothing is read back inside a step. Ops do not return
+// errors: the first failure (a shader that does not compile, a pipeline or
+// buffer the device cannot make, a lost device) is recorded, later ops are
+// skipped, and Submit, Download and ReadLater's function return it, wrapped
+// with the op that met it. Shape misuse panics, as in the CPU backend.
+//
+// A Backend is not safe for concurrent use.
+type Backend struct {
+	opts     Options
+	instance *wgpu.Instance
+	adapter  *wgpu.Adapter
+	device   *wgpu.Device
+	queue    *wgpu.Queue
+	info     gputypes.AdapterInfo
+	limits   gputypes.Limits // of the device
+	cpu      bool            // the adapter emulates a GPU on the CPU
+
+	errMu sync.Mutex
+	err   error // first failure
+
+	modules   map[string]*wgpu.ShaderModule
+	pipelines map[*kernel]*pipeline
+	groups    map[groupKey]*wgpu.BindGroup
+	groupsOf  map[*buffer][]groupKey
+
+	live       map[*buffer]struct{} // every buffer not yet destroyed
+	nbuf       int                  // buffers created, for labels
+	tensors    *pool
+	stagings   *pool
+	freeChunks []*chunk
+	rec        recorder
+	closed     bool
+	detach     func() // removes the browser's error listeners
+}
+
+var _ net.Backend = (*Backend)(nil)
+
+// Open creates a backend on the best WebGPU adapter: natively a Vulkan,
+// Metal or DX12 one (a discrete GPU before an integrated one, a CPU
+// emulation such as Mesa's lavapipe last), in the browser the page's
+// WebGPU adapter. gogpu's Software adapter is never used: its compute
+// results are wrong. Without a usable adapter Open returns an error naming
+// what it found.
+//
+// The device gets the adapter's largest storage binding and buffer sizes;
+// everything else keeps WebGPU's defaults, which the shaders are written
+// for. In the browser Open waits for JavaScript promises: call it from a
+// goroutine, never from a JavaScript callback.
+func Open(opts Options) (*Backend, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	b := &Backend{
+		opts:      opts,
+		modules:   map[string]*wgpu.ShaderModule{},
+		pipelines: map[*kernel]*pipeline{},
+		groups:    map[groupKey]*wgpu.BindGroup{},
+		groupsOf:  map[*buffer][]groupKey{},
+		live:      map[*buffer]struct{}{},
+		tensors:   newPool(usageTensor, "tensor"),
+		stagings:  newPool(usageStaging, "staging"),
+	}
+	var err error
+	if b.instance, b.adapter, err = requestAdapter(opts.backends); err != nil {
+		return nil, err
+	}
+	b.info = adapterInfo(b.adapter)
+	b.cpu = b.info.DeviceType == gputypes.DeviceTypeCPU
+	b.device, err = b.adapter.RequestDevice(&wgpu.DeviceDescriptor{
+		Label:          "cifarlab",
+		RequiredLimits: requiredLimits(b.adapter.Limits()),
+	})
+	if err != nil {
+		b.adapter.Release()
+		b.instance.Release()
+		return nil, fmt.Errorf("gpu: request a device of %s: %w", b.describe(), err)
+	}
+	b.queue = b.device.Queue()
+	b.limits = deviceLimits(b.device, b.adapter.Limits())
+	b.detach = b.listen()
+	return b, nil
+}
+
+// describe is "NAME, BACKEND, TYPE", e.g. "llvmpipe (LLVM 15.0.6, 256
+// bits), Vulkan, cpu".
+func (b *Backend) describe() string {
+	typ := "gpu"
+	switch b.info.DeviceType {
+	case gputypes.DeviceTypeCPU:
+		typ = "cpu"
+	case gputypes.DeviceTypeDiscreteGPU:
+		typ = "discrete gpu"
+	case gputypes.DeviceTypeIntegratedGPU:
+		typ = "integrated gpu"
+	case gputypes.DeviceTypeVirtualGPU:
+		typ = "virtual gpu"
+	}
+	return fmt.Sprintf("%s, %s, %s", b.info.Name, b.info.Backend, typ)
+}
+
+// Name is "gpu (ADAPTER, BACKEND, TYPE)", e.g.
+// "gpu (llvmpipe (LLVM 15.0.6, 256 bits), Vulkan, cpu)".
+func (b *Backend) Name() string { return "gpu (" + b.describe() + ")" }
+
+// CPUEmulation reports whether the adapter emulates a GPU on the CPU (Mesa's
+// lavapipe, SwiftShader): it works but is slower than the CPU backend, so
+// `-device auto` prefers that one.
+func (b *Backend) CPUEmulation() bool { return b.cpu }
+
+// Adapter describes the adapter the backend runs on.
+func (b *Backend) Adapter() gputypes.AdapterInfo { return b.info }
+
+// Limits are the device's limits.
+func (b *Backend) Limits() gputypes.Limits { return b.limits }
+
+// fail records the first failure, wrapped with the op that met it.
+func (b *Backend) fail(op string, err error) {
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	if b.err == nil {
+		b.err = fmt.Errorf("gpu: %s: %w", op, err)
+	}
+}
+
+// failure is the first failure, or nil.
+func (b *Backend) failure() error {
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	return b.err
+}
+
+func (b *Backend) failed() bool { return b.failure() != nil }
+
+// Submit sends the ops recorded since the last Submit to the device in one
+// command buffer and returns the first failure met so far.
+func (b *Backend) Submit() error {
+	if b.closed {
+		return fmt.Errorf("gpu: Submit: %w", errClosed)
+	}
+	return b.flush()
+}
+
+// Close waits for the device, then releases every buffer, bind group,
+// pipeline and shader the backend made, the device, the adapter and the
+// instance. Tensors must not be used afterwards.
+func (b *Backend) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.endPass("Close")
+	b.discard()
+	b.fail("Close", errClosed) // later ops record nothing
+	b.closed = true
+	if b.detach != nil {
+		b.detach()
+	}
+	err := b.device.WaitIdle()
+	for _, g := range b.groups {
+		g.Release()
+	}
+	clear(b.groups)
+	clear(b.groupsOf)
+	for _, p := range b.pipelines {
+		p.release()
+	}
+	clear(b.pipelines)
+	for _, m := range b.modules {
+		m.Release()
+	}
+	clear(b.modules)
+	for buf := range b.live {
+		if buf.buf.MapState() != wgpu.MapStateUnmapped {
+			_ = buf.buf.Unmap()
+		}
+		buf.buf.Release()
+	}
+	clear(b.live)
+	b.freeChunks = nil
+	b.tensors = newPool(usageTensor, "tensor")
+	b.stagings = newPool(usageStaging, "staging")
+	b.device.Release()
+	b.adapter.Release()
+	b.instance.Release()
+	if err != nil {
+		return fmt.Errorf("gpu: Close: wait for the device: %w", err)
+	}
+	return nil
+}

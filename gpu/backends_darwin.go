@@ -1,0 +1,5 @@
+//go:build darwin
+
+package gpu
+
+import _ "github.com/gogpu/wgpu/hal/metal"

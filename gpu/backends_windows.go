@@ -1,0 +1,5 @@
+//go:build windows
+
+package gpu
+
+import _ "github.com/gogpu/wgpu/hal/dx12"
