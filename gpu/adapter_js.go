@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall/js"
+	"time"
 	"unsafe"
 
 	"github.com/gogpu/gputypes"
@@ -158,4 +159,95 @@ func jsRef(obj any) (js.Value, bool) {
 	}
 	ref, ok := m.Call(nil)[0].Interface().(js.Value)
 	return ref, ok && ref.Type() == js.TypeObject
+}
+
+// validated runs f, which creates a GPU object, inside validation and
+// out-of-memory error scopes of the browser's device and waits for them,
+// so that a pipeline the browser refuses is an error of the op that made
+// it rather than an uncaptured error later. Only first uses of a kernel
+// pay for the wait.
+func (b *Backend) validated(f func() error) error {
+	dev, ok := jsRef(b.device)
+	if !ok {
+		return f()
+	}
+	dev.Call("pushErrorScope", "out-of-memory")
+	dev.Call("pushErrorScope", "validation")
+	err := f()
+	var scoped []string
+	for i := 0; i < 2; i++ {
+		v, perr := b.await(dev.Call("popErrorScope"))
+		if perr != nil {
+			return errors.Join(err, perr)
+		}
+		if v.Type() == js.TypeObject {
+			scoped = append(scoped, v.Get("message").String())
+		}
+	}
+	if len(scoped) > 0 {
+		return errors.Join(err, errors.New(strings.Join(scoped, "; ")))
+	}
+	return err
+}
+
+// compilationErrors waits for the browser's compilation of a shader module
+// and returns its error messages, with their lines and columns.
+func (b *Backend) compilationErrors(m *wgpu.ShaderModule) error {
+	ref, ok := jsRef(m)
+	if !ok || ref.Get("getCompilationInfo").Type() != js.TypeFunction {
+		return nil
+	}
+	info, err := b.await(ref.Call("getCompilationInfo"))
+	if err != nil {
+		return fmt.Errorf("shader compilation info: %w", err)
+	}
+	msgs := info.Get("messages")
+	var out []string
+	for i := 0; i < msgs.Length(); i++ {
+		msg := msgs.Index(i)
+		if msg.Get("type").String() != "error" {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%d:%d: %s", msg.Get("lineNum").Int(), msg.Get("linePos").Int(), msg.Get("message").String()))
+	}
+	if len(out) > 0 {
+		return errors.New(strings.Join(out, "; "))
+	}
+	return nil
+}
+
+// await waits for a JavaScript promise, at most the backend's timeout. It
+// blocks the calling goroutine, which must not be a JavaScript callback.
+func (b *Backend) await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	then := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		v := js.Undefined()
+		if len(args) > 0 {
+			v = args[0]
+		}
+		ch <- result{v: v}
+		return nil
+	})
+	catch := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "rejected"
+		if len(args) > 0 {
+			msg = args[0].Call("toString").String()
+		}
+		ch <- result{err: errors.New(msg)}
+		return nil
+	})
+	p.Call("then", then, catch)
+	select {
+	case r := <-ch:
+		then.Release()
+		catch.Release()
+		return r.v, r.err
+	case <-time.After(b.opts.Timeout):
+		// The callbacks stay alive: the promise may still settle.
+		return js.Undefined(), fmt.Errorf("no answer within %v: %w", b.opts.Timeout, errDeviceLost)
+	}
 }

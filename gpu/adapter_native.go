@@ -36,7 +36,7 @@ func requestAdapter(mask gputypes.Backends) (*wgpu.Instance, *wgpu.Adapter, erro
 		a.Release()
 	}
 	inst.Release()
-	return nil, nil, fmt.Errorf("gpu: no Vulkan, Metal or DX12 adapter (found: %s): %w", foundAdapters(), err)
+	return nil, nil, fmt.Errorf("gpu: no usable Vulkan, Metal or DX12 adapter (all adapters found: %s): %w", foundAdapters(), err)
 }
 
 // usable reports whether an adapter computes correctly: not gogpu's
@@ -82,6 +82,14 @@ func requiredLimits(adapter gputypes.Limits) gputypes.Limits {
 
 // deviceLimits are the limits the device got.
 func deviceLimits(d *wgpu.Device, _ gputypes.Limits) gputypes.Limits { return d.Limits() }
+
+// validated runs f, which creates a GPU object; natively gogpu returns
+// every error from the call itself.
+func (b *Backend) validated(f func() error) error { return f() }
+
+// compilationErrors is nil natively: gogpu compiles WGSL when it creates
+// the module and returns the errors then.
+func (b *Backend) compilationErrors(*wgpu.ShaderModule) error { return nil }
 
 // listen attaches nothing natively: gogpu returns errors from the calls
 // that meet them (its error scopes capture nothing natively).

@@ -83,13 +83,13 @@ func (p *pipeline) release() {
 
 // pipeline returns k's compiled pipeline, compiling its shader file and
 // building it on first use.
-func (b *Backend) pipeline(op string, k *kernel) (*pipeline, error) {
+func (b *Backend) pipeline(k *kernel) (*pipeline, error) {
 	if p, ok := b.pipelines[k]; ok {
 		return p, nil
 	}
 	mod, err := b.module(k)
 	if err != nil {
-		return nil, fmt.Errorf("%s: compile %s: %w", op, k.file, err)
+		return nil, fmt.Errorf("compile %s: %w", k.file, err)
 	}
 	entries := []gputypes.BindGroupLayoutEntry{{
 		Binding:    0,
@@ -110,16 +110,23 @@ func (b *Backend) pipeline(op string, k *kernel) (*pipeline, error) {
 	p := &pipeline{k: k, paramLen: uint64(k.params.Size())}
 	label := "cifarlab " + k.name()
 	if p.bgl, err = b.device.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: label, Entries: entries}); err != nil {
-		return nil, fmt.Errorf("%s: create bind group layout of %s: %w", op, k.name(), err)
+		return nil, fmt.Errorf("create bind group layout of %s: %w", k.name(), err)
 	}
 	if p.layout, err = b.device.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: label, BindGroupLayouts: []*wgpu.BindGroupLayout{p.bgl}}); err != nil {
 		p.bgl.Release()
-		return nil, fmt.Errorf("%s: create pipeline layout of %s: %w", op, k.name(), err)
+		return nil, fmt.Errorf("create pipeline layout of %s: %w", k.name(), err)
 	}
-	if p.pipe, err = b.device.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Label: label, Layout: p.layout, Module: mod, EntryPoint: k.entry}); err != nil {
+	err = b.validated(func() (err error) {
+		p.pipe, err = b.device.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Label: label, Layout: p.layout, Module: mod, EntryPoint: k.entry})
+		return err
+	})
+	if err != nil {
+		if p.pipe != nil {
+			p.pipe.Release()
+		}
 		p.layout.Release()
 		p.bgl.Release()
-		return nil, fmt.Errorf("%s: create pipeline %s: %w", op, k.name(), err)
+		return nil, fmt.Errorf("create pipeline %s: %w", k.name(), err)
 	}
 	b.pipelines[k] = p
 	return p, nil
@@ -132,6 +139,10 @@ func (b *Backend) module(k *kernel) (*wgpu.ShaderModule, error) {
 	}
 	m, err := b.device.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: "cifarlab " + k.file, WGSL: k.source})
 	if err != nil {
+		return nil, err
+	}
+	if err := b.compilationErrors(m); err != nil {
+		m.Release()
 		return nil, err
 	}
 	b.modules[k.file] = m
@@ -158,7 +169,7 @@ type groupKey struct {
 
 // bindGroup returns the cached bind group for key, creating it on first
 // use. Bind groups are dropped when one of their buffers is destroyed.
-func (b *Backend) bindGroup(op string, key groupKey) (*wgpu.BindGroup, error) {
+func (b *Backend) bindGroup(key groupKey) (*wgpu.BindGroup, error) {
 	if g, ok := b.groups[key]; ok {
 		return g, nil
 	}
@@ -171,7 +182,7 @@ func (b *Backend) bindGroup(op string, key groupKey) (*wgpu.BindGroup, error) {
 	}
 	g, err := b.device.CreateBindGroup(&wgpu.BindGroupDescriptor{Label: "cifarlab " + p.k.name(), Layout: p.bgl, Entries: entries})
 	if err != nil {
-		return nil, fmt.Errorf("%s: create bind group of %s: %w", op, p.k.name(), err)
+		return nil, fmt.Errorf("create bind group of %s: %w", p.k.name(), err)
 	}
 	b.groups[key] = g
 	b.groupsOf[key.uniform] = append(b.groupsOf[key.uniform], key)

@@ -16,6 +16,8 @@ type recorder struct {
 	enc  *wgpu.CommandEncoder
 	pass *wgpu.ComputePassEncoder
 	ops  []string // op of every dispatch and copy, for errors
+	// passes counts the compute passes begun, for tests.
+	passes int
 
 	chunks []*chunk // arena chunks used by this submit, the last one open
 	reads  []*pendingRead
@@ -134,6 +136,7 @@ func (b *Backend) computePass(op string) *wgpu.ComputePassEncoder {
 		return nil
 	}
 	r.pass = pass
+	r.passes++
 	return pass
 }
 
@@ -177,8 +180,16 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 			return // an allocation failed and was recorded
 		}
 	}
-	regions = b.unalias(op, k, regions)
-	pl, err := b.pipeline(op, k)
+	regions, scratch := b.unalias(op, k, regions)
+	for _, buf := range scratch {
+		defer b.tensors.put(buf) // later ops that reuse it run after this one
+	}
+	for _, r := range regions {
+		if r.buf == nil {
+			return
+		}
+	}
+	pl, err := b.pipeline(k)
 	if err != nil {
 		b.fail(op, err)
 		return
@@ -189,7 +200,7 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 	}
 	key := groupKey{p: pl, uniform: c.buf}
 	copy(key.regions[:], regions)
-	g, err := b.bindGroup(op, key)
+	g, err := b.bindGroup(key)
 	if err != nil {
 		b.fail(op, err)
 		return
@@ -212,40 +223,45 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 // kernel writes with a copy of it, since WebGPU forbids binding a buffer
 // as writable storage and as anything else in one dispatch (an op whose
 // destination is also an input, such as SoftmaxCrossEntropy writing
-// dlogits over logits).
-func (b *Backend) unalias(op string, k *kernel, regions []region) []region {
+// dlogits over logits). It returns the scratch buffers of the copies, for
+// the pool once the dispatch is recorded.
+func (b *Backend) unalias(op string, k *kernel, regions []region) ([]region, []*buffer) {
 	var out []region
+	var scratch []*buffer
 	for i, r := range regions {
 		if k.slots[i].access != read {
 			continue
 		}
 		for j, w := range regions {
-			if k.slots[j].access == readWrite && w.buf == r.buf && r.off < w.off+w.size && w.off < r.off+r.size {
-				if out == nil {
-					out = append([]region(nil), regions...)
-				}
-				out[i] = b.scratchCopy(op, r)
-				break
+			if k.slots[j].access != readWrite || w.buf != r.buf || r.off >= w.off+w.size || w.off >= r.off+r.size {
+				continue
 			}
+			if out == nil {
+				out = append([]region(nil), regions...)
+			}
+			out[i] = region{}
+			for i2 := 0; i2 < i; i2++ { // the same region copied already
+				if regions[i2] == r && out[i2] != r {
+					out[i] = out[i2]
+				}
+			}
+			if out[i].buf == nil {
+				buf := b.tensors.get(b, op, r.size)
+				if buf == nil {
+					return out, scratch
+				}
+				scratch = append(scratch, buf)
+				out[i] = region{buf: buf, size: r.size}
+				n := uint32(r.size / 4)
+				dispatch(b, op, kCopy, int(n), &elementwiseParams{N: n}, r, out[i])
+			}
+			break
 		}
 	}
 	if out == nil {
-		return regions
+		return regions, nil
 	}
-	return out
-}
-
-// scratchCopy records a copy of r into a pooled buffer, returned to the
-// pool at once: later ops recorded into it run after this op.
-func (b *Backend) scratchCopy(op string, r region) region {
-	buf := b.tensors.get(b, op, r.size)
-	if buf == nil {
-		return region{}
-	}
-	dst := region{buf: buf, off: 0, size: r.size}
-	dispatch(b, op, kCopy, int(r.size/4), &elementwiseParams{N: uint32(r.size / 4)}, r, dst)
-	b.tensors.put(buf)
-	return dst
+	return out, scratch
 }
 
 // flush submits the recorded ops, if any.

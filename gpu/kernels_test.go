@@ -1,0 +1,180 @@
+package gpu
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/gogpu/naga"
+	"github.com/gogpu/naga/ir"
+)
+
+// TestKernels checks every registered kernel against its WGSL, parsed by
+// naga: the Go Params struct has the fields, types, offsets and size of the
+// file's Params struct (a multiple of 16 bytes), binding 0 is that uniform,
+// the kernel's storage slots exist with the access the Go side declares,
+// the entry point uses no other binding, and its workgroup size is the one
+// dispatch assumes. A change on either side without the other fails here.
+func TestKernels(t *testing.T) {
+	if len(kernels) == 0 {
+		t.Fatal("no kernels registered")
+	}
+	modules := map[string]*ir.Module{}
+	for _, k := range kernels {
+		t.Run(k.name(), func(t *testing.T) {
+			m := modules[k.file]
+			if m == nil {
+				ast, err := naga.Parse(k.source)
+				if err != nil {
+					t.Fatalf("parse %s: %v", k.file, err)
+				}
+				if m, err = naga.LowerWithSource(ast, k.source); err != nil {
+					t.Fatalf("lower %s: %v", k.file, err)
+				}
+				modules[k.file] = m
+			}
+			checkParams(t, m, k)
+			checkBindings(t, m, k)
+			checkEntry(t, m, k)
+		})
+	}
+}
+
+// globalAt returns the global variable at @group(0) @binding(n).
+func globalAt(m *ir.Module, n uint32) (ir.GlobalVariableHandle, *ir.GlobalVariable) {
+	for i := range m.GlobalVariables {
+		g := &m.GlobalVariables[i]
+		if g.Binding != nil && g.Binding.Group == 0 && g.Binding.Binding == n {
+			return ir.GlobalVariableHandle(i), g
+		}
+	}
+	return 0, nil
+}
+
+func checkParams(t *testing.T, m *ir.Module, k *kernel) {
+	t.Helper()
+	_, g := globalAt(m, 0)
+	if g == nil || g.Space != ir.SpaceUniform {
+		t.Fatalf("%s: binding 0 is not a uniform", k.file)
+	}
+	st, ok := m.Types[g.Type].Inner.(ir.StructType)
+	if !ok || m.Types[g.Type].Name != "Params" {
+		t.Fatalf("%s: binding 0 is %q, not struct Params", k.file, m.Types[g.Type].Name)
+	}
+	gt := k.params
+	if gt.Kind() != reflect.Struct {
+		t.Fatalf("Go params %v is not a struct", gt)
+	}
+	if int(gt.Size()) != int(st.Span) || gt.Size()%16 != 0 {
+		t.Errorf("Params: Go %v is %d bytes, WGSL %d (both must match and be a multiple of 16)", gt, gt.Size(), st.Span)
+	}
+	if gt.NumField() != len(st.Members) {
+		t.Errorf("Params: Go %v has %d fields, WGSL %d", gt, gt.NumField(), len(st.Members))
+	}
+	for i := 0; i < min(gt.NumField(), len(st.Members)); i++ {
+		f, w := gt.Field(i), st.Members[i]
+		if tag := f.Tag.Get("wgsl"); tag != w.Name {
+			t.Errorf("Params field %d: Go %s (wgsl:%q), WGSL %s", i, f.Name, tag, w.Name)
+		}
+		if uint32(f.Offset) != w.Offset {
+			t.Errorf("Params.%s: Go offset %d, WGSL %d", w.Name, f.Offset, w.Offset)
+		}
+		if want, got := goScalar(f.Type), wgslScalar(m, w.Type); want != got {
+			t.Errorf("Params.%s: Go %v is %s, WGSL %s", w.Name, f.Type, want, got)
+		}
+	}
+}
+
+func goScalar(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Uint32:
+		return "u32"
+	case reflect.Int32:
+		return "i32"
+	case reflect.Float32:
+		return "f32"
+	}
+	return t.String() + " (only uint32, int32 and float32 are allowed)"
+}
+
+func wgslScalar(m *ir.Module, h ir.TypeHandle) string {
+	s, ok := m.Types[h].Inner.(ir.ScalarType)
+	if !ok || s.Width != 4 {
+		return fmt.Sprintf("%T (only u32, i32 and f32 are allowed)", m.Types[h].Inner)
+	}
+	switch s.Kind {
+	case ir.ScalarUint:
+		return "u32"
+	case ir.ScalarSint:
+		return "i32"
+	case ir.ScalarFloat:
+		return "f32"
+	}
+	return fmt.Sprintf("scalar kind %d", s.Kind)
+}
+
+func checkBindings(t *testing.T, m *ir.Module, k *kernel) {
+	t.Helper()
+	seen := map[uint32]bool{}
+	for _, g := range m.GlobalVariables {
+		if g.Binding == nil {
+			continue
+		}
+		if g.Binding.Group != 0 || seen[g.Binding.Binding] {
+			t.Errorf("%s: %s at @group(%d) @binding(%d): every variable needs its own binding of group 0",
+				k.file, g.Name, g.Binding.Group, g.Binding.Binding)
+		}
+		seen[g.Binding.Binding] = true
+	}
+	if len(k.slots) > maxSlots {
+		t.Errorf("%d storage slots, at most %d", len(k.slots), maxSlots)
+	}
+	for _, s := range k.slots {
+		_, g := globalAt(m, s.binding)
+		switch {
+		case s.binding == 0:
+			t.Errorf("slot at binding 0, which is Params")
+		case g == nil:
+			t.Errorf("slot at binding %d: no such variable in %s", s.binding, k.file)
+		case g.Space != ir.SpaceStorage:
+			t.Errorf("slot at binding %d: %s is not a storage buffer", s.binding, g.Name)
+		case (g.Access == ir.StorageRead) != (s.access == read):
+			t.Errorf("slot at binding %d: %s's access in WGSL differs from the kernel's", s.binding, g.Name)
+		}
+	}
+}
+
+func checkEntry(t *testing.T, m *ir.Module, k *kernel) {
+	t.Helper()
+	var ep *ir.EntryPoint
+	for i := range m.EntryPoints {
+		if m.EntryPoints[i].Name == k.entry {
+			ep = &m.EntryPoints[i]
+		}
+	}
+	if ep == nil {
+		t.Fatalf("%s has no entry point %s", k.file, k.entry)
+	}
+	if ep.Stage != ir.StageCompute {
+		t.Errorf("%s is not a compute entry point", k.entry)
+	}
+	if k.workgroup > 0 && ep.Workgroup != [3]uint32{k.workgroup, 1, 1} {
+		t.Errorf("%s: @workgroup_size%v, the kernel dispatches %d", k.entry, ep.Workgroup, k.workgroup)
+	}
+	if ep.Workgroup[0]*ep.Workgroup[1]*ep.Workgroup[2] > 256 {
+		t.Errorf("%s: %v invocations per workgroup, WebGPU allows 256", k.entry, ep.Workgroup)
+	}
+	// Bindings the entry point reads directly must be among its slots.
+	slots := map[uint32]bool{0: true}
+	for _, s := range k.slots {
+		slots[s.binding] = true
+	}
+	for _, e := range ep.Function.Expressions {
+		if gv, ok := e.Kind.(ir.ExprGlobalVariable); ok {
+			g := m.GlobalVariables[gv.Variable]
+			if g.Binding != nil && !slots[g.Binding.Binding] {
+				t.Errorf("%s uses %s at binding %d, which the kernel does not bind", k.entry, g.Name, g.Binding.Binding)
+			}
+		}
+	}
+}
