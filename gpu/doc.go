@@ -12,6 +12,7 @@
 //	kernel.go       the kernel registry and the pipeline and bind-group caches
 //	elementwise.go  one file per kernel family, beside shaders/FAMILY.wgsl
 //	gather.go, xent.go, adam.go, …
+//	stubs_*.go      the families without shaders yet, which panic
 //
 // # How a step runs
 //
@@ -42,8 +43,8 @@
 //     backend does (panicf), then dispatch(b, op, kernel, invocations,
 //     &params, regions…) with t.st.region() of each tensor. Add the file to
 //     sources in kernel.go.
-//  3. Remove the ops from unimplemented.go and add the family's
-//     backendtest.CheckFAMILY to TestConformance. TestKernels then checks the
+//  3. Delete the family's stubs_FAMILY.go and add its backendtest.CheckFAMILY
+//     to TestConformance. TestKernels then checks the
 //     Params layout, bindings and workgroup size of every kernel against its
 //     WGSL.
 //

@@ -38,4 +38,3 @@ func TestSoftwareAdapterRefused(t *testing.T) {
 	}
 	t.Logf("Open: %v", err)
 }
-
