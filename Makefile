@@ -38,3 +38,21 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Browser tests: the packages of BROWSER_PKGS, compiled to WebAssembly, run by
+# bin/wasmtest in headless Chromium with WebGPU (Debian: apt-get install chromium),
+# after wasmtest's own tests. Not part of `make test` yet.
+BROWSER_PKGS ?= ./internal/wasmtest/webgputest
+comma := ,
+BROWSER_REQUIRE = $(if $(CIFARLAB_REQUIRE),$(CIFARLAB_REQUIRE)$(comma))chromium,webgpu
+
+.PHONY: wasmtest test-browser
+
+wasmtest:
+	$(GO) build -o bin/wasmtest ./internal/wasmtest
+
+test-browser: wasmtest
+	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) $(GO) test -count=1 ./internal/wasmtest
+	GOOS=js GOARCH=wasm $(GO) vet $(BROWSER_PKGS)
+	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
+		$(GO) test -count=1 -exec "$(CURDIR)/bin/wasmtest" $(BROWSER_PKGS)
