@@ -1,0 +1,192 @@
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"cifarlab/net"
+)
+
+// CheckTraining trains LeNet5 and ResNet18 for a few whole steps (batch
+// assembly, forward, loss, backward, Adam) on b and on the reference
+// backend ref, from the same initial weights and images, and compares the
+// loss of every step (1e-4 relative) and the whole state dict after three
+// steps: weights, BatchNorm running statistics and num_batches_tracked.
+func CheckTraining(t *testing.T, b, ref net.Backend, p Profile) {
+	batch := map[string]int{"lenet5": 32, "resnet18": 16}
+	if p == Small {
+		batch = map[string]int{"lenet5": 16, "resnet18": 8}
+	}
+	for _, model := range net.Models {
+		t.Run("Training/"+model, func(t *testing.T) {
+			want := trainSteps(t, ref, model, batch[model])
+			got := trainSteps(t, b, model, batch[model])
+			for i := range want.losses {
+				if d := math.Abs(got.losses[i] - want.losses[i]); d > 1e-4*math.Abs(want.losses[i]) {
+					t.Errorf("step %d: loss %.7f, reference %.7f", i+1, got.losses[i], want.losses[i])
+				}
+			}
+			t.Logf("losses %v, reference %v", got.losses, want.losses)
+			CompareStates(t, got.after3, want.after3, 3, 1e-3)
+		})
+	}
+}
+
+type trainRun struct {
+	losses []float64        // every step's loss
+	after3 []net.StateEntry // the state dict after three steps
+}
+
+// trainSteps trains five steps of model on generated images.
+func trainSteps(t *testing.T, b net.Backend, model string, batch int) trainRun {
+	t.Helper()
+	const steps = 5
+	n, err := net.New(b, model, 10, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Free()
+	norm := net.Normalize{Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
+	tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Shuffle: true, Augment: true, Seed: 3, Norm: norm, StatsEvery: 2}, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Free()
+	recs, err := b.UploadRecords(trainingImages(steps*batch), net.InputShape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(recs)
+	order, crops := tr.Plan(1, steps*batch)
+	var run trainRun
+	for s := 0; s < steps; s++ {
+		r, err := tr.Step(recs, order[s*batch:(s+1)*batch], crops[s*batch:(s+1)*batch])
+		if err != nil {
+			t.Fatalf("%s on %s, step %d: %v", model, b.Name(), s+1, err)
+		}
+		run.losses = append(run.losses, r.Loss)
+		if s == 2 {
+			if run.after3, err = n.StateDict(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return run
+}
+
+// trainingImages makes n records whose label is the brightest of ten
+// bands of the image, so that the networks have something to learn.
+func trainingImages(n int) []byte {
+	g := newGen(90000)
+	const size = 1 + 3*32*32
+	recs := make([]byte, n*size)
+	for i := 0; i < n; i++ {
+		r := recs[i*size : (i+1)*size]
+		label := g.r.IntN(10)
+		r[0] = byte(label)
+		for j := 1; j < size; j++ {
+			v := 64 + g.r.IntN(128)
+			if ((j-1)%1024)/32*10/32 == label {
+				v += 60
+			}
+			r[j] = byte(v)
+		}
+	}
+	return recs
+}
+
+// AdamStepBound bounds |m̂/(√v̂+eps)| in Adam's first steps (β1 0.9, β2
+// 0.999; by Cauchy–Schwarz it is at most 1.0035 over the first three), so
+// a parameter moves at most about lr a step whatever its gradient.
+const AdamStepBound = 1.0035
+
+// ZeroGradientBound bounds how far a tensor of ResNet18 whose gradient is
+// zero in exact arithmetic can differ between two correct implementations
+// after steps Adam steps of learning rate lr, and is 0 for every other
+// tensor. Adam scales the rounding noise in such a gradient to steps of up
+// to lr, in directions the noise decides, so two runs can differ by 2·lr a
+// step. Such tensors are the biases of convolutions followed by BatchNorm
+// (which subtracts them again), the running means of those BatchNorms
+// (which average the bias in with momentum 0.1), and the BatchNorm biases
+// of blk3's outputs: blk4's convolutions see them at 1×1 output size and
+// feed BatchNorms, whose input gradients sum to zero over the batch.
+func ZeroGradientBound(name string, steps int, lr float64) float64 {
+	dot := strings.LastIndexByte(name, '.')
+	if dot < 0 {
+		return 0
+	}
+	mod, leaf := name[:dot], name[dot+1:]
+	convs, bns := map[string]bool{"conv1.0": true}, map[string]bool{"conv1.1": true}
+	for _, b := range []string{"blk1", "blk2", "blk3", "blk4"} {
+		convs[b+".conv1"], convs[b+".conv2"], convs[b+".extra.0"] = true, true, true
+		bns[b+".bn1"], bns[b+".bn2"], bns[b+".extra.1"] = true, true, true
+	}
+	switch {
+	case convs[mod] && leaf == "bias", name == "blk3.bn2.bias", name == "blk3.extra.1.bias":
+		return 2*AdamStepBound*lr*float64(steps) + 1e-6
+	case bns[mod] && leaf == "running_mean":
+		// The bias of step j, after j−1 updates, enters with weight 0.1.
+		return 2*AdamStepBound*0.1*lr*float64(steps*(steps-1))/2 + 1e-5
+	}
+	return 0
+}
+
+// CompareStates compares two state dicts after steps Adam steps of
+// learning rate lr: every element within 2e-5 + 1e-3·|want|, except that
+// tensors with zero gradients get ZeroGradientBound, and that one element
+// in a hundred of any tensor may be off by up to Adam's reach (an element
+// whose gradient is tiny against the rounding noise moves by up to lr a
+// step in a direction the noise decides). Counters must be equal.
+func CompareStates(t *testing.T, got, want []net.StateEntry, steps int, lr float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("state dict has %d entries, reference %d", len(got), len(want))
+	}
+	reach := 2 * AdamStepBound * lr * float64(steps)
+	for i, w := range want {
+		g := got[i]
+		if g.Name != w.Name {
+			t.Fatalf("state entry %d is %s, reference %s", i, g.Name, w.Name)
+		}
+		if w.Int != nil {
+			if len(g.Int) != 1 || g.Int[0] != w.Int[0] {
+				t.Errorf("%s = %v, reference %v", w.Name, g.Int, w.Int)
+			}
+			continue
+		}
+		if bound := ZeroGradientBound(w.Name, steps, lr); bound > 0 {
+			closeMostly(t, w.Name, g.Float, w.Float, bound, 0, 0, bound)
+			continue
+		}
+		closeMostly(t, w.Name, g.Float, w.Float, 2e-5, 1e-3, 0.01, reach)
+	}
+}
+
+// closeMostly checks got against want by atol + rtol·|want|, allowing a
+// fraction frac of the elements to be off by up to bound.
+func closeMostly(t *testing.T, what string, got, want []float32, atol, rtol, frac, bound float64) {
+	t.Helper()
+	off, worst, at := 0, 0.0, -1
+	for i := range want {
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d <= atol+rtol*math.Abs(float64(want[i])) {
+			continue
+		}
+		off++
+		if d > worst || math.IsNaN(d) {
+			worst, at = d, i
+		}
+	}
+	if off > int(frac*float64(len(want))) || worst > bound || math.IsNaN(worst) {
+		t.Errorf("%s: %d of %d elements differ from the reference (worst: element %d, %s)", what, off, len(want), at, pair(got, want, at))
+	}
+}
+
+func pair(got, want []float32, i int) string {
+	if i < 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%g vs %g", got[i], want[i])
+}
