@@ -55,12 +55,12 @@ type Trainer struct {
 	// stopped.
 	Epoch, Batch int
 
-	x       scratch
-	labels  intScratch
-	dlogits scratch
-	stats   Tensor // [StatsEvery, 2]
+	x        scratch
+	labels   intScratch
+	dlogits  scratch
+	stats    Tensor       // [StatsEvery, 2]
 	pending  []StepResult // steps whose statistics are still only on the backend
-	inflight []statsRead   // statistics being read back, oldest first
+	inflight []statsRead  // statistics being read back, oldest first
 }
 
 // NewTrainer prepares training of n with a fresh Adam at learning rate lr.
