@@ -7,6 +7,7 @@ import (
 
 	"cifarlab/cpu"
 	"cifarlab/net"
+	"cifarlab/net/backendtest"
 	"cifarlab/net/safetensors"
 )
 
@@ -237,8 +238,8 @@ func testGolden(t *testing.T, model string, tol tolerances) {
 			continue
 		}
 		got, want := g.sample(t, e.Name, e.Float), g.floats(t, "final."+e.Name)
-		adamBound := 2 * adamStepBound * float64(steps) * 1e-3
-		if bound := zeroGradient(e.Name, steps); bound > 0 {
+		adamBound := 2 * backendtest.AdamStepBound * float64(steps) * 1e-3
+		if bound := backendtest.ZeroGradientBound(e.Name, steps, 1e-3); bound > 0 {
 			closeTo(t, "after training "+e.Name, got, want, bound, 0)
 			continue
 		}
@@ -266,40 +267,6 @@ func testGolden(t *testing.T, model string, tol tolerances) {
 		}
 	}
 	closeTo(t, "eval probabilities", res, wantProbs, tol.eval, 1e-3)
-}
-
-// adamStepBound bounds |m̂/(√v̂+eps)| in each of Adam's first three steps
-// (β1 0.9, β2 0.999; by Cauchy–Schwarz it is at most 1.0035), so a
-// parameter moves at most about lr per step whatever its gradient.
-const adamStepBound = 1.0035
-
-// zeroGradient bounds how far a tensor whose gradient is zero in exact
-// arithmetic can differ from PyTorch after steps Adam steps of lr 1e-3, and
-// is 0 for other tensors. Adam scales the rounding noise in such a gradient
-// to steps of up to lr, in directions the noise decides, here and in
-// PyTorch alike: so the two can differ by 2·lr per step. Such tensors are
-// the biases of convolutions followed by BatchNorm (which subtracts them
-// again), the running means of those BatchNorms (which average the bias in
-// with momentum 0.1), and the BatchNorm biases of blk3's outputs: blk4's
-// convolutions see them at 1×1 output size and feed BatchNorms, whose
-// input gradients sum to zero over the batch.
-func zeroGradient(name string, steps int) float64 {
-	const lr = 1e-3
-	mod, leaf := name[:strings.LastIndexByte(name, '.')], name[strings.LastIndexByte(name, '.')+1:]
-	convs, bns := map[string]bool{"conv1.0": true}, map[string]bool{"conv1.1": true}
-	for _, b := range []string{"blk1", "blk2", "blk3", "blk4"} {
-		convs[b+".conv1"], convs[b+".conv2"], convs[b+".extra.0"] = true, true, true
-		bns[b+".bn1"], bns[b+".bn2"], bns[b+".extra.1"] = true, true, true
-	}
-	drift := 2 * adamStepBound * lr * float64(steps)
-	switch {
-	case convs[mod] && leaf == "bias", name == "blk3.bn2.bias", name == "blk3.extra.1.bias":
-		return drift + 1e-6
-	case bns[mod] && leaf == "running_mean":
-		// The bias of step j, after j−1 updates, enters with weight 0.1.
-		return 2*adamStepBound*0.1*lr*float64(steps*(steps-1))/2 + 1e-5
-	}
-	return 0
 }
 
 // closeToMostly is closeTo allowing a fraction of the elements to be off by
