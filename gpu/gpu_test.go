@@ -285,6 +285,25 @@ func TestOrdering(t *testing.T) {
 	if _, err := read(); err == nil {
 		t.Error("a second call of ReadLater's function returned no error")
 	}
+
+	// Right after a Submit, ReadLater sends its copy at once, so the read
+	// does not wait for the ops recorded after it.
+	read = b.ReadLater(y)
+	if b.rec.enc != nil || len(b.rec.ops) != 0 {
+		t.Errorf("ReadLater after a Submit left %d ops recorded", len(b.rec.ops))
+	}
+	b.Add(y, y, y)
+	if vals, err = read(); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.rec.ops) == 0 {
+		t.Error("reading submitted the ops recorded after ReadLater")
+	}
+	for i := range vals {
+		if want := max(got[i], 0); vals[i] != want {
+			t.Fatalf("second ReadLater element %d: got %g, want %g", i, vals[i], want)
+		}
+	}
 }
 
 // TestAliasing runs ops whose destination is also an input (WebGPU forbids

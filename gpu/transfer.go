@@ -98,6 +98,12 @@ func (b *Backend) ReadLater(src net.Tensor) func() ([]float32, error) {
 		return func() ([]float32, error) { return []float32{}, b.failure() }
 	}
 	pr := b.readBack(op, s.st)
+	if len(b.rec.ops) == 1 {
+		// Nothing else is recorded (the trainer reads a step's statistics
+		// right after its Submit): send the copy now, so that the values
+		// are ready when the work before them is, not after the next step.
+		_ = b.flush() // a failure is recorded and returned by the function
+	}
 	done := false
 	return func() ([]float32, error) {
 		if done {
