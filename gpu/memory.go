@@ -18,9 +18,13 @@ type buffer struct {
 	label string
 }
 
-// Buffer usages of the backend's kinds of buffer.
+// Buffer usages of the backend's kinds of buffer. Tensors (and records)
+// also carry Uniform, though never bound as one: natively gogpu follows a
+// queue write with a barrier only for buffers with a read usage among
+// vertex, index, uniform and indirect, so without it the shaders of the
+// next submit could read a storage buffer before an Upload's copy lands.
 const (
-	usageTensor  = gputypes.BufferUsageStorage | gputypes.BufferUsageCopySrc | gputypes.BufferUsageCopyDst
+	usageTensor  = gputypes.BufferUsageStorage | gputypes.BufferUsageUniform | gputypes.BufferUsageCopySrc | gputypes.BufferUsageCopyDst
 	usageStaging = gputypes.BufferUsageMapRead | gputypes.BufferUsageCopyDst
 	usageArena   = gputypes.BufferUsageUniform | gputypes.BufferUsageStorage | gputypes.BufferUsageCopyDst
 )
