@@ -1,6 +1,7 @@
 // Package testenv finds what some tests need beyond Go: real CIFAR-10,
-// PyTorch and a GPU adapter. Without them a test skips with a message, unless the variable
-// CIFARLAB_REQUIRE names them (as CI does), and then it fails.
+// PyTorch and a GPU adapter. Without them a test skips with a message,
+// unless the variable CIFARLAB_REQUIRE names them (as CI does), and then it
+// fails.
 package testenv
 
 import (
