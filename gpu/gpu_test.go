@@ -559,3 +559,20 @@ func TestSizeClass(t *testing.T) {
 		prev = c
 	}
 }
+
+// TestBadLabel checks that a label outside [0, K), which the host cannot
+// see on the device, makes the loss NaN rather than reading out of bounds.
+func TestBadLabel(t *testing.T) {
+	b := open(t, Options{})
+	for _, bad := range []int32{10, -1} {
+		logits, dl := tensorOf(t, b, net.Shape{3, 10}, make([]float32, 30)), tensorOf(t, b, net.Shape{3, 10}, nil)
+		stats := tensorOf(t, b, net.Shape{1, 2}, nil)
+		labels := b.NewIntTensor(net.Shape{3})
+		b.UploadInt(labels, []int32{1, bad, 2})
+		b.SoftmaxCrossEntropy(dl, stats, 0, logits, labels)
+		if got := get(t, b, stats); !math.IsNaN(float64(got[0])) {
+			t.Errorf("label %d: loss %g, want NaN", bad, got[0])
+		}
+		b.Free(labels)
+	}
+}

@@ -32,6 +32,8 @@ fn softmax_xent(@builtin(local_invocation_index) t: u32) {
     let inv_n = 1.0 / f32(n);
     var loss = 0.0;
     var correct = 0u;
+    // NaN as a run-time value: a constant NaN is a shader-creation error.
+    var nan_bits = 0x7fc00000u;
     for (var r = t; r < n; r = r + 256u) {
         let row = r * k;
         var best = 0u;
@@ -45,7 +47,7 @@ fn softmax_xent(@builtin(local_invocation_index) t: u32) {
         }
         let label = labels[r];
         if (label < 0 || u32(label) >= k) {
-            loss = bitcast<f32>(0x7fc00000u); // NaN
+            loss = bitcast<f32>(nan_bits);
             continue;
         }
         let l = u32(label);
