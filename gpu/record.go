@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"unsafe"
 
@@ -161,6 +162,9 @@ func (b *Backend) workgroups(g uint64) (x, y uint32) {
 		return uint32(g), 1
 	}
 	ny := (g + lim - 1) / lim
+	if ny > lim {
+		panic(fmt.Sprintf("gpu: %d workgroups exceed %d×%d", g, lim, lim))
+	}
 	nx := (g + ny - 1) / ny
 	return uint32(nx), uint32(ny)
 }
@@ -172,8 +176,9 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 	if b.failed() || work == 0 {
 		return
 	}
-	if len(regions) != len(k.slots) {
-		panic(fmt.Sprintf("gpu: %s: %d regions for the %d bindings of %s", op, len(regions), len(k.slots), k.name()))
+	if len(regions) != len(k.slots) || reflect.TypeFor[P]() != k.params {
+		panic(fmt.Sprintf("gpu: %s: %v and %d regions for %s, which takes %v and %d", op,
+			reflect.TypeFor[P](), len(regions), k.name(), k.params, len(k.slots)))
 	}
 	for _, r := range regions {
 		if r.buf == nil {
