@@ -52,6 +52,7 @@ var sources = map[string]string{
 	"gather.wgsl":       shaders.Gather,
 	"softmax_xent.wgsl": shaders.SoftmaxXent,
 	"adam.wgsl":         shaders.Adam,
+	"conv.wgsl":         shaders.Conv,
 }
 
 // newKernel registers entry point entry of a shader file whose Params
