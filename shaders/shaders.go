@@ -6,6 +6,7 @@
 //	gather.wgsl        batch assembly from uint8 records (crop, flip, normalise, labels)
 //	softmax_xent.wgsl  softmax cross-entropy: dlogits, mean loss, correct count
 //	adam.wgsl          PyTorch's Adam update
+//	matmul.wgsl        tiled matrix products of the linear layers, forward and backward
 //	conv.wgsl          2-D convolutions as implicit matrix products, forward and backward
 //
 // Conventions every file follows, which gpu/ relies on:
@@ -41,6 +42,8 @@ var (
 	SoftmaxXent string
 	//go:embed adam.wgsl
 	Adam string
+	//go:embed matmul.wgsl
+	Matmul string
 	//go:embed conv.wgsl
 	Conv string
 )
