@@ -29,8 +29,11 @@
 // reduction step of 16; invocation lid owns rows 4·(lid / 16) + i and
 // columns 4·(lid mod 16) + j (i, j < 4), 16 outputs in 4 vec4 registers.
 // Each step stages the A block [16][BM] and the B block [16][64] in
-// workgroup memory as vec4 rows (8 KiB for the two); every invocation reads
-// one vec4 of each per reduction index. Two sizes, as distinct entry points:
+// workgroup memory as vec4 (8.25 KiB for the two); every invocation reads
+// one vec4 of each per reduction index. Global loads (weights, and the
+// gathers of x or dy with their bounds checks) for the next step are issued
+// before the current step's product, so that their latency overlaps it.
+// Two sizes, as distinct entry points:
 //
 //   *       256 invocations, BM = 64   (most layers)
 //   *_thin   64 invocations, BM = 16   (M ≤ 16: LeNet's 6 and 16 channels)
@@ -83,10 +86,12 @@ struct Params {
 
 const STEP: u32 = 16u;  // reduction step
 const BN: u32 = 64u;    // tile columns
+const A_ROW: u32 = 17u; // vec4 per row of the staged A block: 16, and 1 of padding
 
-// The staged blocks, [step][tile width / 4] vec4 each: A is [16][BM/4], B
-// [16][16].
-var<workgroup> tile_a: array<vec4<f32>, 256>;
+// The staged blocks, vec4 rows of 4 rows or columns: A is [16][BM/4] at
+// a row stride of 17 (so that the stores along the reduction, 16 rows
+// apart, fall in different banks), B is [16][16].
+var<workgroup> tile_a: array<vec4<f32>, 272>;
 var<workgroup> tile_b: array<vec4<f32>, 256>;
 // The lanes of reduce.
 var<workgroup> lane_sums: array<f32, 256>;
@@ -113,12 +118,37 @@ fn acc_row(i: u32) -> vec4<f32> {
     return select(select(select(acc3, acc2, i == 2u), acc1, i == 1u), acc0, i == 0u);
 }
 
-// multiply adds the staged blocks' product to the outputs; bm4 is BM / 4.
-fn multiply(lid: u32, bm4: u32) {
+// Block is an invocation's share of one step's staged blocks, fetched from
+// global memory a step ahead: a holds A's rows 4·(lid / 16) … at reduction
+// index lid mod 16; b0 … b3 hold B's columns 4·(lid mod 16) … at reduction
+// indices lid / 16 + 4r, of which a wide workgroup (256 invocations)
+// fetches b0 only.
+struct Block {
+    a: vec4<f32>,
+    b0: vec4<f32>,
+    b1: vec4<f32>,
+    b2: vec4<f32>,
+    b3: vec4<f32>,
+}
+
+// stage stores an invocation's block in workgroup memory.
+fn stage(blk: Block, lid: u32, threads: u32) {
+    tile_a[(lid % 16u) * A_ROW + lid / 16u] = blk.a;
+    let at = (lid / 16u) * 16u + lid % 16u;
+    tile_b[at] = blk.b0;
+    if (threads == 64u) {
+        tile_b[at + 64u] = blk.b1;
+        tile_b[at + 128u] = blk.b2;
+        tile_b[at + 192u] = blk.b3;
+    }
+}
+
+// multiply adds the staged blocks' product to the outputs.
+fn multiply(lid: u32) {
     let tm = lid / 16u;
     let tn = lid % 16u;
     for (var kk = 0u; kk < STEP; kk++) {
-        let a = tile_a[kk * bm4 + tm];
+        let a = tile_a[kk * A_ROW + tm];
         let b = tile_b[kk * 16u + tn];
         acc0 += a.x * b;
         acc1 += a.y * b;
@@ -131,7 +161,7 @@ fn multiply(lid: u32, bm4: u32) {
 struct Tile {
     m0: u32,     // first row of C
     n0: u32,     // first column of C
-    k0: u32,     // reduction range [k0, k1) before the per-phase limit
+    k0: u32,     // reduction range [k0, k1)
     k1: u32,
     split: u32,
     phase: u32,  // backward_data's phase, py·stride + px
@@ -164,6 +194,22 @@ fn tap(t: u32, ty: Taps, tx: Taps, step: u32) -> vec3<u32> {
     return vec3<u32>(t / per, ty.first + (r / tx.count) * step, tx.first + (r % tx.count) * step);
 }
 
+// Cols are an invocation's 4 columns of C (component j: column
+// 4·(lid mod 16) + j of the tile) and what gathering B needs of them.
+//   forward:         base = image offset in x (−1 past the last column),
+//                    row, col = top-left input pixel of the receptive field,
+//                    dst = offset in y
+//   backward_data:   base = image offset in dy (−1 past the last column),
+//                    row, col = output pixel of the first taps, dst = offset in dx
+//   backward_params: base = channel offset in an image of x, row, col =
+//                    kernel offsets (row −1: the column of ones; −2: past it)
+struct Cols {
+    base: vec4<i32>,
+    row: vec4<i32>,
+    col: vec4<i32>,
+    dst: vec4<u32>,
+}
+
 // x_at reads x[base + iy·w + ix], or 0 outside the image.
 fn x_at(base: i32, iy: i32, ix: i32) -> f32 {
     if (iy < 0 || iy >= i32(params.h) || ix < 0 || ix >= i32(params.w)) {
@@ -174,77 +220,88 @@ fn x_at(base: i32, iy: i32, ix: i32) -> f32 {
 
 // ---- forward: C[co, n·ho·wo] = w[co, taps] · col[taps, n·ho·wo] ----
 
-fn forward_tile(t: u32, lid: u32, threads: u32) {
-    let bm = threads / 4u;
-    if (t >= params.tiles_m * params.tiles_n * params.splits) {
-        return;
-    }
-    let tl = tile_of(t, bm);
-    let ty = Taps(params.ky0, params.nky);
-    let tx = Taps(params.kx0, params.nkx);
+fn forward_cols(n0: u32, lid: u32) -> Cols {
     let howo = params.ho * params.wo;
-    let plane = params.h * params.w;
-    let kk2 = params.k * params.k;
-
-    // The invocation's 4 columns (output pixels), for B and the stores:
-    // image offset in x (−1 past the last column), top-left input pixel
-    // of the receptive field, and offset in y.
-    let cg = lid % 16u;
-    var xbase = vec4<i32>(-1);
-    var iy0 = vec4<i32>(0);
-    var ix0 = vec4<i32>(0);
-    var ybase = vec4<u32>(0u);
+    var cols = Cols(vec4<i32>(-1), vec4<i32>(0), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
-        let c = tl.n0 + 4u * cg + j;
+        let c = n0 + 4u * (lid % 16u) + j;
         let img = c / howo;
         let pix = c % howo;
         if (c < params.gn) {
-            xbase[j] = i32(img * params.ci * plane);
+            cols.base[j] = i32(img * params.ci * params.h * params.w);
         }
-        iy0[j] = i32((pix / params.wo) * params.stride) - i32(params.pad);
-        ix0[j] = i32((pix % params.wo) * params.stride) - i32(params.pad);
-        ybase[j] = img * params.co * howo + pix;
+        cols.row[j] = i32((pix / params.wo) * params.stride) - i32(params.pad);
+        cols.col[j] = i32((pix % params.wo) * params.stride) - i32(params.pad);
+        cols.dst[j] = img * params.co * howo + pix;
     }
+    return cols;
+}
 
+// forward_a is w at rows m0 + 4·mg … and tap t.
+fn forward_a(tl: Tile, t: u32, mg: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (t < tl.k1) {
+        let tp = tap(t, Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
+        let off = (tp.x * params.k + tp.y) * params.k + tp.z;
+        for (var i = 0u; i < 4u; i++) {
+            let m = tl.m0 + 4u * mg + i;
+            if (m < params.co) {
+                v[i] = weight[m * params.ci * params.k * params.k + off];
+            }
+        }
+    }
+    return v;
+}
+
+// forward_b is col at tap t and the invocation's columns, gathered from x.
+fn forward_b(tl: Tile, cols: Cols, t: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (t < tl.k1) {
+        let tp = tap(t, Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
+        let coff = i32(tp.x * params.h * params.w);
+        for (var j = 0u; j < 4u; j++) {
+            if (cols.base[j] >= 0) {
+                v[j] = x_at(cols.base[j] + coff, cols.row[j] + i32(tp.y), cols.col[j] + i32(tp.z));
+            }
+        }
+    }
+    return v;
+}
+
+fn forward_fetch(tl: Tile, cols: Cols, k0: u32, lid: u32, threads: u32) -> Block {
+    var blk: Block;
+    blk.a = forward_a(tl, k0 + lid % 16u, lid / 16u);
+    blk.b0 = forward_b(tl, cols, k0 + lid / 16u);
+    if (threads == 64u) {
+        blk.b1 = forward_b(tl, cols, k0 + lid / 16u + 4u);
+        blk.b2 = forward_b(tl, cols, k0 + lid / 16u + 8u);
+        blk.b3 = forward_b(tl, cols, k0 + lid / 16u + 12u);
+    }
+    return blk;
+}
+
+fn forward_tile(t: u32, lid: u32, threads: u32) {
+    if (t >= params.tiles_m * params.tiles_n * params.splits) {
+        return;
+    }
+    let tl = tile_of(t, threads / 4u);
+    let cols = forward_cols(tl.n0, lid);
     clear_acc();
-    let ka = lid % 16u;  // A: reduction index of this invocation
-    let mg = lid / 16u;  // A: rows 4·mg …
+    var blk = forward_fetch(tl, cols, tl.k0, lid, threads);
     for (var k0 = tl.k0; k0 < tl.k1; k0 += STEP) {
-        // A = w[m, tap]
-        var va = vec4<f32>(0.0);
-        if (k0 + ka < tl.k1) {
-            let tp = tap(k0 + ka, ty, tx, 1u);
-            let off = (tp.x * params.k + tp.y) * params.k + tp.z;
-            for (var i = 0u; i < 4u; i++) {
-                let m = tl.m0 + 4u * mg + i;
-                if (m < params.co) {
-                    va[i] = weight[m * params.ci * kk2 + off];
-                }
-            }
-        }
-        tile_a[ka * (bm / 4u) + mg] = va;
-        // B = col[tap, pixel], gathered from x
-        for (var kb = lid / 16u; kb < STEP; kb += threads / 16u) {
-            var vb = vec4<f32>(0.0);
-            if (k0 + kb < tl.k1) {
-                let tp = tap(k0 + kb, ty, tx, 1u);
-                let coff = i32(tp.x * plane);
-                for (var j = 0u; j < 4u; j++) {
-                    if (xbase[j] >= 0) {
-                        vb[j] = x_at(xbase[j] + coff, iy0[j] + i32(tp.y), ix0[j] + i32(tp.z));
-                    }
-                }
-            }
-            tile_b[kb * 16u + cg] = vb;
-        }
+        stage(blk, lid, threads);
         workgroupBarrier();
-        multiply(lid, bm / 4u);
+        if (k0 + STEP < tl.k1) {
+            blk = forward_fetch(tl, cols, k0 + STEP, lid, threads);
+        }
+        multiply(lid);
         workgroupBarrier();
     }
 
     let at = tl.split * params.out_len;
+    let howo = params.ho * params.wo;
     for (var i = 0u; i < 4u; i++) {
-        let m = tl.m0 + 4u * mg + i;
+        let m = tl.m0 + 4u * (lid / 16u) + i;
         if (m < params.co) {
             var b = 0.0;
             if (params.add_bias == 1u) {
@@ -252,8 +309,8 @@ fn forward_tile(t: u32, lid: u32, threads: u32) {
             }
             let v = acc_row(i);
             for (var j = 0u; j < 4u; j++) {
-                if (xbase[j] >= 0) {
-                    out[at + ybase[j] + m * howo] = v[j] + b;
+                if (cols.base[j] >= 0) {
+                    out[at + cols.dst[j] + m * howo] = v[j] + b;
                 }
             }
         }
@@ -274,8 +331,19 @@ fn forward_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 
 // ---- backward_data: per phase, C[ci, pixels] = wᵀ[ci, (co, taps)] · dy ----
 
+// Phase is one phase (py, px) of backward data: its input pixels
+// (py + stride·qy, px + stride·qx) for qy < hq, qx < wq, and its kernel taps.
+struct Phase {
+    py: u32,
+    px: u32,
+    hq: u32,
+    wq: u32,
+    ty: Taps,
+    tx: Taps,
+}
+
 // phase_taps are the live kernel offsets of one direction that reach input
-// positions ≡ p (mod stride): those ≡ p + pad, from t0 on, fewer than t0 + nt.
+// positions ≡ p (mod stride): those ≡ p + pad, from t0 on, below t0 + nt.
 fn phase_taps(p: u32, t0: u32, nt: u32) -> Taps {
     let s = params.stride;
     let r = (p + params.pad) % s;
@@ -295,103 +363,118 @@ fn phase_len(p: u32, n: u32) -> u32 {
     return (n - 1u - p) / params.stride + 1u;
 }
 
-fn backward_data_tile(t: u32, lid: u32, threads: u32) {
-    let bm = threads / 4u;
+fn phase_of(i: u32) -> Phase {
+    let py = i / params.stride;
+    let px = i % params.stride;
+    return Phase(py, px, phase_len(py, params.h), phase_len(px, params.w),
+                 phase_taps(py, params.ky0, params.nky), phase_taps(px, params.kx0, params.nkx));
+}
+
+fn data_cols(ph: Phase, n0: u32, lid: u32) -> Cols {
     let s = params.stride;
-    if (t >= params.tiles_m * params.tiles_n * params.splits * s * s) {
-        return;
-    }
-    let tl = tile_of(t, bm);
-    let py = tl.phase / s;
-    let px = tl.phase % s;
-    let hq = phase_len(py, params.h);
-    let wq = phase_len(px, params.w);
-    let cols = params.n * hq * wq;
-    if (tl.n0 >= cols) {
-        return;
-    }
-    let ty = phase_taps(py, params.ky0, params.nky);
-    let tx = phase_taps(px, params.kx0, params.nkx);
+    let per = max(ph.hq * ph.wq, 1u);
     // Output position of input row py + s·qy and kernel row ty.first + s·j:
     // qy + offy − j.
-    let offy = (i32(py + params.pad) - i32(ty.first)) / i32(s);
-    let offx = (i32(px + params.pad) - i32(tx.first)) / i32(s);
-    let k1 = min(tl.k1, params.co * ty.count * tx.count);
-    let howo = params.ho * params.wo;
-    let plane = params.h * params.w;
-    let kk2 = params.k * params.k;
-
-    // The invocation's 4 columns (input pixels of the phase): image offset
-    // in dy (−1 past the last column), output position of the first tap,
-    // and offset in dx.
-    let cg = lid % 16u;
-    var dbase = vec4<i32>(-1);
-    var oy0 = vec4<i32>(0);
-    var ox0 = vec4<i32>(0);
-    var xbase = vec4<u32>(0u);
+    let offy = (i32(ph.py + params.pad) - i32(ph.ty.first)) / i32(s);
+    let offx = (i32(ph.px + params.pad) - i32(ph.tx.first)) / i32(s);
+    var cols = Cols(vec4<i32>(-1), vec4<i32>(0), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
-        let c = tl.n0 + 4u * cg + j;
-        let img = c / max(hq * wq, 1u);
-        let q = c % max(hq * wq, 1u);
-        let qy = q / max(wq, 1u);
-        let qx = q % max(wq, 1u);
-        if (c < cols) {
-            dbase[j] = i32(img * params.co * howo);
+        let c = n0 + 4u * (lid % 16u) + j;
+        let img = c / per;
+        let qy = (c % per) / max(ph.wq, 1u);
+        let qx = (c % per) % max(ph.wq, 1u);
+        if (c < params.n * ph.hq * ph.wq) {
+            cols.base[j] = i32(img * params.co * params.ho * params.wo);
         }
-        oy0[j] = i32(qy) + offy;
-        ox0[j] = i32(qx) + offx;
-        xbase[j] = img * params.ci * plane + (py + s * qy) * params.w + px + s * qx;
+        cols.row[j] = i32(qy) + offy;
+        cols.col[j] = i32(qx) + offx;
+        cols.dst[j] = img * params.ci * params.h * params.w + (ph.py + s * qy) * params.w + ph.px + s * qx;
     }
+    return cols;
+}
 
+// data_a is w[o, m, ky, kx] at rows (input channels) m0 + 4·mg … and
+// reduction index t = (o, ky, kx).
+fn data_a(tl: Tile, ph: Phase, t: u32, mg: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (t < tl.k1) {
+        let kk2 = params.k * params.k;
+        let tp = tap(t, ph.ty, ph.tx, params.stride);
+        let off = tp.x * params.ci * kk2 + tp.y * params.k + tp.z;
+        for (var i = 0u; i < 4u; i++) {
+            let m = tl.m0 + 4u * mg + i;
+            if (m < params.ci) {
+                v[i] = weight[off + m * kk2];
+            }
+        }
+    }
+    return v;
+}
+
+// data_b is dy at reduction index t = (o, ky, kx) for the invocation's
+// columns: dy[o, row − jy, col − jx] for tap (jy, jx) of the phase.
+fn data_b(tl: Tile, ph: Phase, cols: Cols, t: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (t < tl.k1) {
+        let per = ph.ty.count * ph.tx.count;
+        let o = t / per;
+        let jy = i32((t % per) / ph.tx.count);
+        let jx = i32((t % per) % ph.tx.count);
+        for (var j = 0u; j < 4u; j++) {
+            let oy = cols.row[j] - jy;
+            let ox = cols.col[j] - jx;
+            if (cols.base[j] >= 0 && oy >= 0 && oy < i32(params.ho) && ox >= 0 && ox < i32(params.wo)) {
+                v[j] = dy[u32(cols.base[j]) + (o * params.ho + u32(oy)) * params.wo + u32(ox)];
+            }
+        }
+    }
+    return v;
+}
+
+fn data_fetch(tl: Tile, ph: Phase, cols: Cols, k0: u32, lid: u32, threads: u32) -> Block {
+    var blk: Block;
+    blk.a = data_a(tl, ph, k0 + lid % 16u, lid / 16u);
+    blk.b0 = data_b(tl, ph, cols, k0 + lid / 16u);
+    if (threads == 64u) {
+        blk.b1 = data_b(tl, ph, cols, k0 + lid / 16u + 4u);
+        blk.b2 = data_b(tl, ph, cols, k0 + lid / 16u + 8u);
+        blk.b3 = data_b(tl, ph, cols, k0 + lid / 16u + 12u);
+    }
+    return blk;
+}
+
+fn backward_data_tile(t: u32, lid: u32, threads: u32) {
+    if (t >= params.tiles_m * params.tiles_n * params.splits * params.stride * params.stride) {
+        return;
+    }
+    var tl = tile_of(t, threads / 4u);
+    let ph = phase_of(tl.phase);
+    if (tl.n0 >= params.n * ph.hq * ph.wq) {
+        return;
+    }
+    tl.k1 = min(tl.k1, params.co * ph.ty.count * ph.tx.count);
+    let cols = data_cols(ph, tl.n0, lid);
     clear_acc();
-    let ka = lid % 16u;
-    let mg = lid / 16u;
-    for (var k0 = tl.k0; k0 < k1; k0 += STEP) {
-        // A = w[o, m, ky, kx] for reduction index (o, ky, kx)
-        var va = vec4<f32>(0.0);
-        if (k0 + ka < k1) {
-            let tp = tap(k0 + ka, ty, tx, s);
-            let off = tp.x * params.ci * kk2 + tp.y * params.k + tp.z;
-            for (var i = 0u; i < 4u; i++) {
-                let m = tl.m0 + 4u * mg + i;
-                if (m < params.ci) {
-                    va[i] = weight[off + m * kk2];
-                }
-            }
-        }
-        tile_a[ka * (bm / 4u) + mg] = va;
-        // B = dy[o, oy, ox], gathered
-        for (var kb = lid / 16u; kb < STEP; kb += threads / 16u) {
-            var vb = vec4<f32>(0.0);
-            if (k0 + kb < k1) {
-                let per = ty.count * tx.count;
-                let o = (k0 + kb) / per;
-                let r = (k0 + kb) % per;
-                let jy = i32(r / tx.count);
-                let jx = i32(r % tx.count);
-                for (var j = 0u; j < 4u; j++) {
-                    let oy = oy0[j] - jy;
-                    let ox = ox0[j] - jx;
-                    if (dbase[j] >= 0 && oy >= 0 && oy < i32(params.ho) && ox >= 0 && ox < i32(params.wo)) {
-                        vb[j] = dy[u32(dbase[j]) + o * howo + u32(oy) * params.wo + u32(ox)];
-                    }
-                }
-            }
-            tile_b[kb * 16u + cg] = vb;
-        }
+    var blk = data_fetch(tl, ph, cols, tl.k0, lid, threads);
+    for (var k0 = tl.k0; k0 < tl.k1; k0 += STEP) {
+        stage(blk, lid, threads);
         workgroupBarrier();
-        multiply(lid, bm / 4u);
+        if (k0 + STEP < tl.k1) {
+            blk = data_fetch(tl, ph, cols, k0 + STEP, lid, threads);
+        }
+        multiply(lid);
         workgroupBarrier();
     }
 
     let at = tl.split * params.out_len;
+    let plane = params.h * params.w;
     for (var i = 0u; i < 4u; i++) {
-        let m = tl.m0 + 4u * mg + i;
+        let m = tl.m0 + 4u * (lid / 16u) + i;
         if (m < params.ci) {
             let v = acc_row(i);
             for (var j = 0u; j < 4u; j++) {
-                if (dbase[j] >= 0) {
-                    out[at + xbase[j] + m * plane] = v[j];
+                if (cols.base[j] >= 0) {
+                    out[at + cols.dst[j] + m * plane] = v[j];
                 }
             }
         }
@@ -412,84 +495,99 @@ fn backward_data_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
 
 // ---- backward_params: C[co, taps + 1] = dy[co, n·ho·wo] · [col; 1]ᵀ ----
 
+fn params_cols(n0: u32, lid: u32) -> Cols {
+    let taps = params.gn - 1u;  // the last column is db's
+    var cols = Cols(vec4<i32>(0), vec4<i32>(-2), vec4<i32>(0), vec4<u32>(0u));
+    for (var j = 0u; j < 4u; j++) {
+        let c = n0 + 4u * (lid % 16u) + j;
+        if (c < taps) {
+            let tp = tap(c, Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
+            cols.base[j] = i32(tp.x * params.h * params.w);
+            cols.row[j] = i32(tp.y);
+            cols.col[j] = i32(tp.z);
+        } else if (c == taps) {
+            cols.row[j] = -1;
+        }
+    }
+    return cols;
+}
+
+// params_a is dy at rows (output channels) m0 + 4·mg … and reduction index
+// p = (image, output pixel).
+fn params_a(tl: Tile, p: u32, mg: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (p < tl.k1) {
+        let howo = params.ho * params.wo;
+        let base = (p / howo) * params.co * howo + p % howo;
+        for (var i = 0u; i < 4u; i++) {
+            let m = tl.m0 + 4u * mg + i;
+            if (m < params.co) {
+                v[i] = dy[base + m * howo];
+            }
+        }
+    }
+    return v;
+}
+
+// params_b is [col; 1]ᵀ at reduction index p = (image, output pixel) and
+// the invocation's columns, gathered from x.
+fn params_b(tl: Tile, cols: Cols, p: u32) -> vec4<f32> {
+    var v = vec4<f32>(0.0);
+    if (p < tl.k1) {
+        let howo = params.ho * params.wo;
+        let pix = p % howo;
+        let xb = i32((p / howo) * params.ci * params.h * params.w);
+        let iy = i32((pix / params.wo) * params.stride) - i32(params.pad);
+        let ix = i32((pix % params.wo) * params.stride) - i32(params.pad);
+        for (var j = 0u; j < 4u; j++) {
+            if (cols.row[j] >= 0) {
+                v[j] = x_at(xb + cols.base[j], iy + cols.row[j], ix + cols.col[j]);
+            } else if (cols.row[j] == -1) {
+                v[j] = 1.0;
+            }
+        }
+    }
+    return v;
+}
+
+fn params_fetch(tl: Tile, cols: Cols, k0: u32, lid: u32, threads: u32) -> Block {
+    var blk: Block;
+    blk.a = params_a(tl, k0 + lid % 16u, lid / 16u);
+    blk.b0 = params_b(tl, cols, k0 + lid / 16u);
+    if (threads == 64u) {
+        blk.b1 = params_b(tl, cols, k0 + lid / 16u + 4u);
+        blk.b2 = params_b(tl, cols, k0 + lid / 16u + 8u);
+        blk.b3 = params_b(tl, cols, k0 + lid / 16u + 12u);
+    }
+    return blk;
+}
+
 fn backward_params_tile(t: u32, lid: u32, threads: u32) {
-    let bm = threads / 4u;
     if (t >= params.tiles_m * params.tiles_n * params.splits) {
         return;
     }
-    let tl = tile_of(t, bm);
-    let ty = Taps(params.ky0, params.nky);
-    let tx = Taps(params.kx0, params.nkx);
-    let howo = params.ho * params.wo;
-    let plane = params.h * params.w;
-    let taps = params.gn - 1u;  // the last column is db's
-
-    // The invocation's 4 columns (taps): channel offset in an image of x,
-    // and kernel offsets; ky is −1 for the column of ones, −2 past it.
-    let cg = lid % 16u;
-    var coff = vec4<i32>(0);
-    var cky = vec4<i32>(-2);
-    var ckx = vec4<i32>(0);
-    for (var j = 0u; j < 4u; j++) {
-        let c = tl.n0 + 4u * cg + j;
-        if (c < taps) {
-            let tp = tap(c, ty, tx, 1u);
-            coff[j] = i32(tp.x * plane);
-            cky[j] = i32(tp.y);
-            ckx[j] = i32(tp.z);
-        } else if (c == taps) {
-            cky[j] = -1;
-        }
-    }
-
+    let tl = tile_of(t, threads / 4u);
+    let cols = params_cols(tl.n0, lid);
     clear_acc();
-    let ka = lid % 16u;
-    let mg = lid / 16u;
+    var blk = params_fetch(tl, cols, tl.k0, lid, threads);
     for (var k0 = tl.k0; k0 < tl.k1; k0 += STEP) {
-        // A = dy[img, m, pixel] for reduction index (img, pixel)
-        var va = vec4<f32>(0.0);
-        if (k0 + ka < tl.k1) {
-            let p = k0 + ka;
-            let base = (p / howo) * params.co * howo + p % howo;
-            for (var i = 0u; i < 4u; i++) {
-                let m = tl.m0 + 4u * mg + i;
-                if (m < params.co) {
-                    va[i] = dy[base + m * howo];
-                }
-            }
-        }
-        tile_a[ka * (bm / 4u) + mg] = va;
-        // B = [col; 1]ᵀ[(img, pixel), tap], gathered from x
-        for (var kb = lid / 16u; kb < STEP; kb += threads / 16u) {
-            var vb = vec4<f32>(0.0);
-            if (k0 + kb < tl.k1) {
-                let p = k0 + kb;
-                let pix = p % howo;
-                let xb = i32((p / howo) * params.ci * plane);
-                let iy = i32((pix / params.wo) * params.stride) - i32(params.pad);
-                let ix = i32((pix % params.wo) * params.stride) - i32(params.pad);
-                for (var j = 0u; j < 4u; j++) {
-                    if (cky[j] >= 0) {
-                        vb[j] = x_at(xb + coff[j], iy + cky[j], ix + ckx[j]);
-                    } else if (cky[j] == -1) {
-                        vb[j] = 1.0;
-                    }
-                }
-            }
-            tile_b[kb * 16u + cg] = vb;
-        }
+        stage(blk, lid, threads);
         workgroupBarrier();
-        multiply(lid, bm / 4u);
+        if (k0 + STEP < tl.k1) {
+            blk = params_fetch(tl, cols, k0 + STEP, lid, threads);
+        }
+        multiply(lid);
         workgroupBarrier();
     }
 
     let at = tl.split * params.out_len;
+    let taps = params.gn - 1u;
     for (var i = 0u; i < 4u; i++) {
-        let m = tl.m0 + 4u * mg + i;
+        let m = tl.m0 + 4u * (lid / 16u) + i;
         if (m < params.co) {
             let v = acc_row(i);
             for (var j = 0u; j < 4u; j++) {
-                let c = tl.n0 + 4u * cg + j;
+                let c = tl.n0 + 4u * (lid % 16u) + j;
                 if (params.direct == 0u) {
                     if (c < params.gn) {
                         out[at + m * params.gn + c] = v[j];
