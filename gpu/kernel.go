@@ -52,6 +52,7 @@ var sources = map[string]string{
 	"gather.wgsl":       shaders.Gather,
 	"softmax_xent.wgsl": shaders.SoftmaxXent,
 	"adam.wgsl":         shaders.Adam,
+	"pool.wgsl":         shaders.Pool,
 	"matmul.wgsl":       shaders.Matmul,
 	"conv.wgsl":         shaders.Conv,
 }

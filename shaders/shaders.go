@@ -6,6 +6,7 @@
 //	gather.wgsl        batch assembly from uint8 records (crop, flip, normalise, labels)
 //	softmax_xent.wgsl  softmax cross-entropy: dlogits, mean loss, correct count
 //	adam.wgsl          PyTorch's Adam update
+//	pool.wgsl          max pooling and its backward (a gather per input element)
 //	matmul.wgsl        tiled matrix products of the linear layers, forward and backward
 //	conv.wgsl          2-D convolutions as implicit matrix products, forward and backward
 //
@@ -42,6 +43,8 @@ var (
 	SoftmaxXent string
 	//go:embed adam.wgsl
 	Adam string
+	//go:embed pool.wgsl
+	Pool string
 	//go:embed matmul.wgsl
 	Matmul string
 	//go:embed conv.wgsl

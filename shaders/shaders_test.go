@@ -35,6 +35,7 @@ func TestEmbedded(t *testing.T) {
 		"gather.wgsl":       Gather,
 		"softmax_xent.wgsl": SoftmaxXent,
 		"adam.wgsl":         Adam,
+		"pool.wgsl":         Pool,
 		"matmul.wgsl":       Matmul,
 		"conv.wgsl":         Conv,
 	} {

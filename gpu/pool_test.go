@@ -1,0 +1,174 @@
+package gpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"cifarlab/cpu"
+	"cifarlab/net"
+	"cifarlab/net/backendtest"
+)
+
+// TestPoolConformance runs the suite's max pooling checks.
+func TestPoolConformance(t *testing.T) {
+	backendtest.CheckMaxPool2D(t, open(t, Options{}), backendtest.Small)
+}
+
+// poolData returns n values of which most lie on a coarse grid (ties in
+// most windows) with a few large outliers of both signs.
+func poolData(rnd *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		switch r := rnd.IntN(100); {
+		case r < 2:
+			v[i] = float32(60 * (2*float64(r) - 1))
+		case r < 60:
+			v[i] = float32(rnd.IntN(5) - 2)
+		default:
+			v[i] = float32(rnd.NormFloat64())
+		}
+	}
+	return v
+}
+
+// TestPoolVsCPU compares MaxPool2D and MaxPool2DBackward with the CPU
+// backend, bit for bit, on the shapes of the two networks and on larger
+// planes with overlapping windows.
+func TestPoolVsCPU(t *testing.T) {
+	g := open(t, Options{})
+	c := cpu.New()
+	defer c.Close()
+	for i, tc := range []struct {
+		name string
+		x    net.Shape
+		g    net.PoolGeom
+	}{
+		{"lenet5_pool1", net.Shape{4, 6, 28, 28}, net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2}},
+		{"lenet5_pool2", net.Shape{4, 16, 10, 10}, net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2}},
+		{"resnet18_pool", net.Shape{8, 512, 1, 1}, net.PoolGeom{KH: 1, KW: 1, SH: 1, SW: 1}},
+		{"global_5x7", net.Shape{3, 70, 5, 7}, net.PoolGeom{KH: 5, KW: 7, SH: 5, SW: 7}},
+		{"large_3x3s2", net.Shape{2, 3, 50, 60}, net.PoolGeom{KH: 3, KW: 3, SH: 2, SW: 2}},
+		{"wide_4x3s1x2", net.Shape{2, 5, 9, 11}, net.PoolGeom{KH: 4, KW: 3, SH: 1, SW: 2}},
+	} {
+		rnd := rand.New(rand.NewPCG(uint64(i), 77))
+		ho, wo := tc.g.Out(tc.x[2], tc.x[3])
+		ys := net.Shape{tc.x[0], tc.x[1], ho, wo}
+		xv, dyv := poolData(rnd, tc.x.Len()), poolData(rnd, ys.Len())
+
+		cx, cy, cam := c.NewTensor(tc.x), c.NewTensor(ys), c.NewIntTensor(ys)
+		c.Upload(cx, xv)
+		c.MaxPool2D(cy, cam, cx, tc.g)
+		cdy, cdx := c.NewTensor(ys), c.NewTensor(tc.x)
+		c.Upload(cdy, dyv)
+		c.MaxPool2DBackward(cdx, cdy, cam)
+		wantY, wantAM, wantDX := fetch(t, c, cy), fetchInts(t, c, cam), fetch(t, c, cdx)
+
+		t.Run(tc.name, func(t *testing.T) {
+			x, y, am := tensorOf(t, g, tc.x, xv), tensorOf(t, g, ys, nil), g.NewIntTensor(ys)
+			defer g.Free(am)
+			dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, tc.x, nil)
+			g.MaxPool2D(y, am, x, tc.g)
+			g.MaxPool2DBackward(dx, dy, am)
+			sameBits(t, "y", fetch(t, g, y), wantY)
+			if got := fetchInts(t, g, am); !slices.Equal(got, wantAM) {
+				t.Errorf("argmax differs from the CPU backend's")
+			}
+			sameBits(t, "dx", fetch(t, g, dx), wantDX)
+		})
+		for _, v := range []any{cx, cy, cam, cdy, cdx} {
+			c.Free(v)
+		}
+	}
+}
+
+// TestPoolNaN checks that a window holding a NaN outputs NaN with the
+// argmax of its last NaN, as PyTorch does, and that the other windows are
+// unaffected.
+func TestPoolNaN(t *testing.T) {
+	b := open(t, Options{})
+	nan := float32(math.NaN())
+	xs := net.Shape{1, 1, 4, 4}
+	x := tensorOf(t, b, xs, []float32{
+		1, nan, 3, 4,
+		nan, 2, 0, -1,
+		5, 6, -1, -2,
+		7, 8, -3, nan,
+	})
+	ys := net.Shape{1, 1, 2, 2}
+	y, am := tensorOf(t, b, ys, nil), b.NewIntTensor(ys)
+	defer b.Free(am)
+	b.MaxPool2D(y, am, x, net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2})
+	got, gotAM := fetch(t, b, y), fetchInts(t, b, am)
+	if !math.IsNaN(float64(got[0])) || gotAM[0] != 4 {
+		t.Errorf("window with NaNs at 1 and 4: y %g argmax %d, want NaN and 4", got[0], gotAM[0])
+	}
+	if got[1] != 4 || gotAM[1] != 3 || got[2] != 8 || gotAM[2] != 13 {
+		t.Errorf("windows without NaN: y %v argmax %v", got[1:3], gotAM[1:3])
+	}
+	if !math.IsNaN(float64(got[3])) || gotAM[3] != 15 {
+		t.Errorf("window with a NaN at 15: y %g argmax %d, want NaN and 15", got[3], gotAM[3])
+	}
+}
+
+// TestPoolGatherBound checks the bound of max_pool_backward against every
+// geometry of small planes: window oy lies within rows [oy, oy + h − ho].
+func TestPoolGatherBound(t *testing.T) {
+	for h := 1; h <= 12; h++ {
+		for kh := 1; kh <= h; kh++ {
+			for sh := 1; sh <= h; sh++ {
+				ho, _ := net.PoolGeom{KH: kh, KW: 1, SH: sh, SW: 1}.Out(h, 1)
+				for oy := 0; oy < ho; oy++ {
+					if first, last := oy*sh, oy*sh+kh-1; first < oy || last > oy+h-ho {
+						t.Errorf("h %d, window %d at stride %d: window %d spans rows %d..%d, outside %d..%d",
+							h, kh, sh, oy, first, last, oy, oy+h-ho)
+					}
+				}
+			}
+		}
+	}
+}
+
+// fetch submits and reads back a tensor of any backend.
+func fetch(t *testing.T, b net.Backend, x net.Tensor) []float32 {
+	t.Helper()
+	if err := b.Submit(); err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	out := make([]float32, x.Shape().Len())
+	if err := b.Download(out, x); err != nil {
+		t.Fatalf("Download: %v", err)
+	}
+	return out
+}
+
+// fetchInts submits and reads back an int tensor of any backend.
+func fetchInts(t *testing.T, b net.Backend, x net.IntTensor) []int32 {
+	t.Helper()
+	if err := b.Submit(); err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	out := make([]int32, x.Shape().Len())
+	if err := b.DownloadInt(out, x); err != nil {
+		t.Fatalf("DownloadInt: %v", err)
+	}
+	return out
+}
+
+// sameBits reports the first of got's values whose bits differ from want's.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	bad := 0
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			if bad == 0 {
+				t.Errorf("%s[%d] = %g, want %g", what, i, got[i], want[i])
+			}
+			bad++
+		}
+	}
+	if bad > 1 {
+		t.Errorf("%s: %d of %d values differ", what, bad, len(want))
+	}
+}
