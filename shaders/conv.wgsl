@@ -632,7 +632,11 @@ fn split_sum(src: i32, lane: u32) -> f32 {
 }
 
 // lane_total adds the lanes' values v; every invocation must call it.
+// With one lane it is v, and no barrier runs.
 fn lane_total(lid: u32, lane: u32, v: f32) -> f32 {
+    if (params.lanes == 1u) {
+        return v;
+    }
     lane_sums[lid] = v;
     for (var half = params.lanes / 2u; half > 0u; half /= 2u) {
         workgroupBarrier();
