@@ -39,8 +39,10 @@
 //   *_thin   64 invocations, BM = 16   (M ≤ 16: LeNet's 6 and 16 channels)
 //
 // Split reduction. A long reduction (dw over the batch, or few tiles) is
-// split: workgroup t handles split t / (tiles_m·tiles_n) over reduction range
-// [split·chunk, min(gk, (split+1)·chunk)) and stores its partial C at
+// split: workgroup t handles split (t / (tiles_m·tiles_n)) mod splits (of
+// phase t / (tiles_m·tiles_n·splits)), tile t mod (tiles_m·tiles_n) with the
+// rows fastest, over reduction range [split·chunk, min(gk, (split+1)·chunk)),
+// and stores its partial C at
 // out[split·out_len …]; reduce or reduce_params then adds the splits in a
 // fixed order. Results depend on the shapes only: they are deterministic.
 //
