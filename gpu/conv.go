@@ -82,8 +82,8 @@ type convDims struct {
 // convShapes validates a convolution of input shape xs with weight shape
 // ws, as the CPU backend does.
 func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
-	n, ci, h, w := convDims4(op, "x", xs)
-	co, ci2, kh, kw := convDims4(op, "w", ws)
+	n, ci, h, w := dims4(op, "x", xs)
+	co, ci2, kh, kw := dims4(op, "w", ws)
 	if ci2 != ci {
 		panicf("%s: x %v has %d channels, w %v expects %d", op, xs, ci, ws, ci2)
 	}
@@ -101,14 +101,6 @@ func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
 	d.ky0, d.nky = liveTaps(ho, h, g.Stride, g.Pad, kh)
 	d.kx0, d.nkx = liveTaps(wo, w, g.Stride, g.Pad, kh)
 	return d
-}
-
-// convDims4 returns the dimensions of a 4-D shape.
-func convDims4(op, name string, s net.Shape) (int, int, int, int) {
-	if len(s) != 4 {
-		panicf("%s: %s has shape %v, want [N,C,H,W]", op, name, s)
-	}
-	return s[0], s[1], s[2], s[3]
 }
 
 // liveTaps is the range [t0, t0+count) of kernel offsets t < k for which
@@ -157,20 +149,18 @@ type product struct {
 // depends on the shapes only, so results are deterministic.
 func planProduct(m, n, k, phases, outLen int) product {
 	pr := product{m: m, n: n, k: k, phases: phases, thin: m <= convThinMax, outLen: outLen}
-	pr.tilesM = convCeil(m, pr.rows())
-	pr.tilesN = convCeil(n, convTileCols)
+	pr.tilesM = ceilDiv(m, pr.rows())
+	pr.tilesN = ceilDiv(n, convTileCols)
 	splits := 1
 	if groups := pr.tilesM * pr.tilesN * phases; groups > 0 && k >= 2*convMinChunk {
 		want := convFill / pr.threads() / groups
 		splits = max(1, min(want, k/convMinChunk, convMaxSplit, convMaxPartial/(4*max(outLen, 1))))
 	}
-	pr.chunk = max(convStep, convCeil(convCeil(k, splits), convStep)*convStep)
-	pr.splits = max(1, convCeil(k, pr.chunk))
+	pr.chunk = max(convStep, ceilDiv(ceilDiv(k, splits), convStep)*convStep)
+	pr.splits = max(1, ceilDiv(k, pr.chunk))
 	return pr
 }
 
-// convCeil is ⌈a/b⌉ for a ≥ 0, b > 0.
-func convCeil(a, b int) int { return (a + b - 1) / b }
 
 // rows is the tile height and threads the workgroup size of the plan's
 // kernels.
@@ -282,7 +272,7 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 // columns as phase (0, 0), the one with the most pixels, and the longest
 // reduction of any phase.
 func backwardDataPlan(d convDims, outLen int) product {
-	cols := d.n * convCeil(d.h, d.stride) * convCeil(d.w, d.stride)
+	cols := d.n * ceilDiv(d.h, d.stride) * ceilDiv(d.w, d.stride)
 	taps := 0
 	for py := 0; py < d.stride; py++ {
 		_, ny := phaseTaps(py, d.ky0, d.nky, d.stride, d.pad)
