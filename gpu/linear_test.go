@@ -108,23 +108,26 @@ func closeTo(t *testing.T, what string, cols int, got, want, mag []float32) {
 // reduction of LinearBackwardParams split into pieces.
 func TestLinearTiles(t *testing.T) {
 	b := open(t, Options{})
-	cases := []struct{ n, in, out int }{
-		{1, 17, 11},
-		{1, 512, 10},
-		{3, 1, 5},
-		{33, 65, 31},
-		{65, 33, 129},
-		{64, 64, 64},
-		{7, 1000, 3},
-		{4096, 84, 10},
-		{256, 400, 120},
-		{100, 5, 7},
-		{1000, 7, 9},
+	cases := []struct {
+		n, in, out int
+		split      bool // also under the plans that split the batch
+	}{
+		{1, 17, 11, false},
+		{1, 512, 10, false},
+		{3, 1, 5, false},
+		{33, 65, 31, false},
+		{65, 33, 129, false},
+		{64, 64, 64, false},
+		{7, 1000, 3, false},
+		{256, 400, 120, false},
+		{2048, 84, 10, true},
+		{100, 5, 7, true},
+		{1000, 7, 9, true},
 	}
 	plans := []struct {
 		name                    string
 		largeMin, chunk, target int
-		split                   bool // a plan that splits the batch, for the cases long enough
+		split                   bool // the plan splits the batch
 	}{
 		{"small", math.MaxInt, math.MaxInt, 0, false},
 		{"large", 0, math.MaxInt, 0, false},
@@ -138,7 +141,7 @@ func TestLinearTiles(t *testing.T) {
 		dy := linearData(uint64(3*ci+3), c.n*c.out, 1)
 		ref := cpuLinear(c.n, c.in, c.out, x, w, bias, dy)
 		for _, p := range plans {
-			if p.split && c.n < 2*p.chunk {
+			if p.split && !c.split {
 				continue
 			}
 			t.Run(fmt.Sprintf("%s/n%d_%dto%d", p.name, c.n, c.in, c.out), func(t *testing.T) {
