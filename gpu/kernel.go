@@ -53,6 +53,7 @@ var sources = map[string]string{
 	"softmax_xent.wgsl": shaders.SoftmaxXent,
 	"adam.wgsl":         shaders.Adam,
 	"pool.wgsl":         shaders.Pool,
+	"batchnorm.wgsl":    shaders.BatchNorm,
 	"matmul.wgsl":       shaders.Matmul,
 	"conv.wgsl":         shaders.Conv,
 }

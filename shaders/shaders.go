@@ -7,6 +7,7 @@
 //	softmax_xent.wgsl  softmax cross-entropy: dlogits, mean loss, correct count
 //	adam.wgsl          PyTorch's Adam update
 //	pool.wgsl          max pooling and its backward (a gather per input element)
+//	batchnorm.wgsl     batch norm: per-channel statistics, normalisation, backward
 //	matmul.wgsl        tiled matrix products of the linear layers, forward and backward
 //	conv.wgsl          2-D convolutions as implicit matrix products, forward and backward
 //
@@ -45,6 +46,8 @@ var (
 	Adam string
 	//go:embed pool.wgsl
 	Pool string
+	//go:embed batchnorm.wgsl
+	BatchNorm string
 	//go:embed matmul.wgsl
 	Matmul string
 	//go:embed conv.wgsl

@@ -36,6 +36,7 @@ func TestEmbedded(t *testing.T) {
 		"softmax_xent.wgsl": SoftmaxXent,
 		"adam.wgsl":         Adam,
 		"pool.wgsl":         Pool,
+		"batchnorm.wgsl":    BatchNorm,
 		"matmul.wgsl":       Matmul,
 		"conv.wgsl":         Conv,
 	} {
