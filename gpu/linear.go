@@ -41,12 +41,14 @@ var (
 		slot{6, read}, slot{7, read}, slot{4, readWrite}, slot{5, readWrite})
 )
 
-// Plan thresholds, in workgroups. Each small tile keeps a GPU's compute
-// unit as busy as a large one, with a quarter of the work, so the small
-// tiles win until a product has enough large tiles to fill a big GPU
-// several times over (an H100 holds 8 workgroups of 256 on each of its 132
-// units): the linear layers of LeNet5 and ResNet18 at batch 256 use small
-// tiles; a product of 1M outputs or more uses large ones.
+// largeTilesMin is the number of large tiles from which a product uses
+// them. A small tile's workgroup has a quarter of a large one's work, at
+// twice the workgroup-memory reads per multiply-add, so small tiles spread
+// a product over four times as many compute units; large tiles pay off
+// once a product fills a big GPU several times over (an H100 runs up to 8
+// workgroups of 256 on each of its 132 units). The linear layers of LeNet5
+// and ResNet18 at batch 256 use small tiles; a product of 1M outputs or
+// more uses large ones.
 var largeTilesMin = 256
 
 // A reduction over the batch (LinearBackwardParams) longer than
@@ -66,6 +68,7 @@ type matmulPlan struct {
 	groups int // workgroups, tiles × splits
 }
 
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // planMatmul plans C[m,n] = A[m,k]·B[k,n]; split allows splitting the
@@ -79,7 +82,7 @@ func planMatmul(m, n, k int, split bool) matmulPlan {
 	tiles := ceilDiv(m, t.width) * tn
 	kSplit := ceilDiv(max(k, 1), t.step) * t.step
 	splits := 1
-	if split && k >= 2*splitChunk && tiles < splitTarget {
+	if split && k/2 >= splitChunk && tiles < splitTarget {
 		s := min(k/splitChunk, ceilDiv(splitTarget, tiles))
 		kSplit = ceilDiv(ceilDiv(k, s), t.step) * t.step
 		splits = ceilDiv(k, kSplit)
