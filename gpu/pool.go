@@ -21,9 +21,27 @@ type poolParams struct {
 // The kernels of pool.wgsl. Bindings: 1 x, 2 y, 3 argmax_out (forward);
 // 4 dy, 5 argmax, 6 dx (backward).
 var (
-	kMaxPool         = newKernel[poolParams]("pool.wgsl", "max_pool", 256, slot{1, read}, slot{2, readWrite}, slot{3, readWrite})
-	kMaxPoolBackward = newKernel[poolParams]("pool.wgsl", "max_pool_backward", 256, slot{4, read}, slot{5, read}, slot{6, readWrite})
+	kMaxPool             = newKernel[poolParams]("pool.wgsl", "max_pool", 256, slot{1, read}, slot{2, readWrite}, slot{3, readWrite})
+	kMaxPoolBackward     = newKernel[poolParams]("pool.wgsl", "max_pool_backward", 256, slot{4, read}, slot{5, read}, slot{6, readWrite})
+	kMaxPoolBackwardRows = newKernel[poolParams]("pool.wgsl", "max_pool_backward_rows", 256, slot{4, read}, slot{5, read}, slot{6, readWrite})
 )
+
+// poolRow is ROW in pool.wgsl, the longest row segment of
+// max_pool_backward_rows.
+const poolRow = 64
+
+// poolGatherMax is the most windows per input element for which
+// MaxPool2DBackward gathers per element; beyond it, per row segment. A
+// variable so that tests can force either kernel.
+var poolGatherMax = 4
+
+// poolWindowsPerInput bounds the windows of any pooling from h×w to ho×wo
+// that contain one input element: window oy lies within rows
+// [oy, oy+h−ho], so at most min(ho, h−ho+1) windows share a row, and
+// likewise in x (1 for global pooling and for 1×1 planes).
+func poolWindowsPerInput(h, w, ho, wo int) int {
+	return min(ho, h-ho+1) * min(wo, w-wo+1)
+}
 
 // dims4 returns the dimensions of a 4-D shape.
 func dims4(op, name string, s net.Shape) (n, c, h, w int) {
@@ -55,12 +73,14 @@ func (b *Backend) MaxPool2D(y net.Tensor, argmax net.IntTensor, x net.Tensor, g 
 }
 
 // MaxPool2DBackward routes dy to the argmax positions of dx (zero
-// elsewhere, summed in output order where windows overlap): one invocation
-// per element of dx gathers dy from the windows that can contain it and
-// chose it, without atomics, giving the CPU backend's sums bit for bit. The
-// op is not given the window geometry, so the windows are bounded from the
-// shapes (see shaders/pool.wgsl): exactly one for global pooling and 1×1
-// planes, about a quarter of the plane's outputs for 2×2 windows at stride 2.
+// elsewhere, summed in output order where windows overlap), by a gather
+// without atomics that gives the CPU backend's sums bit for bit. The op is
+// not given the window geometry, so the windows an element may be in are
+// bounded from the shapes (see shaders/pool.wgsl): where that leaves few
+// windows (exactly one for global pooling and 1×1 planes), one invocation
+// per element of dx gathers from them; otherwise (LeNet5's 2×2 pooling,
+// where it leaves a quarter of the plane's outputs) one invocation per row
+// segment of dx reads the segment's windows once.
 func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor) {
 	const op = "MaxPool2DBackward"
 	DX, DY, A := tensor(op, "dx", dx), tensor(op, "dy", dy), intTensor(op, "argmax", argmax)
@@ -70,7 +90,11 @@ func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor) {
 		panicf("%s: dy %v does not fit dx %v", op, DY.shape, DX.shape)
 	}
 	mustShape(op, "argmax", A.shape, n, c, ho, wo)
-	total := n * c * h * w
-	dispatch(b, op, kMaxPoolBackward, total, &poolParams{Total: uint32(total), H: uint32(h), W: uint32(w), Ho: uint32(ho), Wo: uint32(wo)},
-		DY.st.region(), A.st.region(), DX.st.region())
+	p := poolParams{H: uint32(h), W: uint32(w), Ho: uint32(ho), Wo: uint32(wo)}
+	k, work := kMaxPoolBackward, n*c*h*w
+	if poolWindowsPerInput(h, w, ho, wo) > poolGatherMax {
+		k, work = kMaxPoolBackwardRows, n*c*h*((w+poolRow-1)/poolRow)
+	}
+	p.Total = uint32(work)
+	dispatch(b, op, k, work, &p, DY.st.region(), A.st.region(), DX.st.region())
 }

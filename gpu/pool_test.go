@@ -11,9 +11,26 @@ import (
 	"cifarlab/net/backendtest"
 )
 
-// TestPoolConformance runs the suite's max pooling checks.
+// withGatherMax runs f with poolGatherMax set to m.
+func withGatherMax(m int, f func()) {
+	old := poolGatherMax
+	poolGatherMax = m
+	defer func() { poolGatherMax = old }()
+	f()
+}
+
+// TestPoolConformance runs the suite's max pooling checks with the
+// backward kernel chosen by shape, then with each backward kernel forced
+// on every shape.
 func TestPoolConformance(t *testing.T) {
-	backendtest.CheckMaxPool2D(t, open(t, Options{}), backendtest.Small)
+	b := open(t, Options{})
+	backendtest.CheckMaxPool2D(t, b, backendtest.Small)
+	t.Run("elements", func(t *testing.T) {
+		withGatherMax(math.MaxInt, func() { backendtest.CheckMaxPool2D(t, b, backendtest.Small) })
+	})
+	t.Run("rows", func(t *testing.T) {
+		withGatherMax(0, func() { backendtest.CheckMaxPool2D(t, b, backendtest.Small) })
+	})
 }
 
 // poolData returns n values of which most lie on a coarse grid (ties in
@@ -35,7 +52,8 @@ func poolData(rnd *rand.Rand, n int) []float32 {
 
 // TestPoolVsCPU compares MaxPool2D and MaxPool2DBackward with the CPU
 // backend, bit for bit, on the shapes of the two networks and on larger
-// planes with overlapping windows.
+// planes with overlapping windows (rows of more than one segment), with
+// each backward kernel.
 func TestPoolVsCPU(t *testing.T) {
 	g := open(t, Options{})
 	c := cpu.New()
@@ -49,7 +67,7 @@ func TestPoolVsCPU(t *testing.T) {
 		{"lenet5_pool2", net.Shape{4, 16, 10, 10}, net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2}},
 		{"resnet18_pool", net.Shape{8, 512, 1, 1}, net.PoolGeom{KH: 1, KW: 1, SH: 1, SW: 1}},
 		{"global_5x7", net.Shape{3, 70, 5, 7}, net.PoolGeom{KH: 5, KW: 7, SH: 5, SW: 7}},
-		{"large_3x3s2", net.Shape{2, 3, 50, 60}, net.PoolGeom{KH: 3, KW: 3, SH: 2, SW: 2}},
+		{"large_3x3s2", net.Shape{2, 3, 50, 150}, net.PoolGeom{KH: 3, KW: 3, SH: 2, SW: 2}},
 		{"wide_4x3s1x2", net.Shape{2, 5, 9, 11}, net.PoolGeom{KH: 4, KW: 3, SH: 1, SW: 2}},
 	} {
 		rnd := rand.New(rand.NewPCG(uint64(i), 77))
@@ -65,18 +83,23 @@ func TestPoolVsCPU(t *testing.T) {
 		c.MaxPool2DBackward(cdx, cdy, cam)
 		wantY, wantAM, wantDX := fetch(t, c, cy), fetchInts(t, c, cam), fetch(t, c, cdx)
 
-		t.Run(tc.name, func(t *testing.T) {
-			x, y, am := tensorOf(t, g, tc.x, xv), tensorOf(t, g, ys, nil), g.NewIntTensor(ys)
-			defer g.Free(am)
-			dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, tc.x, nil)
-			g.MaxPool2D(y, am, x, tc.g)
-			g.MaxPool2DBackward(dx, dy, am)
-			sameBits(t, "y", fetch(t, g, y), wantY)
-			if got := fetchInts(t, g, am); !slices.Equal(got, wantAM) {
-				t.Errorf("argmax differs from the CPU backend's")
-			}
-			sameBits(t, "dx", fetch(t, g, dx), wantDX)
-		})
+		for _, kern := range []struct {
+			name string
+			max  int
+		}{{"elements", math.MaxInt}, {"rows", 0}} {
+			t.Run(tc.name+"/"+kern.name, func(t *testing.T) {
+				x, y, am := tensorOf(t, g, tc.x, xv), tensorOf(t, g, ys, nil), g.NewIntTensor(ys)
+				defer g.Free(am)
+				dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, tc.x, nil)
+				g.MaxPool2D(y, am, x, tc.g)
+				withGatherMax(kern.max, func() { g.MaxPool2DBackward(dx, dy, am) })
+				sameBits(t, "y", fetch(t, g, y), wantY)
+				if got := fetchInts(t, g, am); !slices.Equal(got, wantAM) {
+					t.Errorf("argmax differs from the CPU backend's")
+				}
+				sameBits(t, "dx", fetch(t, g, dx), wantDX)
+			})
+		}
 		for _, v := range []any{cx, cy, cam, cdy, cdx} {
 			c.Free(v)
 		}
@@ -112,8 +135,10 @@ func TestPoolNaN(t *testing.T) {
 	}
 }
 
-// TestPoolGatherBound checks the bound of max_pool_backward against every
-// geometry of small planes: window oy lies within rows [oy, oy + h − ho].
+// TestPoolGatherBound checks the bound of the backward kernels against
+// every geometry of small planes: window oy lies within rows
+// [oy, oy + h − ho], and no row is in more than poolWindowsPerInput's
+// count of windows.
 func TestPoolGatherBound(t *testing.T) {
 	for h := 1; h <= 12; h++ {
 		for kh := 1; kh <= h; kh++ {
@@ -123,6 +148,17 @@ func TestPoolGatherBound(t *testing.T) {
 					if first, last := oy*sh, oy*sh+kh-1; first < oy || last > oy+h-ho {
 						t.Errorf("h %d, window %d at stride %d: window %d spans rows %d..%d, outside %d..%d",
 							h, kh, sh, oy, first, last, oy, oy+h-ho)
+					}
+				}
+				for iy := 0; iy < h; iy++ {
+					k := 0
+					for oy := 0; oy < ho; oy++ {
+						if oy*sh <= iy && iy < oy*sh+kh {
+							k++
+						}
+					}
+					if most := poolWindowsPerInput(h, 1, ho, 1); k > most {
+						t.Errorf("h %d, window %d at stride %d: row %d is in %d windows, bound %d", h, kh, sh, iy, k, most)
 					}
 				}
 			}

@@ -18,13 +18,22 @@
 // windows after it fit below it at strides ≥ 1, so it lies within rows
 // [oy, oy + h − ho]; the element at row iy looks at oy ∈ [iy − (h − ho), iy]
 // ∩ [0, ho), and likewise in x. That is its one window for global pooling
-// and 1×1 planes (ResNet18), and about ho/2 × wo/2 windows on average for
-// 2×2 windows at stride 2 (LeNet5: 56 for 28×28 planes, 9 for 10×10), each
-// one load of argmax from cache. An argmax that no window of its output
-// could hold (MaxPool2D never writes one) reaches no element.
+// and 1×1 planes (ResNet18), but about ho/2 × wo/2 windows on average for
+// 2×2 windows at stride 2 (LeNet5: 56 for 28×28 planes).
+//
+// max_pool_backward_rows: the same gather for a segment of up to ROW
+// elements of one row per invocation, for the shapes where the bound above
+// leaves many windows per element. The segment's windows (rows of windows
+// [iy − (h − ho), iy], columns up to the segment's end) are read once, in
+// row-major order, and each dy is added to a private accumulator of the
+// segment at its argmax: the same sums in the same order, for about ho/2
+// × wo loads per row of LeNet5 instead of ho/2 × wo/2 per element.
+//
+// An argmax that no window of its output could hold (MaxPool2D never
+// writes one) reaches no element.
 
 struct Params {
-    total: u32,   // outputs (max_pool) or inputs (max_pool_backward)
+    total: u32,   // outputs (max_pool), inputs (max_pool_backward) or row segments (max_pool_backward_rows)
     h: u32,       // input plane
     w: u32,
     ho: u32,      // output plane
@@ -45,6 +54,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read> dy: array<f32>;               // [n, c, ho, wo]
 @group(0) @binding(5) var<storage, read> argmax: array<i32>;           // [n, c, ho, wo]
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;         // [n, c, h, w]
+
+// ROW is the longest row segment of max_pool_backward_rows.
+const ROW: u32 = 64u;
 
 // element is the flat index of an invocation in a dispatch of 256-wide
 // workgroups flattened into x and y.
@@ -118,4 +130,41 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
         }
     }
     dx[i] = sum;
+}
+
+@compute @workgroup_size(256)
+fn max_pool_backward_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                          @builtin(local_invocation_id) lid: vec3<u32>) {
+    let r = element(wid, nwg, lid); // (plane·h + iy)·segments + segment
+    if (r >= params.total) {
+        return;
+    }
+    let segments = (params.w + ROW - 1u) / ROW;
+    let row = r / segments; // plane·h + iy
+    let x0 = (r - row * segments) * ROW;
+    let len = min(ROW, params.w - x0);
+    let p = row / params.h;
+    let iy = row - p * params.h;
+    let dh = params.h - params.ho;
+    let dw = params.w - params.wo;
+    let oy0 = select(0u, iy - dh, iy > dh);
+    let oy1 = min(iy + 1u, params.ho);
+    let ox0 = select(0u, x0 - dw, x0 > dw);
+    let ox1 = min(x0 + len, params.wo);
+    let first = i32(iy * params.w + x0); // the segment's first element in the plane
+    let out_plane = p * params.ho * params.wo;
+    var acc: array<f32, 64>;
+    for (var oy: u32 = oy0; oy < oy1; oy = oy + 1u) {
+        for (var ox: u32 = ox0; ox < ox1; ox = ox + 1u) {
+            let o = out_plane + oy * params.wo + ox;
+            let j = argmax[o] - first;
+            if (j >= 0 && j < i32(len)) {
+                acc[j] = acc[j] + dy[o];
+            }
+        }
+    }
+    let base = row * params.w + x0;
+    for (var j: u32 = 0u; j < len; j = j + 1u) {
+        dx[base + j] = acc[j];
+    }
 }
