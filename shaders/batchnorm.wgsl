@@ -8,11 +8,13 @@
 // per_chunk images, so that its invocations read the contiguous cpg·hw
 // values of one image at a time (coalesced even for 1×1 planes); invocation
 // lane s of a channel reads plane positions s, s + 256, … of each image of
-// the chunk. A two-level sum over the seg lanes in workgroup memory
-// (seg_sum) ends the workgroup's part, written to the partials in
-// `scratch`; a second kernel, one invocation per channel, merges the chunks
-// in chunk order. Every sum runs in a fixed order: results do not vary from
-// run to run. No float atomics.
+// the chunk. The host picks per_chunk (bnPlan in gpu/batchnorm.go): about
+// a thousand workgroups on a GPU, one chunk on a CPU-emulated device, where
+// every workgroup barrier is dear. A two-level sum over the seg lanes in
+// workgroup memory (seg_sum) ends the workgroup's part, written to the
+// partials in `scratch`; a second kernel, one invocation per channel,
+// merges the chunks in chunk order. Every sum runs in a fixed order:
+// results do not vary from run to run. No float atomics.
 //
 //   bn_stats          per chunk: the mean (shifted by the channel's first
 //                     value, so exact for a constant channel) and M2 =
