@@ -8,8 +8,8 @@
 //	adam.wgsl          PyTorch's Adam update
 //	pool.wgsl          max pooling and its backward (a gather per input element)
 //	batchnorm.wgsl     batch norm: per-channel statistics, normalisation, backward
-//	matmul.wgsl        tiled matrix products of the linear layers, forward and backward
 //	conv.wgsl          2-D convolutions as implicit matrix products, forward and backward
+//	matmul.wgsl        tiled matrix products of the linear layers, forward and backward
 //
 // Conventions every file follows, which gpu/ relies on:
 //
