@@ -10,15 +10,7 @@ import (
 	"cifarlab/cpu"
 	"cifarlab/internal/testenv"
 	"cifarlab/net"
-	"cifarlab/net/backendtest"
 )
-
-// TestConvConformance runs the suite's convolution checks (the reference
-// and finite differences) on the small shapes.
-func TestConvConformance(t *testing.T) {
-	b := open(t, Options{})
-	backendtest.CheckConv2D(t, b, backendtest.Small)
-}
 
 // convCase is one convolution: x [n, ci, h, w], w [co, ci, k, k].
 type convCase struct{ n, ci, h, w, co, k, stride, pad int }

@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"bytes"
+	"cifarlab/cpu"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,19 +44,16 @@ func open(t *testing.T, opts Options) *Backend {
 // implements, with the small shapes of a slow (emulated) device.
 func TestConformance(t *testing.T) {
 	b := open(t, Options{})
-	t.Logf("backend %q", b.Name())
-	for _, check := range []func(*testing.T, net.Backend, backendtest.Profile){
-		backendtest.CheckTensors,
-		backendtest.CheckGather,
-		backendtest.CheckElementwise,
-		backendtest.CheckSoftmaxCrossEntropy,
-		backendtest.CheckAdam,
-		// Also ReadLater's snapshot semantics; the shape-misuse checks of
-		// the families not written yet pass on their "not implemented" panic.
-		backendtest.CheckPanics,
-	} {
-		check(t, b, backendtest.Small)
-	}
+	backendtest.Run(t, b, backendtest.Small)
+}
+
+// TestTrainingMatchesCPU: whole training steps of both networks on the GPU
+// match the CPU backend: losses of 5 steps, and the state dict after 3.
+func TestTrainingMatchesCPU(t *testing.T) {
+	b := open(t, Options{})
+	ref := cpu.New()
+	defer ref.Close()
+	backendtest.CheckTraining(t, b, ref, backendtest.Small)
 }
 
 // get submits and downloads x.

@@ -8,15 +8,7 @@ import (
 
 	"cifarlab/cpu"
 	"cifarlab/net"
-	"cifarlab/net/backendtest"
 )
-
-// TestLinearConformance runs the suite's linear checks (the reference and
-// finite differences) on the small shapes.
-func TestLinearConformance(t *testing.T) {
-	b := open(t, Options{})
-	backendtest.CheckLinear(t, b, backendtest.Small)
-}
 
 // withPlan sets the plan thresholds for the rest of t.
 func withPlan(t *testing.T, largeMin, chunk, target int) {

@@ -15,9 +15,12 @@ import (
 // loss of every step (1e-4 relative) and the whole state dict after three
 // steps: weights, BatchNorm running statistics and num_batches_tracked.
 func CheckTraining(t *testing.T, b, ref net.Backend, p Profile) {
+	// ResNet18 needs batch 16: at 8, BatchNorm over blk4's 1×1 maps sees 8
+	// values a channel, and two correct backends drift apart within three
+	// steps (their step-1 gradients agree to 2e-6 of each tensor's largest).
 	batch := map[string]int{"lenet5": 32, "resnet18": 16}
 	if p == Small {
-		batch = map[string]int{"lenet5": 16, "resnet18": 8}
+		batch["lenet5"] = 16
 	}
 	for _, model := range net.Models {
 		t.Run("Training/"+model, func(t *testing.T) {
