@@ -161,7 +161,6 @@ func planProduct(m, n, k, phases, outLen int) product {
 	return pr
 }
 
-
 // rows is the tile height and threads the workgroup size of the plan's
 // kernels.
 func (pr product) rows() int {
