@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"cifarlab/gpu"
 	"cifarlab/net"
 )
 
@@ -46,6 +47,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s on %s, batch %d, median of %d steps:\n", r.Model, r.Device, r.Batch, r.Steps)
 	fmt.Fprintf(stdout, "  train step (forward, backward, Adam) %8.2f ms  %8.0f images/s\n", r.TrainStepMS, r.TrainImagesPerS)
 	fmt.Fprintf(stdout, "  eval forward                        %8.2f ms  %8.0f images/s\n", r.EvalForwardMS, r.EvalImagesPerS)
+	if r.DispatchesPerStep != nil {
+		fmt.Fprintf(stdout, "  per training step: %.0f dispatches, %.1f submits, %.0f bytes read back\n", *r.DispatchesPerStep, *r.SubmitsPerStep, *r.BytesReadPerStep)
+	}
 	if r.MaxRSSMiB > 0 {
 		fmt.Fprintf(stdout, "  peak resident memory %.0f MiB\n", r.MaxRSSMiB)
 	}
@@ -62,7 +66,14 @@ type benchResult struct {
 	EvalForwardMS   float64 `json:"eval_forward_ms"`
 	EvalImagesPerS  float64 `json:"eval_images_per_s"`
 	MaxRSSMiB       float64 `json:"max_rss_mib,omitempty"`
+	// On a GPU: what one training step sends to the device and reads back.
+	DispatchesPerStep *float64 `json:"dispatches_per_step,omitempty"`
+	SubmitsPerStep    *float64 `json:"submits_per_step,omitempty"`
+	BytesReadPerStep  *float64 `json:"bytes_read_per_step,omitempty"`
 }
+
+// counting is a backend that counts the work it sends to a device.
+type counting interface{ Counters() gpu.Counters }
 
 // bench times whole training steps and eval forwards on random images.
 func bench(b net.Backend, model string, batch, steps int) (benchResult, error) {
@@ -92,7 +103,11 @@ func bench(b net.Backend, model string, batch, steps int) (benchResult, error) {
 	defer tr.Free()
 	index := make([]int32, batch)
 	var train, eval []time.Duration
+	var before gpu.Counters
 	for s := 0; s < steps+2; s++ {
+		if c, ok := b.(counting); ok && s == 2 {
+			before = c.Counters()
+		}
 		for i := range index {
 			index[i] = int32(rng.IntN(recs.Len()))
 		}
@@ -103,6 +118,11 @@ func bench(b net.Backend, model string, batch, steps int) (benchResult, error) {
 		if s >= 2 {
 			train = append(train, time.Since(t0))
 		}
+	}
+	if c, ok := b.(counting); ok {
+		after, n := c.Counters(), float64(steps)
+		d, sub, r := float64(after.Dispatches-before.Dispatches)/n, float64(after.Submits-before.Submits)/n, float64(after.BytesRead-before.BytesRead)/n
+		res.DispatchesPerStep, res.SubmitsPerStep, res.BytesReadPerStep = &d, &sub, &r
 	}
 	x := b.NewTensor(append(net.Shape{batch}, net.InputShape...))
 	defer b.Free(x)

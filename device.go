@@ -1,25 +1,63 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
 	"cifarlab/cpu"
+	"cifarlab/gpu"
 	"cifarlab/net"
 )
 
 var devices = []string{"auto", "cpu", "gpu"}
 
-// openBackend returns the backend for -device.
+// openBackend returns the backend for -device: gpu needs a real WebGPU
+// adapter (a hardware one, or a Vulkan/Metal/DX12 CPU emulation such as
+// lavapipe); auto takes a hardware GPU when there is one and otherwise the
+// CPU backend, which is faster than any CPU emulation of a GPU.
 func openBackend(device string, stderr io.Writer) (net.Backend, error) {
 	switch device {
-	case "cpu", "auto":
-		b := cpu.New()
-		fmt.Fprintf(stderr, "device: %s\n", b.Name())
-		return b, nil
+	case "cpu":
+		return useCPU(stderr, ""), nil
 	case "gpu":
-		return nil, errors.New("-device gpu: this build of cifarlab has no GPU backend; use -device cpu or -device auto")
+		g, err := gpu.Open(gpu.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("-device gpu: %w (use -device cpu or auto)", err)
+		}
+		fmt.Fprintf(stderr, "device: %s\n", g.Name())
+		return g, nil
+	case "auto":
+		g, err := gpu.Open(gpu.Options{})
+		switch {
+		case err != nil:
+			return useCPU(stderr, fmt.Sprintf("no GPU (%v)", err)), nil
+		case g.CPUEmulation():
+			name := g.Name()
+			g.Close()
+			return useCPU(stderr, "the only GPU adapter, "+name+", is a CPU emulation"), nil
+		}
+		fmt.Fprintf(stderr, "device: %s\n", g.Name())
+		return g, nil
 	}
 	return nil, fmt.Errorf("unknown device %q (valid: auto, cpu, gpu)", device)
+}
+
+func useCPU(stderr io.Writer, why string) net.Backend {
+	b := cpu.New()
+	if why != "" {
+		fmt.Fprintf(stderr, "device: %s; %s\n", b.Name(), why)
+	} else {
+		fmt.Fprintf(stderr, "device: %s\n", b.Name())
+	}
+	return b
+}
+
+// statsEvery is how many training steps record their loss on the device
+// before it is read back: every step on the CPU, where reading costs
+// nothing; a few on a GPU, so that the host never waits for it.
+func statsEvery(b net.Backend) int {
+	if _, ok := b.(*gpu.Backend); ok {
+		return 8
+	}
+	return 1
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"cifarlab/gpu"
 	"cifarlab/internal/testenv"
 )
 
@@ -125,11 +126,54 @@ func TestMalformedWeightsAreClearErrors(t *testing.T) {
 	}
 }
 
-func TestDeviceGPUSaysThereIsNone(t *testing.T) {
-	data := filepath.Join(testenv.Data(t), "exact", "test_batch.bin")
-	code, _, errs := cli(t, "train", "-device", "gpu", "-data", data, "-epochs", "1")
-	if code != 1 || !strings.Contains(errs, "no GPU backend") {
-		t.Errorf("train -device gpu: exit %d, stderr %q", code, errs)
+// TestTrainOnGPU trains LeNet5 on real images with -device gpu (on this
+// machine and in CI: Mesa's lavapipe, a CPU emulation of a Vulkan GPU).
+func TestTrainOnGPU(t *testing.T) {
+	g, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		testenv.GPU(t, err)
+	}
+	g.Close()
+	exact := filepath.Join(testenv.Data(t), "exact")
+	logPath := filepath.Join(t.TempDir(), "log.jsonl")
+	code, out, errs := cli(t, "train", "-device", "gpu", "-data", filepath.Join(exact, "data_batch_1.bin"), "-limit", "1024",
+		"-test", filepath.Join(exact, "test_batch.bin"), "-batch", "64", "-epochs", "1", "-save", filepath.Join(t.TempDir(), "w.safetensors"), "-log", logPath)
+	if code != 0 {
+		t.Fatalf("train -device gpu: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(errs, "device: gpu (") {
+		t.Errorf("train -device gpu does not say which adapter it uses:\n%s", errs)
+	}
+	t.Log(out)
+	steps, epochs := readLog(t, logPath)
+	if len(steps) != 16 || len(epochs) != 1 {
+		t.Fatalf("log has %d steps and %d epochs, want 16 and 1", len(steps), len(epochs))
+	}
+	for i, s := range steps {
+		if int(s["step"].(float64)) != i+1 {
+			t.Fatalf("log step %d is %v", i+1, s)
+		}
+	}
+	if acc := epochs[0]["test_accuracy"].(float64); acc < 0.15 {
+		t.Errorf("test accuracy after one epoch on 1,024 images: %.3f", acc)
+	}
+}
+
+// With only a CPU emulation of a GPU, -device auto takes the CPU backend
+// and says why.
+func TestDeviceAutoPrefersCPUToAnEmulatedGPU(t *testing.T) {
+	g, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		testenv.GPU(t, err)
+	}
+	emulated := g.CPUEmulation()
+	g.Close()
+	if !emulated {
+		t.Skip("this machine has a real GPU")
+	}
+	code, _, errs := cli(t, "bench", "-device", "auto", "-steps", "1", "-batch", "8")
+	if code != 0 || !strings.Contains(errs, "device: cpu (") || !strings.Contains(errs, "CPU emulation") {
+		t.Errorf("bench -device auto: exit %d\n%s", code, errs)
 	}
 }
 

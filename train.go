@@ -109,7 +109,7 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	}
 	defer n.Free()
 	tr, err := net.NewTrainer(b, n, net.TrainConfig{
-		Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: 1,
+		Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: statsEvery(b),
 	}, float32(f.lr))
 	if err != nil {
 		return err

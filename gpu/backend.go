@@ -68,11 +68,23 @@ type Backend struct {
 	stagings   *pool
 	freeChunks []*chunk
 	rec        recorder
+	counts     Counters
 	closed     bool
 	detach     func() // removes the browser's error listeners
 }
 
 var _ net.Backend = (*Backend)(nil)
+
+// Counters count the work sent to the device since Open.
+type Counters struct {
+	Dispatches int64 // compute dispatches recorded
+	Submits    int64 // command buffers submitted
+	BytesRead  int64 // bytes copied back to the host (Download, ReadLater)
+}
+
+// Counters returns the counts so far; the difference of two calls counts
+// what happened between them.
+func (b *Backend) Counters() Counters { return b.counts }
 
 // Open creates a backend on the best WebGPU adapter: natively a Vulkan,
 // Metal or DX12 one (a discrete GPU before an integrated one, a CPU

@@ -222,6 +222,7 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 	pass.SetBindGroup(0, g, []uint32{uint32(off)})
 	pass.Dispatch(x, y, 1)
 	b.rec.ops = append(b.rec.ops, op)
+	b.counts.Dispatches++
 }
 
 // unalias replaces every read-only region that overlaps a region the
@@ -289,6 +290,7 @@ func (b *Backend) flush() error {
 	}
 	var idx uint64
 	if r.enc != nil {
+		b.counts.Submits++
 		cmd, err := r.enc.Finish()
 		r.enc = nil
 		if err != nil {

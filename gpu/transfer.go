@@ -152,6 +152,7 @@ func (b *Backend) readBack(op string, st *storage) *pendingRead {
 		return pr
 	}
 	enc.CopyBufferToBuffer(st.buf.buf, 0, pr.staging.buf, 0, st.bytes)
+	b.counts.BytesRead += int64(st.bytes)
 	b.rec.ops = append(b.rec.ops, op)
 	b.rec.reads = append(b.rec.reads, pr)
 	return pr
