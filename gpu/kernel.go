@@ -141,8 +141,15 @@ func (b *Backend) module(k *kernel) (*wgpu.ShaderModule, error) {
 	if m, ok := b.modules[k.file]; ok {
 		return m, nil
 	}
-	m, err := b.device.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: "cifarlab " + k.file, WGSL: k.source})
+	var m *wgpu.ShaderModule
+	err := b.validated(func() (err error) {
+		m, err = b.device.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: "cifarlab " + k.file, WGSL: k.source})
+		return err
+	})
 	if err != nil {
+		if m != nil {
+			m.Release()
+		}
 		return nil, err
 	}
 	if err := b.compilationErrors(m); err != nil {
