@@ -178,3 +178,16 @@ func checkEntry(t *testing.T, m *ir.Module, k *kernel) {
 		}
 	}
 }
+
+// TestEveryPipelineCompiles makes the pipeline of every registered kernel
+// on the device: natively through naga and the driver, and in the browser
+// through Chrome's own WGSL compiler (Tint), which is stricter than naga.
+func TestEveryPipelineCompiles(t *testing.T) {
+	b := open(t, Options{})
+	for _, k := range kernels {
+		if _, err := b.pipeline(k); err != nil {
+			t.Errorf("%s: %v", k.name(), err)
+		}
+	}
+	t.Logf("%d kernels compiled", len(kernels))
+}
