@@ -1,0 +1,110 @@
+// Package viz draws what a network sees while it learns, for the browser
+// and the desktop alike: the inspected input image with its true label and
+// the model's top-3 prediction, the feature maps of every convolution (for
+// ResNet18 the main path, the shortcut output and their sum in every
+// block), conv1's filters, the loss curve, the accuracies and the controls.
+//
+// viz knows no backend and no dataset. It is fed Snapshots — plain data —
+// and emits Intents, the user's requests (start, pause, step, load…); the
+// program that embeds it (the wasm page, cifarlab desktop) turns intents
+// into actions and actions into new snapshots.
+package viz
+
+// Map is one image or feature map: C planes of H×W values, row-major. C is
+// 1 for a feature map (drawn with a colour scale of its own) and 3 for an
+// RGB image (values in [0, 1]).
+type Map struct {
+	Title   string
+	C, H, W int
+	Data    []float32 // C·H·W values
+}
+
+// Panel is a labelled group of maps drawn side by side, such as the 6
+// feature maps of LeNet5's conv1 or the 128 main-path maps of a ResNet18
+// block (which the viewer pages through).
+type Panel struct {
+	Title string
+	Note  string // one line under the title: what the maps are
+	Maps  []Map
+}
+
+// Block is one ResNet18 residual block: its main path (bn2's output), its
+// shortcut's output (the identity or the 1×1 projection) and their sum,
+// channel by channel.
+type Block struct {
+	Title               string // e.g. "blk1 (64→128, stride 2)"
+	Projection          bool   // the shortcut is a 1×1 convolution + BatchNorm
+	Main, Shortcut, Sum Panel
+}
+
+// Bars is a labelled bar chart: fully connected activations or class
+// probabilities.
+type Bars struct {
+	Title  string
+	Labels []string  // one per bar, may be empty
+	Values []float32 //
+}
+
+// Snapshot is everything the viewer shows at one moment.
+type Snapshot struct {
+	Backend string // the backend's name, e.g. "gpu (NVIDIA …)" or "cpu (4 threads)"
+	Notice  string // a visible notice, e.g. that training runs on the CPU
+	Error   string // the last failure, shown until the next snapshot clears it
+
+	Model   string   // "lenet5" or "resnet18"
+	Classes []string // class names in label order
+	LR      float64
+	Batch   int
+	Running bool // training, as opposed to paused
+
+	Step          int     // global step, from 1; 0 before the first
+	Epoch         int     // the epoch in progress, from 1
+	EpochProgress float64 // fraction of the epoch done, 0…1
+	ImagesPerSec  float64
+
+	Loss     []float32 // the training loss of every step so far (or a regular subsample)
+	LossStep []int     // the step of each Loss value (same length)
+	TrainAcc []float32 // per finished epoch
+	TestAcc  []float32 // per finished epoch
+
+	// The inspected image and the choice of others.
+	Input    Map       // RGB 32×32, values in [0, 1]
+	Label    int       // its true label, -1 when unknown
+	Probs    []float32 // the model's softmax probabilities, in class order
+	Strip    []Map     // test images to choose from, RGB
+	Selected int       // index in Strip of the inspected image
+
+	// What the network computes for the inspected image.
+	Panels  []Panel // LeNet5: conv1, pool1, conv2, pool2; ResNet18: the stem
+	Blocks  []Block // ResNet18's residual blocks, in order
+	FC      []Bars  // LeNet5's fully connected activations
+	Filters Panel   // conv1's filters as RGB tiles
+}
+
+// IntentKind is what the user asked for.
+type IntentKind int
+
+const (
+	Start       IntentKind = iota + 1 // start or resume training
+	Pause                             // pause training
+	StepOnce                          // train one step, then stay paused
+	Reset                             // new weights (from the seed), fresh optimizer
+	Save                              // save the weights (browser: download; desktop: to Path)
+	Load                              // load weights (browser: Data; desktop: from Path)
+	SelectImage                       // inspect Strip[Image]
+	SetModel                          // switch to Model (new weights)
+	SetLR                             // set the learning rate to LR
+	SetBatch                          // set the batch size to Batch
+)
+
+// Intent is one request of the user, for the embedding program to carry
+// out.
+type Intent struct {
+	Kind  IntentKind
+	Model string
+	LR    float64
+	Batch int
+	Image int
+	Path  string // desktop: file to save to or load from
+	Data  []byte // browser: the bytes of a picked file
+}
