@@ -67,43 +67,61 @@ func constant(n int, c float32) []float32 {
 	return v
 }
 
-// scratch is a tensor a layer reallocates only when the batch size changes.
+// scratch holds a layer's output or gradient for the batch sizes in use:
+// the last two shapes asked for, so that alternating between two (a
+// training batch and the single image a viewer inspects, or the last,
+// smaller batch of an epoch) allocates nothing.
 type scratch struct {
-	t Tensor
+	t, prev Tensor
 }
 
 func (s *scratch) get(b Backend, shape Shape) Tensor {
-	if s.t != nil && s.t.Shape().Equal(shape) {
-		return s.t
+	switch {
+	case s.t != nil && s.t.Shape().Equal(shape):
+	case s.prev != nil && s.prev.Shape().Equal(shape):
+		s.t, s.prev = s.prev, s.t
+	default:
+		if s.prev != nil {
+			b.Free(s.prev)
+		}
+		s.t, s.prev = b.NewTensor(shape), s.t
 	}
-	s.free(b)
-	s.t = b.NewTensor(shape)
 	return s.t
 }
 
 func (s *scratch) free(b Backend) {
-	if s.t != nil {
-		b.Free(s.t)
-		s.t = nil
+	for _, t := range []Tensor{s.t, s.prev} {
+		if t != nil {
+			b.Free(t)
+		}
 	}
+	s.t, s.prev = nil, nil
 }
 
+// intScratch is scratch for int tensors.
 type intScratch struct {
-	t IntTensor
+	t, prev IntTensor
 }
 
 func (s *intScratch) get(b Backend, shape Shape) IntTensor {
-	if s.t != nil && s.t.Shape().Equal(shape) {
-		return s.t
+	switch {
+	case s.t != nil && s.t.Shape().Equal(shape):
+	case s.prev != nil && s.prev.Shape().Equal(shape):
+		s.t, s.prev = s.prev, s.t
+	default:
+		if s.prev != nil {
+			b.Free(s.prev)
+		}
+		s.t, s.prev = b.NewIntTensor(shape), s.t
 	}
-	s.free(b)
-	s.t = b.NewIntTensor(shape)
 	return s.t
 }
 
 func (s *intScratch) free(b Backend) {
-	if s.t != nil {
-		b.Free(s.t)
-		s.t = nil
+	for _, t := range []IntTensor{s.t, s.prev} {
+		if t != nil {
+			b.Free(t)
+		}
 	}
+	s.t, s.prev = nil, nil
 }
