@@ -25,6 +25,10 @@ type Remote struct {
 	MD5    string       // lower-case hex
 	SHA256 string       // lower-case hex
 	Client *http.Client // nil means http.DefaultClient
+	// OnProgress, when not nil, is told of a download as it goes: with done
+	// 0 before the request is sent, then after every chunk received, with
+	// the bytes so far and Size. A cached copy that is used calls it never.
+	OnProgress func(done, total int64)
 }
 
 // Official is the official CIFAR-10 binary archive.
@@ -192,6 +196,8 @@ type digests struct {
 
 // get downloads the file into w, hashing it and drawing progress.
 func (r Remote) get(ctx context.Context, w io.Writer, progress io.Writer) (*digests, error) {
+	report := &progressFunc{total: r.Size, f: r.OnProgress}
+	report.Write(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
 		return nil, r.failed(err)
@@ -213,7 +219,7 @@ func (r Remote) get(ctx context.Context, w io.Writer, progress io.Writer) (*dige
 	}
 	sums := &digests{sha256: sha256.New(), md5: md5.New()}
 	bar := newProgressBar(progress, r.Name, r.Size)
-	dst := io.MultiWriter(w, sums.sha256, sums.md5, bar)
+	dst := io.MultiWriter(w, sums.sha256, sums.md5, bar, report)
 	// Read one byte more than expected, to notice a longer file.
 	n, err := io.Copy(dst, io.LimitReader(resp.Body, r.Size+1))
 	bar.finish()
@@ -245,6 +251,20 @@ func (r Remote) checkSums(d *digests) error {
 // failed explains a failed download and how to go on without the network.
 func (r Remote) failed(err error) error {
 	return fmt.Errorf("cifar: download %s failed: %w. If this machine is offline, get the data another way and pass -data PATH: %s", r.URL, err, Formats)
+}
+
+// progressFunc passes the bytes written so far to f (if not nil).
+type progressFunc struct {
+	done, total int64
+	f           func(done, total int64)
+}
+
+func (p *progressFunc) Write(b []byte) (int, error) {
+	p.done += int64(len(b))
+	if p.f != nil {
+		p.f(p.done, p.total)
+	}
+	return len(b), nil
 }
 
 // progressBar draws a download's progress on one line, redrawn with \r at

@@ -84,6 +84,32 @@ func TestFetchDownloads(t *testing.T) {
 	}
 }
 
+// OnProgress sees the download from 0 to Size, never going back, and is
+// not called when the cached copy is used.
+func TestFetchReportsProgress(t *testing.T) {
+	body := []byte(strings.Repeat("0123456789abcdef", 20000)) // several reads
+	remote, _ := testRemote(t, body)
+	var calls [][2]int64
+	remote.OnProgress = func(done, total int64) { calls = append(calls, [2]int64{done, total}) }
+	dir := t.TempDir()
+	if _, err := remote.Fetch(context.Background(), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(body))
+	if len(calls) < 3 || calls[0] != [2]int64{0, size} || calls[len(calls)-1] != [2]int64{size, size} {
+		t.Fatalf("progress calls %v, want (0,%d) … (%d,%d)", calls, size, size, size)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i][0] < calls[i-1][0] || calls[i][1] != size {
+			t.Fatalf("call %d: %v after %v", i, calls[i], calls[i-1])
+		}
+	}
+	calls = nil
+	if _, err := remote.Fetch(context.Background(), dir, nil); err != nil || len(calls) != 0 {
+		t.Fatalf("cached fetch: %v, progress calls %v", err, calls)
+	}
+}
+
 func TestFetchCachedWithoutNetwork(t *testing.T) {
 	body := []byte("pretend archive")
 	dir := t.TempDir()
