@@ -158,7 +158,7 @@ func BenchmarkMaxPool2D(tb *testing.B) {
 		})
 		tb.Run("backward/"+name, func(tb *testing.B) {
 			for tb.Loop() {
-				b.MaxPool2DBackward(dx, y, am)
+				b.MaxPool2DBackward(dx, y, am, g)
 			}
 		})
 	}

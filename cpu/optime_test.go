@@ -51,9 +51,9 @@ func (b *timed) MaxPool2D(y net.Tensor, a net.IntTensor, x net.Tensor, g net.Poo
 	defer b.add("MaxPool2D", x.Shape(), time.Now())
 	b.Backend.MaxPool2D(y, a, x, g)
 }
-func (b *timed) MaxPool2DBackward(dx, dy net.Tensor, a net.IntTensor) {
+func (b *timed) MaxPool2DBackward(dx, dy net.Tensor, a net.IntTensor, g net.PoolGeom) {
 	defer b.add("MaxPool2DBackward", dx.Shape(), time.Now())
-	b.Backend.MaxPool2DBackward(dx, dy, a)
+	b.Backend.MaxPool2DBackward(dx, dy, a, g)
 }
 func (b *timed) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, rm, rv net.Tensor, mom, eps float32) {
 	defer b.add("BatchNorm2DTrain", x.Shape(), time.Now())

@@ -91,14 +91,18 @@ func pool2x2(out []float32, am []int32, in []float32, w, ho, wo int) {
 }
 
 // MaxPool2DBackward routes dy to the argmax positions of dx, summing where
-// windows overlap.
-func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor) {
+// windows overlap. g is the geometry of the forward that made argmax; the
+// routing needs only argmax, but dy must have the shape g gives dx.
+func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor, g net.PoolGeom) {
 	const op = "MaxPool2DBackward"
 	DX, DY, A := tensor(op, "dx", dx), tensor(op, "dy", dy), intTensor(op, "argmax", argmax)
 	n, c, h, w := dims4(op, "dx", DX.shape)
-	n2, c2, ho, wo := dims4(op, "dy", DY.shape)
-	if n2 != n || c2 != c {
-		panicf("%s: dy %v does not fit dx %v", op, DY.shape, DX.shape)
+	if g.KH < 1 || g.KW < 1 || g.SH < 1 || g.SW < 1 || g.KH > h || g.KW > w {
+		panicf("%s: window %+v does not fit dx %v", op, g, DX.shape)
+	}
+	ho, wo := g.Out(h, w)
+	if want := (net.Shape{n, c, ho, wo}); !DY.shape.Equal(want) {
+		panicf("%s: dy has shape %v, want %v: dx %v pooled by %+v", op, DY.shape, want, DX.shape, g)
 	}
 	mustShape(op, "argmax", A.shape, n, c, ho, wo)
 	hw, howo := h*w, ho*wo

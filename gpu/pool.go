@@ -80,15 +80,17 @@ func (b *Backend) MaxPool2D(y net.Tensor, argmax net.IntTensor, x net.Tensor, g 
 // windows (exactly one for global pooling and 1×1 planes), one invocation
 // per element of dx gathers from them; otherwise (LeNet5's 2×2 pooling,
 // where it leaves a quarter of the plane's outputs) one invocation per row
-// segment of dx reads the segment's windows once.
-func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor) {
+// segment of dx reads the segment's windows once. g is the geometry of the
+// forward that made argmax; dy must have the shape it gives dx.
+func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor, g net.PoolGeom) {
 	const op = "MaxPool2DBackward"
 	DX, DY, A := tensor(op, "dx", dx), tensor(op, "dy", dy), intTensor(op, "argmax", argmax)
 	n, c, h, w := dims4(op, "dx", DX.shape)
-	n2, c2, ho, wo := dims4(op, "dy", DY.shape)
-	if n2 != n || c2 != c || ho < 1 || wo < 1 || ho > h || wo > w {
-		panicf("%s: dy %v does not fit dx %v", op, DY.shape, DX.shape)
+	if g.KH < 1 || g.KW < 1 || g.SH < 1 || g.SW < 1 || g.KH > h || g.KW > w {
+		panicf("%s: window %+v does not fit dx %v", op, g, DX.shape)
 	}
+	ho, wo := g.Out(h, w)
+	mustShape(op, "dy", DY.shape, n, c, ho, wo)
 	mustShape(op, "argmax", A.shape, n, c, ho, wo)
 	p := poolParams{H: uint32(h), W: uint32(w), Ho: uint32(ho), Wo: uint32(wo)}
 	k, work := kMaxPoolBackward, n*c*h*w

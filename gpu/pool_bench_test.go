@@ -83,7 +83,7 @@ func BenchmarkMaxPool2D(tb *testing.B) {
 		y, am, dx := g.NewTensor(ys), g.NewIntTensor(ys), g.NewTensor(c.x)
 		bytes := float64(4*c.x.Len() + 8*ys.Len())
 		benchLayer(tb, g, c.name+"/forward", bytes, y, func() { g.MaxPool2D(y, am, x, geom) })
-		benchLayer(tb, g, c.name+"/backward", bytes, dx, func() { g.MaxPool2DBackward(dx, dy, am) })
+		benchLayer(tb, g, c.name+"/backward", bytes, dx, func() { g.MaxPool2DBackward(dx, dy, am, geom) })
 		for _, t := range []any{x, dy, y, am, dx} {
 			g.Free(t)
 		}

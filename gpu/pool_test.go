@@ -79,7 +79,7 @@ func TestPoolVsCPU(t *testing.T) {
 		c.MaxPool2D(cy, cam, cx, tc.g)
 		cdy, cdx := c.NewTensor(ys), c.NewTensor(tc.x)
 		c.Upload(cdy, dyv)
-		c.MaxPool2DBackward(cdx, cdy, cam)
+		c.MaxPool2DBackward(cdx, cdy, cam, tc.g)
 		wantY, wantAM, wantDX := fetch(t, c, cy), fetchInts(t, c, cam), fetch(t, c, cdx)
 
 		for _, kern := range []struct {
@@ -91,7 +91,7 @@ func TestPoolVsCPU(t *testing.T) {
 				defer g.Free(am)
 				dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, tc.x, nil)
 				g.MaxPool2D(y, am, x, tc.g)
-				withGatherMax(kern.max, func() { g.MaxPool2DBackward(dx, dy, am) })
+				withGatherMax(kern.max, func() { g.MaxPool2DBackward(dx, dy, am, tc.g) })
 				sameBits(t, "y", fetch(t, g, y), wantY)
 				if got := fetchInts(t, g, am); !slices.Equal(got, wantAM) {
 					t.Errorf("argmax differs from the CPU backend's")

@@ -172,8 +172,10 @@ type Backend interface {
 	// maximum (PyTorch's choice on ties).
 	MaxPool2D(y Tensor, argmax IntTensor, x Tensor, g PoolGeom)
 	// MaxPool2DBackward routes dy to the argmax positions of dx (zero
-	// elsewhere, summed where windows overlap).
-	MaxPool2DBackward(dx, dy Tensor, argmax IntTensor)
+	// elsewhere, summed where windows overlap). g is the geometry of the
+	// forward that produced argmax; dy's shape must be g.Out of dx's (a
+	// mismatch panics, like other shape misuse).
+	MaxPool2DBackward(dx, dy Tensor, argmax IntTensor, g PoolGeom)
 
 	// BatchNorm2DTrain normalises x[N,C,H,W] with the batch mean and
 	// biased variance of each channel, scales by gamma and shifts by beta.

@@ -373,7 +373,7 @@ func (p *MaxPool2d) Backward(dy Tensor, needDx bool) Tensor {
 		return nil
 	}
 	dx := p.dx.get(p.b, p.x)
-	p.b.MaxPool2DBackward(dx, dy, p.argmax.t)
+	p.b.MaxPool2DBackward(dx, dy, p.argmax.t, p.geom(p.x))
 	return dx
 }
 

@@ -72,7 +72,7 @@ func CheckMaxPool2D(t *testing.T, b net.Backend, p Profile) {
 			s := newSession(t, b)
 			_, am := RefMaxPool2D(ArrayOf(xs, tied), c.g)
 			dx := s.dst(xs)
-			b.MaxPool2DBackward(dx, s.tensor(ys, r), s.ints(ys, am))
+			b.MaxPool2DBackward(dx, s.tensor(ys, r), s.ints(ys, am), c.g)
 			checkClose(t, "dx vs reference", s.get(dx), RefMaxPool2DBackward(R, am, xs), tolElem)
 		})
 
@@ -83,7 +83,7 @@ func CheckMaxPool2D(t *testing.T, b net.Backend, p Profile) {
 			y, am := s.dst(ys), s.ints(ys, nil)
 			b.MaxPool2D(y, am, s.tensor(xs, distinct), c.g)
 			dx := s.dst(xs)
-			b.MaxPool2DBackward(dx, s.tensor(ys, r), am)
+			b.MaxPool2DBackward(dx, s.tensor(ys, r), am, c.g)
 			got := s.get(dx)
 			X := ArrayOf(xs, distinct)
 			loss := func() float64 { y, _ := RefMaxPool2D(X, c.g); return dot(R.Data, y.Data) }

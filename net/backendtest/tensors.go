@@ -139,6 +139,12 @@ func CheckPanics(t *testing.T, b net.Backend, p Profile) {
 		mustPanic(t, "MaxPool2D with a wrongly sized y", func() {
 			b.MaxPool2D(s.tensor(net.Shape{3, 5, 4, 4}, nil), s.ints(net.Shape{3, 5, 4, 4}, nil), x, net.PoolGeom{KH: 2, KW: 2, SH: 2, SW: 2})
 		})
+		mustPanic(t, "MaxPool2DBackward with a geometry that does not give dy's shape", func() {
+			// dy and argmax are 7×9 pooled 2×2 at stride 2 (3×4); the
+			// geometry, 2×2 at stride 1, gives 6×8.
+			ps := net.Shape{3, 5, 3, 4}
+			b.MaxPool2DBackward(s.tensor(net.Shape{3, 5, 7, 9}, nil), s.tensor(ps, nil), s.ints(ps, nil), net.PoolGeom{KH: 2, KW: 2, SH: 1, SW: 1})
+		})
 		mustPanic(t, "BatchNorm2DTrain with gamma of 4 channels for x of 5", func() {
 			c5 := func() net.Tensor { return s.tensor(net.Shape{5}, nil) }
 			b.BatchNorm2DTrain(s.tensor(net.Shape{3, 5, 7, 9}, nil), c5(), c5(), x, b4, c5(), c5(), c5(), 0.1, 1e-5)
