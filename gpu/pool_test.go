@@ -8,29 +8,7 @@ import (
 
 	"cifarlab/cpu"
 	"cifarlab/net"
-	"cifarlab/net/backendtest"
 )
-
-// withGatherMax runs f with poolGatherMax set to m.
-func withGatherMax(m int, f func()) {
-	old := poolGatherMax
-	poolGatherMax = m
-	defer func() { poolGatherMax = old }()
-	f()
-}
-
-// TestPoolBackwardKernels runs the suite's max pooling checks with each
-// backward kernel forced on every shape (TestConformance runs them with
-// the kernel chosen by shape).
-func TestPoolBackwardKernels(t *testing.T) {
-	b := open(t, Options{})
-	t.Run("elements", func(t *testing.T) {
-		withGatherMax(math.MaxInt, func() { backendtest.CheckMaxPool2D(t, b, backendtest.Small) })
-	})
-	t.Run("rows", func(t *testing.T) {
-		withGatherMax(0, func() { backendtest.CheckMaxPool2D(t, b, backendtest.Small) })
-	})
-}
 
 // poolData returns n values of which most lie on a coarse grid (ties in
 // most windows) with a few large outliers of both signs.
@@ -50,9 +28,9 @@ func poolData(rnd *rand.Rand, n int) []float32 {
 }
 
 // TestPoolVsCPU compares MaxPool2D and MaxPool2DBackward with the CPU
-// backend, bit for bit, on the shapes of the two networks and on larger
-// planes with overlapping windows (rows of more than one segment), with
-// each backward kernel.
+// backend, bit for bit, on the shapes of the two networks, on larger planes
+// with overlapping windows and on strides longer than the window (rows and
+// columns in no window).
 func TestPoolVsCPU(t *testing.T) {
 	g := open(t, Options{})
 	c := cpu.New()
@@ -68,6 +46,7 @@ func TestPoolVsCPU(t *testing.T) {
 		{"global_5x7", net.Shape{3, 70, 5, 7}, net.PoolGeom{KH: 5, KW: 7, SH: 5, SW: 7}},
 		{"large_3x3s2", net.Shape{2, 3, 50, 150}, net.PoolGeom{KH: 3, KW: 3, SH: 2, SW: 2}},
 		{"wide_4x3s1x2", net.Shape{2, 5, 9, 11}, net.PoolGeom{KH: 4, KW: 3, SH: 1, SW: 2}},
+		{"gaps_2x1s3x2", net.Shape{3, 4, 11, 10}, net.PoolGeom{KH: 2, KW: 1, SH: 3, SW: 2}},
 	} {
 		rnd := rand.New(rand.NewPCG(uint64(i), 77))
 		ho, wo := tc.g.Out(tc.x[2], tc.x[3])
@@ -82,23 +61,18 @@ func TestPoolVsCPU(t *testing.T) {
 		c.MaxPool2DBackward(cdx, cdy, cam, tc.g)
 		wantY, wantAM, wantDX := fetch(t, c, cy), fetchInts(t, c, cam), fetch(t, c, cdx)
 
-		for _, kern := range []struct {
-			name string
-			max  int
-		}{{"elements", math.MaxInt}, {"rows", 0}} {
-			t.Run(tc.name+"/"+kern.name, func(t *testing.T) {
-				x, y, am := tensorOf(t, g, tc.x, xv), tensorOf(t, g, ys, nil), g.NewIntTensor(ys)
-				defer g.Free(am)
-				dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, tc.x, nil)
-				g.MaxPool2D(y, am, x, tc.g)
-				withGatherMax(kern.max, func() { g.MaxPool2DBackward(dx, dy, am, tc.g) })
-				sameBits(t, "y", fetch(t, g, y), wantY)
-				if got := fetchInts(t, g, am); !slices.Equal(got, wantAM) {
-					t.Errorf("argmax differs from the CPU backend's")
-				}
-				sameBits(t, "dx", fetch(t, g, dx), wantDX)
-			})
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			x, y, am := tensorOf(t, g, tc.x, xv), tensorOf(t, g, ys, nil), g.NewIntTensor(ys)
+			defer g.Free(am)
+			dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, tc.x, nil)
+			g.MaxPool2D(y, am, x, tc.g)
+			g.MaxPool2DBackward(dx, dy, am, tc.g)
+			sameBits(t, "y", fetch(t, g, y), wantY)
+			if got := fetchInts(t, g, am); !slices.Equal(got, wantAM) {
+				t.Errorf("argmax differs from the CPU backend's")
+			}
+			sameBits(t, "dx", fetch(t, g, dx), wantDX)
+		})
 		for _, v := range []any{cx, cy, cam, cdy, cdx} {
 			c.Free(v)
 		}
@@ -131,37 +105,6 @@ func TestPoolNaN(t *testing.T) {
 	}
 	if !math.IsNaN(float64(got[3])) || gotAM[3] != 15 {
 		t.Errorf("window with a NaN at 15: y %g argmax %d, want NaN and 15", got[3], gotAM[3])
-	}
-}
-
-// TestPoolGatherBound checks the bound of the backward kernels against
-// every geometry of small planes: window oy lies within rows
-// [oy, oy + h − ho], and no row is in more than poolWindowsPerInput's
-// count of windows.
-func TestPoolGatherBound(t *testing.T) {
-	for h := 1; h <= 12; h++ {
-		for kh := 1; kh <= h; kh++ {
-			for sh := 1; sh <= h; sh++ {
-				ho, _ := net.PoolGeom{KH: kh, KW: 1, SH: sh, SW: 1}.Out(h, 1)
-				for oy := 0; oy < ho; oy++ {
-					if first, last := oy*sh, oy*sh+kh-1; first < oy || last > oy+h-ho {
-						t.Errorf("h %d, window %d at stride %d: window %d spans rows %d..%d, outside %d..%d",
-							h, kh, sh, oy, first, last, oy, oy+h-ho)
-					}
-				}
-				for iy := 0; iy < h; iy++ {
-					k := 0
-					for oy := 0; oy < ho; oy++ {
-						if oy*sh <= iy && iy < oy*sh+kh {
-							k++
-						}
-					}
-					if most := poolWindowsPerInput(h, 1, ho, 1); k > most {
-						t.Errorf("h %d, window %d at stride %d: row %d is in %d windows, bound %d", h, kh, sh, iy, k, most)
-					}
-				}
-			}
-		}
 	}
 }
 
