@@ -1,0 +1,112 @@
+package app
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"cifarlab/viz"
+)
+
+// maybePublish publishes a snapshot when the last is old enough.
+func (w *worker) maybePublish() {
+	if time.Since(w.lastPublish) >= publishEvery {
+		w.publish()
+	}
+}
+
+// publish makes a snapshot and a status of the present state and makes
+// them the session's latest.
+func (w *worker) publish() {
+	w.lastPublish = time.Now()
+	snap := &viz.Snapshot{
+		Model:        w.set.Model,
+		Classes:      w.classes,
+		LR:           w.set.LR,
+		Batch:        w.set.Batch,
+		Running:      w.running,
+		Step:         w.step,
+		Epoch:        1,
+		ImagesPerSec: w.rate.value(),
+		TrainAcc:     slices.Clone(w.trainAcc),
+		TestAcc:      slices.Clone(w.testAcc),
+		Label:        -1,
+		Strip:        w.strip,
+		Selected:     w.selected,
+	}
+	if w.b != nil {
+		snap.Backend = w.b.Name()
+	}
+	if w.tr != nil && w.recs != nil {
+		snap.Epoch = w.tr.Epoch + 1
+		if nb := w.tr.Batches(w.tr.EpochImages(w.recs.Len())); nb > 0 {
+			snap.EpochProgress = min(float64(w.tr.Batch)/float64(nb), 1)
+		}
+	}
+	snap.Loss, snap.LossStep = w.hist.points()
+	if w.selected < len(w.strip) {
+		snap.Input = w.strip[w.selected]
+		snap.Label = w.stripLabels[w.selected]
+	}
+	if v := w.view; v != nil {
+		snap.Probs, snap.Panels, snap.Blocks, snap.FC, snap.Filters = v.probs, v.panels, v.blocks, v.fc, v.filters
+	}
+	notice := w.noticeText()
+	snap.Notice, snap.Error = w.s.merge(notice, w.err, w.errAt)
+
+	st := Status{
+		Backend: snap.Backend, Model: snap.Model, Step: snap.Step, Epoch: snap.Epoch,
+		Loss: w.lastLoss, TestAccuracy: nan(), TrainAccuracy: nan(),
+		ImagesPerSec: snap.ImagesPerSec, Error: snap.Error, Notice: snap.Notice,
+		Running: w.running, Ready: w.ready(), EpochProgress: snap.EpochProgress,
+		Batch: w.set.Batch, LR: w.set.LR,
+	}
+	if n := len(w.testAcc); n > 0 {
+		st.TestAccuracy = float64(w.testAcc[n-1])
+	}
+	if n := len(w.trainAcc); n > 0 {
+		st.TrainAccuracy = float64(w.trainAcc[n-1])
+	}
+	if w.train != nil {
+		st.TrainImages = w.train.Len()
+	}
+	if w.test != nil {
+		st.TestImages = w.test.Len()
+	}
+	if w.ds != nil {
+		st.Dataset = w.ds.Source
+	}
+	w.s.pub.Store(&published{snap: snap, status: st, notice: notice, errMsg: w.err, errAt: w.errAt})
+}
+
+// noticeText is the session's own notice: what it waits for, the
+// backend's notice, what part of the data it trains and tests on, and the
+// outcome of the user's last action.
+func (w *worker) noticeText() string {
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if w.b == nil {
+		add("waiting for the backend")
+	}
+	if w.ds == nil {
+		add("waiting for a dataset")
+	}
+	add(w.backendNotice)
+	add(w.dataNotice)
+	if w.test != nil {
+		if n := w.test.Len(); w.s.cfg.EvalLimit > 0 && w.s.cfg.EvalLimit < n {
+			add("test accuracy on " + thousands(w.s.cfg.EvalLimit) + " of the " + thousands(n) + " test images, spread over the split")
+		}
+	} else if w.ds != nil {
+		add("no test split: no test accuracy")
+	}
+	if e := w.eval; e != nil {
+		add("evaluating: " + thousands(e.pos) + " of " + plural(len(e.index), "test image", "test images"))
+	}
+	add(w.flash)
+	return strings.Join(parts, " · ")
+}

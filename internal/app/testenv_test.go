@@ -1,0 +1,9 @@
+package app_test
+
+import (
+	"testing"
+
+	"cifarlab/internal/testenv"
+)
+
+func testenvData(t *testing.T) string { return testenv.Data(t) }
