@@ -1,4 +1,4 @@
-# cifarlab: make build | test | run | bench | fuzz | clean
+# cifarlab: make build | site | serve | test | run | bench | fuzz | clean
 
 GO ?= go
 # Real CIFAR-10 for the tests: ../shared/cifar10 beside the checkout when present.
@@ -9,10 +9,24 @@ export CIFARLAB_TESTDATA
 RUN_DATA ?= $(if $(CIFARLAB_TESTDATA),$(CIFARLAB_TESTDATA)/cifar-10-jpeg.tar.gz,)
 RUN_FLAGS ?= -model lenet5 -epochs 2 -log run.jsonl
 
-.PHONY: build test run bench fuzz clean
+.PHONY: build site serve test run bench fuzz clean
 
-build:
+build: site
 	$(GO) build -o bin/cifarlab .
+
+# The web app's built files, beside the page's own (index.html and its
+# script, kept in git): the trainer from ./wasm compiled to WebAssembly, and
+# the wasm_exec.js of the Go that compiled it (in lib/wasm since Go 1.24).
+site:
+	mkdir -p site
+	GOOS=js GOARCH=wasm $(GO) build -o site/cifarlab.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/wasm_exec.js
+
+# Serves site/ and CIFAR-10 for it on 127.0.0.1:8080 (SERVE_FLAGS, e.g.
+# "-addr 127.0.0.1:9000 -data PATH"; -data defaults to RUN_DATA when set).
+SERVE_FLAGS ?= $(if $(RUN_DATA),-data $(RUN_DATA),)
+serve: build
+	./bin/cifarlab serve $(SERVE_FLAGS)
 
 # The browser tests run when Chromium is installed, or fail when
 # CIFARLAB_REQUIRE names chromium (as in CI); otherwise they are skipped
@@ -45,7 +59,7 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin
+	rm -rf bin site/cifarlab.wasm site/wasm_exec.js
 
 # Browser tests: the packages of BROWSER_PKGS, compiled to WebAssembly, run by
 # bin/wasmtest in headless Chromium with WebGPU on its SwiftShader
