@@ -687,10 +687,13 @@ func TestDatasetDownload(t *testing.T) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(archive)))
 		w.Write(archive[:half])
 		w.(http.Flusher).Flush()
-		<-release
-		w.Write(archive[half:])
+		select {
+		case <-release:
+			w.Write(archive[half:])
+		case <-r.Context().Done(): // the test failed early
+		}
 	}))
-	defer official.Close()
+	t.Cleanup(official.Close) // after the dataset below stops, so that a failing test ends
 	cache := filepath.Join(t.TempDir(), "cache")
 	url := official.URL + "/~kriz/cifar-10-binary.tar.gz"
 
