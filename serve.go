@@ -151,8 +151,13 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 		cancel()
 		err = errInterrupted
 	}
+	// A download stops at once and deletes its partial file; reading a
+	// dataset cannot be interrupted and is not worth waiting for long.
 	cancelData()
-	<-prepared
+	select {
+	case <-prepared:
+	case <-time.After(2 * time.Second):
+	}
 	return err
 }
 
