@@ -8,14 +8,20 @@ require (
 	github.com/gogpu/gputypes v0.8.0
 	github.com/gogpu/naga v0.19.0
 	github.com/gogpu/wgpu v0.34.5
+	github.com/hajimehoshi/ebiten/v2 v2.10.4
 	golang.org/x/image v0.48.0
 	gonum.org/v1/gonum v0.17.0
 )
 
 require (
+	github.com/ebitengine/gomobile v0.0.0-20260820040257-d11f821a26a6 // indirect
+	github.com/ebitengine/hideconsole v1.0.0 // indirect
+	github.com/ebitengine/purego v0.11.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-webgpu/goffi v0.6.3 // indirect
 	github.com/go-webgpu/webgpu v0.5.5 // indirect
 	github.com/gogpu/gpucontext v0.31.3 // indirect
+	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
