@@ -64,8 +64,8 @@ type Snapshot struct {
 
 	Loss     []float32 // the training loss of every step so far (or a regular subsample)
 	LossStep []int     // the step of each Loss value (same length)
-	TrainAcc []float32 // per finished epoch
-	TestAcc  []float32 // per finished epoch
+	TrainAcc []float32 // per finished epoch, fractions in [0, 1] (percentages are read as such)
+	TestAcc  []float32 // per finished epoch, likewise
 
 	// The inspected image and the choice of others.
 	Input    Map       // RGB 32×32, values in [0, 1]
@@ -78,7 +78,7 @@ type Snapshot struct {
 	Panels  []Panel // LeNet5: conv1, pool1, conv2, pool2; ResNet18: the stem
 	Blocks  []Block // ResNet18's residual blocks, in order
 	FC      []Bars  // LeNet5's fully connected activations
-	Filters Panel   // conv1's filters as RGB tiles
+	Filters Panel   // conv1's filters as RGB tiles (C 3, raw weights: each tile is stretched to its own range)
 }
 
 // IntentKind is what the user asked for.

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -386,6 +387,33 @@ func TestManyMapsAndBadMaps(t *testing.T) {
 		t.Errorf("after next: %v", got[:3])
 	}
 	render(u)
+}
+
+// Malformed or partial snapshots draw without panicking.
+func TestDegenerateSnapshots(t *testing.T) {
+	bad := Map{C: 1, H: 8, W: 8, Data: make([]float32, 5)}
+	nan := Map{C: 1, H: 2, W: 2, Data: []float32{float32(math.NaN()), float32(math.Inf(1)), -1, 0}}
+	for i, s := range []*Snapshot{
+		{Model: "resnet18", Blocks: []Block{{}}},
+		{Model: "resnet18", Blocks: []Block{{Main: Panel{Maps: []Map{bad, nan}}}}, Panels: []Panel{{}}},
+		{Model: "lenet5", Panels: []Panel{{Maps: []Map{bad}}, {}, {Maps: []Map{nan}}}, FC: []Bars{{}, {Values: []float32{float32(math.NaN()), 1}}}},
+		{Model: "lenet5", Input: bad, Label: 12, Probs: []float32{0.5, 0.5}, Strip: []Map{bad, {}}, Selected: 7,
+			Loss: []float32{float32(math.NaN()), 2, 1}, LossStep: []int{5}, TrainAcc: []float32{0.5}, TestAcc: []float32{55, 60},
+			Panels: []Panel{{Maps: []Map{{C: 1, H: 300, W: 300, Data: make([]float32, 90000)}}}}},
+	} {
+		u, _ := testUI(Options{})
+		u.SetSnapshot(s)
+		render(u)
+		u.Update(Input{Keys: []Key{KeyRight, KeyPageDown}})
+		for _, r := range u.regions {
+			if r.kind == kindButton || r.kind == kindTile {
+				p := center(r.r)
+				u.Update(Input{X: p.X, Y: p.Y, Pointer: true})
+				render(u)
+			}
+		}
+		t.Logf("snapshot %d: %d regions", i, len(u.regions))
+	}
 }
 
 // Before the first snapshot, and before the first step, the viewer says

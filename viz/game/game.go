@@ -40,12 +40,15 @@ type Game struct {
 	buf *image.RGBA // the viewer's pixels, Width×Height, reused
 	img *ebiten.Image
 
-	frames  atomic.Int64 // frames drawn
-	stopAt  atomic.Int64 // stop once this many frames are drawn; 0: never
-	stop    atomic.Bool  // stop at the next Update
-	cursor  viz.Cursor
-	chars   []rune
-	touches []ebiten.TouchID
+	frames    atomic.Int64 // frames drawn
+	stopAt    atomic.Int64 // stop once this many frames are drawn; 0: never
+	stop      atomic.Bool  // stop at the next Update
+	cursor    viz.Cursor
+	redraw    bool        // the screen must be drawn again (its size changed)
+	outside   image.Point // the window's size, from Layout
+	sinceBlit int         // frames since the screen was last drawn
+	chars     []rune
+	touches   []ebiten.TouchID
 }
 
 // New returns a game that shows ui, takes snapshots from snapshots (the
@@ -68,12 +71,18 @@ func Run(g *Game, title string) error {
 	ebiten.SetWindowSize(viz.Width, viz.Height)
 	ebiten.SetWindowTitle(title)
 	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetScreenClearedEveryFrame(false) // Draw draws only after a change
 	return ebiten.RunGame(g)
 }
 
 // Layout fixes the game's pixels at the viewer's size; ebiten scales them
 // to the window.
-func (g *Game) Layout(int, int) (int, int) { return viz.Width, viz.Height }
+func (g *Game) Layout(w, h int) (int, int) {
+	if p := image.Pt(w, h); p != g.outside {
+		g.outside, g.redraw = p, true
+	}
+	return viz.Width, viz.Height
+}
 
 // Update reads this frame's input and moves snapshots and intents along.
 // It returns ebiten.Termination once Stop was called or StopAfter's
@@ -149,7 +158,8 @@ send:
 	g.pending = append(g.pending[:0], g.pending[sent:]...)
 }
 
-// Draw shows the viewer, uploading its pixels only when they changed.
+// Draw shows the viewer, uploading its pixels only when they changed, and
+// drawing the screen only then when it is not cleared every frame.
 func (g *Game) Draw(screen *ebiten.Image) {
 	fresh := g.img == nil
 	if fresh {
@@ -161,7 +171,14 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if changed || fresh {
 		g.img.WritePixels(g.buf.Pix)
 	}
-	screen.DrawImage(g.img, nil)
+	// The screen keeps its pixels when Run turned clearing off: draw it
+	// after a change, after a resize, and once a second in case the
+	// platform lost them.
+	g.sinceBlit++
+	if changed || fresh || g.redraw || g.sinceBlit >= 60 || ebiten.IsScreenClearedEveryFrame() {
+		screen.DrawImage(g.img, nil)
+		g.redraw, g.sinceBlit = false, 0
+	}
 	g.frames.Add(1)
 }
 

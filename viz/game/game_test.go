@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hajimehoshi/ebiten/v2"
+
 	"cifarlab/viz"
 )
 
@@ -25,19 +27,38 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// smoke shows a synthetic ResNet18 snapshot, then a LeNet5 one, for 60
-// frames, and saves the last frame.
+// smoke shows a synthetic ResNet18 snapshot, then LeNet5 ones, 5 a
+// second, for 300 frames, and saves the last frame.
 func smoke(path string) error {
 	snaps := make(chan *viz.Snapshot, 1)
 	intents := make(chan viz.Intent, 16)
 	g := New(viz.New(viz.Options{}), snaps, intents)
-	g.StopAfter(60)
+	g.StopAfter(300)
 	snaps <- viz.Synthetic("resnet18", 1, 900)
 	go func() {
 		for g.Frames() < 20 {
 			time.Sleep(10 * time.Millisecond)
 		}
-		snaps <- viz.Synthetic("lenet5", 2, 1800)
+		for step := 1800; g.Frames() < 300; step += 10 {
+			if os.Getenv("CIFARLAB_EBITEN_IDLE") == "" {
+				select {
+				case snaps <- viz.Synthetic("lenet5", 2, step):
+				default:
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	go func() {
+		for g.Frames() < 50 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		t0 := time.Now()
+		for g.Frames() < 290 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		fmt.Fprintf(os.Stderr, "smoke: %.1f frames/s from frame 50 to 290; ebiten.ActualFPS %.1f\n",
+			240/time.Since(t0).Seconds(), ebiten.ActualFPS())
 	}()
 	start := time.Now()
 	if err := Run(g, "cifarlab viz smoke"); err != nil {
