@@ -183,11 +183,11 @@ func (m *Map) valid() bool {
 
 // drawMap paints m with its top-left corner at (x0, y0), each value as an
 // s×s square (nearest neighbour: pixels stay crisp). A single-plane map
-// goes through the colour scale, scaled by its own largest |v|; an RGB
-// map is drawn as is (values in [0, 1]), or, with stretch, with its own
-// minimum at black and its maximum at white (for conv1's filters, whose
-// weights are signed).
-func drawMap(dst *image.RGBA, x0, y0, s int, m *Map, stretch bool) {
+// goes through the colour scale, scaled by its own largest |v|, or by
+// shared when that is positive; an RGB map is drawn as is (values in
+// [0, 1]), or, with stretch, with its own minimum at black and its
+// maximum at white (for conv1's filters, whose weights are signed).
+func drawMap(dst *image.RGBA, x0, y0, s int, m *Map, stretch bool, shared float32) {
 	if dst == nil || s < 1 {
 		return
 	}
@@ -205,6 +205,9 @@ func drawMap(dst *image.RGBA, x0, y0, s int, m *Map, stretch bool) {
 	}
 	lo, hi, _ := mapStats(m)
 	scale := max(-lo, hi)
+	if shared > 0 {
+		scale = shared
+	}
 	if scale <= 0 {
 		scale = 1
 	}

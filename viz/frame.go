@@ -105,14 +105,14 @@ func (u *UI) button(dst *image.RGBA, r image.Rectangle, key, label string, activ
 	switch {
 	case active:
 		bg = colActive
-	case key == u.hover:
+	case key == u.hover.key:
 		bg = colButtonHi
 	}
 	if act == nil {
 		fg = colFaint
 	}
 	fill(dst, r, bg)
-	if key == u.hover && act != nil {
+	if key == u.hover.key && act != nil {
 		stroke(dst, r, colAccent)
 	} else {
 		stroke(dst, r, colPanelLine)
@@ -137,7 +137,7 @@ func (u *UI) field(dst *image.RGBA, r image.Rectangle, name, shown string, bad b
 		stroke(dst, r, colBad)
 	case focused:
 		stroke(dst, r, colAccent)
-	case key == u.hover:
+	case key == u.hover.key:
 		stroke(dst, r, colDim)
 	default:
 		stroke(dst, r, colPanelLine)
@@ -301,7 +301,7 @@ func (u *UI) band(dst *image.RGBA, r image.Rectangle) {
 
 // overlay shows the whole of a truncated message under the pointer.
 func (u *UI) overlay(dst *image.RGBA) {
-	if dst == nil || u.hover != "band" || u.hoverR.label == "" {
+	if dst == nil || u.hover.key != "band" || u.hoverR.label == "" {
 		return
 	}
 	lines := u.fText.wrap(u.hoverR.label, 880)
@@ -332,8 +332,8 @@ func (u *UI) inputPanel(dst *image.RGBA, r image.Rectangle) {
 		u.fSmall.text(dst, img, img.Min.X+30, img.Min.Y+68, "no image yet", colFaint)
 	} else {
 		sc := max(1, 128/max(s.Input.H, s.Input.W))
-		u.add(region{r: img, kind: kindTile, key: "tile:input", m: &s.Input, label: "input image"})
-		drawMap(dst, img.Min.X, img.Min.Y, sc, &s.Input, false)
+		u.add(region{r: img, kind: kindTile, key: "tile:input", m: &s.Input, label: "the input image"})
+		drawMap(dst, img.Min.X, img.Min.Y, sc, &s.Input, false, 0)
 		stroke(dst, img.Inset(-1), colTileLine)
 	}
 	if s != nil && len(s.Strip) > 0 && u.sel >= 0 {
@@ -421,24 +421,20 @@ func (u *UI) stripPanel(dst *image.RGBA, r image.Rectangle) {
 		i := u.stripFirst + j
 		m := &s.Strip[i]
 		tr := image.Rect(c.Min.X+j*(t+tileGap), c.Min.Y+4, c.Min.X+j*(t+tileGap)+t, c.Min.Y+4+t)
-		key := fmt.Sprintf("strip:%d", i)
-		label := fmt.Sprintf("test image %d", i+1)
-		if m.Title != "" {
-			label += ": " + m.Title
-		}
-		u.add(region{r: tr, kind: kindTile, key: key, m: m, label: label, act: func() []Intent { return u.selectImage(i) }})
+		u.add(region{r: tr, kind: kindTile, key: "strip", indexed: true, idx: i, of: n, m: m,
+			label: "test images", noun: "image", sub: m.Title, act: func() []Intent { return u.selectImage(i) }})
 		if dst == nil {
 			continue
 		}
 		if m.valid() {
 			sc := max(1, t/max(m.H, m.W))
-			drawMap(dst, tr.Min.X, tr.Min.Y, sc, m, false)
+			drawMap(dst, tr.Min.X, tr.Min.Y, sc, m, false, 0)
 		}
 		switch {
 		case i == sel:
 			stroke(dst, tr.Inset(-2), colAccent)
 			stroke(dst, tr.Inset(-1), colAccent)
-		case key == u.hover:
+		case u.hover == (rid{"strip", i}):
 			stroke(dst, tr.Inset(-1), colHover)
 		}
 	}
@@ -704,25 +700,31 @@ func (u *UI) legend(dst *image.RGBA, r image.Rectangle) {
 		stroke(dst, g.Inset(-1), colTileLine)
 	}
 	loL, midL, hiL := "−max|v|", "0", "+max|v|"
-	info, vals := "hover a map for its values", "each map is scaled by its own largest |value|: dark is 0"
+	info, vals := "hover a map for its values", "each map is scaled by its own largest |value| (maps under 3×3 by their panel's): dark is 0"
 	h := u.hoverR
-	if u.hover != "" && h.m != nil && h.m.valid() {
+	if u.hover.key != "" && h.m != nil && h.m.valid() {
 		m := h.m
 		lo, hi, _ := mapStats(m)
-		info = fmt.Sprintf("%s · %d×%d", h.label, m.H, m.W)
+		info = fmt.Sprintf("%s · %d×%d", h.describe(), m.H, m.W)
 		if m.C == 3 {
-			info = fmt.Sprintf("%s · RGB %d×%d", h.label, m.H, m.W)
+			info = fmt.Sprintf("%s · RGB %d×%d", h.describe(), m.H, m.W)
 		}
 		vals = fmt.Sprintf("min %s   max %s", num(lo), num(hi))
 		if m.C == 1 {
 			sc := max(-lo, hi)
+			if h.shared > 0 {
+				sc = h.shared
+			}
 			loL, hiL = "−"+num(sc), "+"+num(sc)
 			vals += fmt.Sprintf("   mean %s", num(mean(m.Data)))
+			if h.shared > 0 {
+				vals += "   (too small for a scale of its own: scaled with its panel)"
+			}
 		} else if strings.HasPrefix(h.key, "tile:filters") {
 			vals += "   (tile stretched: min black, max white)"
 		}
-	} else if u.hover != "" && h.kind == kindInfo && h.key != "band" {
-		info, vals = h.label, ""
+	} else if u.hover.key != "" && h.kind == kindInfo && h.key != "band" {
+		info, vals = h.describe(), ""
 	}
 	u.fSmall.text(dst, r, g.Min.X, r.Min.Y+36, loL, colDim)
 	u.fSmall.text(dst, r, g.Min.X+(g.Dx()-u.fSmall.width(midL))/2, r.Min.Y+36, midL, colDim)

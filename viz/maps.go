@@ -4,42 +4,51 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // gridFit is how a panel's maps are tiled: each value as an s×s square,
 // cols×rows tiles per page, per maps on a page.
 type gridFit struct{ s, cols, rows, per int }
 
+// tileSizes are the largest and the preferred smallest tile for maps of
+// d×d values: large maps up to 96 pixels, tiny ones (a 1×1 map is one
+// colour) small enough that many channels fit; filters may go smaller.
+func tileSizes(d int, filter bool) (maxTile, prefTile int) {
+	maxTile = min(max(12*d, 24), 96)
+	prefTile = min(max(8*d, 16), 32)
+	if filter {
+		prefTile = 12
+	}
+	return maxTile, prefTile
+}
+
 // fitGrid tiles n maps of mh×mw into box: the largest scale that shows
-// them all with tiles of minTile to maxTile pixels; when none does, the
-// largest that shows minPer of them on a page (the rest behind a pager).
-func fitGrid(n, mh, mw int, box image.Rectangle, minTile, maxTile, minPer int) gridFit {
+// them all with tiles of at least prefTile and at most maxTile pixels;
+// when none does, as many as fit at prefTile on a page (the rest behind a
+// pager), or smaller tiles if not even one fits.
+func fitGrid(n, mh, mw int, box image.Rectangle, maxTile, prefTile int) gridFit {
 	if n == 0 || mh <= 0 || mw <= 0 {
 		return gridFit{}
 	}
-	var best gridFit
-	smin := max(1, (minTile+max(mh, mw)-1)/max(mh, mw))
-	for s := max(1, maxTile/max(mh, mw)); s >= 1; s-- {
-		cols := (box.Dx() + tileGap) / (mw*s + tileGap)
-		rows := (box.Dy() + tileGap) / (mh*s + tileGap)
-		if cols < 1 || rows < 1 {
-			continue
-		}
-		if cols*rows >= n && s >= smin {
-			rows = (n + cols - 1) / cols
-			return gridFit{s, cols, rows, n}
-		}
-		if best.s == 0 && cols*rows >= min(minPer, n) && s >= smin {
-			best = gridFit{s, cols, rows, cols * rows}
-		}
-		if best.s == 0 && s == smin {
-			best = gridFit{s, cols, rows, cols * rows}
+	d := max(mh, mw)
+	grid := func(s int) (int, int) {
+		return (box.Dx() + tileGap) / (mw*s + tileGap), (box.Dy() + tileGap) / (mh*s + tileGap)
+	}
+	smax := max(1, maxTile/d)
+	spref := min(max(1, (prefTile+d-1)/d), smax)
+	for s := smax; s >= spref; s-- {
+		if cols, rows := grid(s); cols >= 1 && rows >= 1 && cols*rows >= n {
+			return gridFit{s, cols, (n + cols - 1) / cols, n}
 		}
 	}
-	if best.s == 0 { // not even one tile at scale 1: draw one, clipped
-		best = gridFit{1, 1, 1, 1}
+	for s := spref; s >= 1; s-- {
+		if cols, rows := grid(s); cols >= 1 && rows >= 1 {
+			return gridFit{s, cols, rows, min(cols*rows, n)}
+		}
 	}
-	return best
+	return gridFit{1, 1, 1, 1} // not even one tile: draw one, clipped
 }
 
 func maxDims(maps []Map) (h, w int) {
@@ -51,14 +60,16 @@ func maxDims(maps []Map) (h, w int) {
 
 // tile paints one map in a cell with its border and records it for the
 // pointer.
-func (u *UI) tile(dst *image.RGBA, x, y, s int, m *Map, key, label string, stretch bool, pager string) {
+// t has the region's key, index and description; tile adds the rest.
+func (u *UI) tile(dst *image.RGBA, x, y, s int, m *Map, t region, stretch bool, shared float32, pager string) {
 	r := image.Rect(x, y, x+m.W*s, y+m.H*s)
-	u.add(region{r: r, kind: kindTile, key: key, m: m, label: label, pager: pager})
-	if dst == nil {
+	t.r, t.kind, t.m, t.shared, t.pager, t.indexed = r, kindTile, m, shared, pager, true
+	u.add(t)
+	if !visible(dst, r.Inset(-2)) {
 		return
 	}
-	drawMap(dst, x, y, s, m, stretch)
-	if key == u.hover {
+	drawMap(dst, x, y, s, m, stretch, shared)
+	if t.id() == u.hover {
 		stroke(dst, r.Inset(-2), colHover)
 		stroke(dst, r.Inset(-1), colHover)
 	} else {
@@ -68,16 +79,16 @@ func (u *UI) tile(dst *image.RGBA, x, y, s int, m *Map, key, label string, stret
 
 // mapPanel paints a panel of maps, paged when they do not all fit.
 func (u *UI) mapPanel(dst *image.RGBA, r image.Rectangle, name string, p *Panel, stretch bool) {
-	minTile := 16 // a feature map smaller than this is hard to read
-	if stretch {
-		minTile = 12 // conv1's filters: a few pixels of colour each
-	}
+
 	title := p.Title
 	if title == "" {
 		title = name
 	}
 	mh, mw := maxDims(p.Maps)
 	note := fmt.Sprintf("%d × %d×%d", len(p.Maps), mh, mw)
+	if strings.Contains(p.Note, fmt.Sprintf("%d×%d", mh, mw)) {
+		note = fmt.Sprintf("%d maps", len(p.Maps)) // the note has the shape
+	}
 	if len(p.Maps) == 0 {
 		note = "no maps"
 	}
@@ -85,7 +96,8 @@ func (u *UI) mapPanel(dst *image.RGBA, r image.Rectangle, name string, p *Panel,
 		note += " · " + p.Note
 	}
 	content := image.Rect(r.Min.X+8+1, r.Min.Y+titleH+1, r.Max.X-8, r.Max.Y-6)
-	fit := fitGrid(len(p.Maps), mh, mw, content, minTile, 128, 8)
+	maxTile, prefTile := tileSizes(max(mh, mw), stretch)
+	fit := fitGrid(len(p.Maps), mh, mw, content, maxTile, prefTile)
 	paged := fit.per < len(p.Maps)
 	reserve, pager := 0, ""
 	if paged {
@@ -99,20 +111,21 @@ func (u *UI) mapPanel(dst *image.RGBA, r image.Rectangle, name string, p *Panel,
 	if paged {
 		first = u.pager(dst, r.Max.X-6, r.Min.Y, pager, fit.per, len(p.Maps))
 	}
+	var shared float32
+	if !stretch && mh*mw < minOwnScale {
+		shared = sharedScale(p.Maps)
+	}
+	key := "tile:" + name
 	for k := 0; k < fit.per && first+k < len(p.Maps); k++ {
 		i := first + k
 		x := content.Min.X + (k%fit.cols)*(mw*fit.s+tileGap)
 		y := content.Min.Y + (k/fit.cols)*(mh*fit.s+tileGap)
-		u.tile(dst, x, y, fit.s, &p.Maps[i], fmt.Sprintf("tile:%s:%d", name, i), mapLabel(title, &p.Maps[i], i, len(p.Maps)), stretch, pager)
+		t := region{key: key, idx: i, of: len(p.Maps), label: title, noun: "map"}
+		if m := &p.Maps[i]; m.Title != strconv.Itoa(i) && m.Title != strconv.Itoa(i+1) {
+			t.sub = m.Title // a title other than its number
+		}
+		u.tile(dst, x, y, fit.s, &p.Maps[i], t, stretch, shared, pager)
 	}
-}
-
-func mapLabel(panel string, m *Map, i, n int) string {
-	l := fmt.Sprintf("%s · map %d of %d", panel, i+1, n)
-	if m.Title != "" {
-		l += " (" + m.Title + ")"
-	}
-	return l
 }
 
 // lenet lays out a network without residual blocks (LeNet5): the panels
@@ -204,27 +217,24 @@ func (u *UI) fcPanel(dst *image.RGBA, r image.Rectangle) {
 	avail := c.Dx() - 12*(len(s.FC)-1)
 	for i := range s.FC {
 		w := avail * weight(&s.FC[i]) / total
-		u.bars(dst, image.Rect(x, c.Min.Y, x+w, c.Max.Y), &s.FC[i], i)
+		u.bars(dst, image.Rect(x, c.Min.Y, x+w, c.Max.Y), &s.FC[i], i, true)
 		x += w + 12
 	}
 }
 
 // bars draws one bar chart: vertical bars around a zero line, or, for a
 // few labelled values (the logits), horizontal bars with their labels.
-func (u *UI) bars(dst *image.RGBA, r image.Rectangle, b *Bars, idx int) {
-	var m float32
-	for _, v := range b.Values {
-		if v == v {
-			m = max(m, float32(math.Abs(float64(v))))
-		}
-	}
+func (u *UI) bars(dst *image.RGBA, r image.Rectangle, b *Bars, idx int, header bool) {
+	m := maxAbs(b.Values)
 	title := b.Title
 	if title == "" {
 		title = fmt.Sprintf("fc%d", idx+1)
 	}
-	hdr := fmt.Sprintf("%s · %d", title, len(b.Values))
-	x := u.fText.text(dst, r, r.Min.X, r.Min.Y+12, hdr, colText)
-	u.fSmall.text(dst, r, x+8, r.Min.Y+12, u.fSmall.fit("max|v| "+num(m), r.Max.X-x-8), colDim)
+	if header {
+		hdr := u.fText.fit(fmt.Sprintf("%s · %d", title, len(b.Values)), r.Dx()-70)
+		x := u.fText.text(dst, r, r.Min.X, r.Min.Y+12, hdr, colText)
+		u.fSmall.text(dst, r, x+8, r.Min.Y+12, u.fSmall.fit("max|v| "+num(m), r.Max.X-x-8), colDim)
+	}
 	if m == 0 {
 		m = 1
 	}
@@ -235,27 +245,28 @@ func (u *UI) bars(dst *image.RGBA, r image.Rectangle, b *Bars, idx int) {
 	if n == 0 {
 		return
 	}
-	key := func(i int) string { return fmt.Sprintf("bar:%d:%d", idx, i) }
-	label := func(i int) string {
-		l := fmt.Sprintf("%s[%d] = %s", title, i, num(b.Values[i]))
-		if i < len(b.Labels) && b.Labels[i] != "" {
-			l = fmt.Sprintf("%s[%s] = %s", title, b.Labels[i], num(b.Values[i]))
+	key := fmt.Sprintf("bar:%d", idx)
+	info := func(r image.Rectangle, i int) region {
+		t := region{r: r, kind: kindInfo, key: key, indexed: true, idx: i, of: n, label: title, val: b.Values[i], bar: true}
+		if i < len(b.Labels) {
+			t.sub = b.Labels[i]
 		}
-		return l
+		return t
 	}
+	hovered := func(i int) bool { return u.hover == rid{key, i} }
 	if len(b.Labels) == n && n <= 16 {
 		lw := 0
 		for _, l := range b.Labels {
 			lw = max(lw, u.fSmall.width(l))
 		}
-		rowH := max(min(plotR.Dy()/n, 20), 8)
+		rowH := max(min(plotR.Dy()/n, 20), 12)
 		zero := plotR.Min.X + lw + 8 + (plotR.Dx()-lw-8)/2
 		half := float64(plotR.Max.X-zero-40) / float64(m)
 		fill(dst, image.Rect(zero, plotR.Min.Y, zero+1, plotR.Min.Y+n*rowH), colFaint)
 		for i, v := range b.Values {
 			y := plotR.Min.Y + i*rowH
 			rr := image.Rect(plotR.Min.X, y, plotR.Max.X, y+rowH)
-			u.add(region{r: rr, kind: kindInfo, key: key(i), label: label(i)})
+			u.add(info(rr, i))
 			u.fSmall.text(dst, rr, plotR.Min.X+4, y+rowH/2+4, b.Labels[i], colDim)
 			l := int(float64(v) * half)
 			bar := image.Rect(zero, y+2, zero+l, y+rowH-2).Canon()
@@ -263,7 +274,7 @@ func (u *UI) bars(dst *image.RGBA, r image.Rectangle, b *Bars, idx int) {
 			if v < 0 {
 				col = neg
 			}
-			if key(i) == u.hover {
+			if hovered(i) {
 				col = colHover
 			}
 			fill(dst, bar, col)
@@ -292,7 +303,7 @@ func (u *UI) bars(dst *image.RGBA, r image.Rectangle, b *Bars, idx int) {
 	}
 	for i, v := range b.Values {
 		x0, x1 := plotR.Min.X+int(float64(i)*bw), plotR.Min.X+int(float64(i+1)*bw)
-		u.add(region{r: image.Rect(x0, plotR.Min.Y, x1, plotR.Max.Y), kind: kindInfo, key: key(i), label: label(i)})
+		u.add(info(image.Rect(x0, plotR.Min.Y, x1, plotR.Max.Y), i))
 		if dst == nil || v != v {
 			continue
 		}
@@ -306,49 +317,51 @@ func (u *UI) bars(dst *image.RGBA, r image.Rectangle, b *Bars, idx int) {
 		if v < 0 {
 			col = neg
 		}
-		if key(i) == u.hover {
+		if hovered(i) {
 			col = colHover
 		}
 		fill(dst, bar, col)
 	}
 }
 
-// resnet lays out a residual network: the stem's maps and conv1's filters
-// on top, then one row per block with its main path, shortcut and sum side
-// by side, channel for channel, each block with its own pager.
+// resnet lays out a residual network: the stem's maps, conv1's filters
+// and the logits on top, then one row per block with its main path,
+// shortcut and sum side by side, channel for channel, each block with its
+// own pager.
 func (u *UI) resnet(dst *image.RGBA, area image.Rectangle) {
 	s := u.snap
-	// The top row is as tall as the stem's maps need, at most 142.
-	topH := 142
-	if len(s.Panels) > 0 {
-		w := (area.Dx() - 346 - 6*(len(s.Panels)-1)) / len(s.Panels)
-		mh, mw := maxDims(s.Panels[0].Maps)
-		fit := fitGrid(len(s.Panels[0].Maps), mh, mw, image.Rect(0, 0, w-17, topH-titleH-7), 16, 128, 8)
-		if fit.s > 0 {
-			topH = min(topH, titleH+fit.rows*(mh*fit.s+tileGap)+8)
-		}
+	topH := 176
+	if len(s.Blocks) > 4 {
+		topH = 142
 	}
-	x1 := area.Max.X
+	top := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+topH)
+	x1 := top.Max.X
+	if len(s.FC) > 0 {
+		b := &s.FC[len(s.FC)-1] // the logits
+		r := image.Rect(x1-250, top.Min.Y, x1, top.Max.Y)
+		c := u.panel(dst, r, "fc", b.Title, fmt.Sprintf("max|v| %s", num(maxAbs(b.Values))), 0, "")
+		u.bars(dst, image.Rect(c.Min.X, c.Min.Y-20, c.Max.X, c.Max.Y), b, len(s.FC)-1, false)
+		x1 -= 256
+	}
 	if len(s.Filters.Maps) > 0 {
-		u.filters(dst, image.Rect(x1-340, area.Min.Y, x1, area.Min.Y+topH))
-		x1 -= 346
+		u.filters(dst, image.Rect(x1-300, top.Min.Y, x1, top.Max.Y))
+		x1 -= 306
 	}
 	if n := len(s.Panels); n > 0 {
-		w := (x1 - area.Min.X - 6*(n-1)) / n
+		w := (x1 - top.Min.X - 6*(n-1)) / n
 		for k := range s.Panels {
-			x := area.Min.X + k*(w+6)
-			u.mapPanel(dst, image.Rect(x, area.Min.Y, x+w, area.Min.Y+topH), panelName(&s.Panels[k], k), &s.Panels[k], false)
+			x := top.Min.X + k*(w+6)
+			u.mapPanel(dst, image.Rect(x, top.Min.Y, x+w, top.Max.Y), panelName(&s.Panels[k], k), &s.Panels[k], false)
 		}
 	}
-	u.blocks(dst, image.Rect(area.Min.X, area.Min.Y+topH+6, area.Max.X, area.Max.Y))
+	u.blocks(dst, image.Rect(area.Min.X, top.Max.Y+6, area.Max.X, area.Max.Y))
 }
 
 // The block rows' geometry.
 const (
-	blockLabelW = 150 // the left column: the block's name, shortcut kind, pager
+	blockLabelW = 156 // the left column: the block's name, shortcut kind, pager
 	blockGroupG = 12  // between main, shortcut and sum
-	blockRowPad = 10  // a row's height beyond its tiles
-	blockMinRow = 42  // the label column's three lines
+	blockRowPad = 8   // a row's height beyond its tiles
 )
 
 func (u *UI) blocks(dst *image.RGBA, r image.Rectangle) {
@@ -357,109 +370,134 @@ func (u *UI) blocks(dst *image.RGBA, r image.Rectangle) {
 	groupW := (c.Dx() - blockLabelW - 2*blockGroupG) / 3
 	gx := func(g int) int { return c.Min.X + blockLabelW + g*(groupW+blockGroupG) }
 
-	// Column headings, from the first block's panels.
-	names := [3]string{"main path (bn2)", "shortcut", "sum = main + shortcut"}
-	notes := [3]string{}
-	b0 := &s.Blocks[0]
-	for g, p := range []*Panel{&b0.Main, &b0.Shortcut, &b0.Sum} {
-		if p.Title != "" {
-			names[g] = p.Title
+	// Column headings, from the blocks' panels; a note only when every
+	// block has the same (the shortcuts' differ: identity or projection).
+	names := [3]string{"main path", "shortcut", "sum"}
+	for g := range 3 {
+		p0 := blockPanel(&s.Blocks[0], g)
+		if p0.Title != "" {
+			names[g] = p0.Title
 		}
-		notes[g] = p.Note
+		note := p0.Note
+		for i := range s.Blocks {
+			if blockPanel(&s.Blocks[i], g).Note != note {
+				note = ""
+			}
+		}
+		x := u.fTitle.text(dst, c, gx(g), c.Min.Y+12, u.fTitle.fit(names[g], groupW), colText)
+		if note != "" && gx(g)+groupW-x-8 > 30 {
+			u.fSmall.text(dst, c, x+8, c.Min.Y+12, u.fSmall.fit(note, gx(g)+groupW-x-8), colDim)
+		}
+	}
+
+	y0 := c.Min.Y + 20
+	n := len(s.Blocks)
+	for i := range s.Blocks {
+		ra := y0 + i*(c.Max.Y-y0)/n
+		rb := y0 + (i+1)*(c.Max.Y-y0)/n
+		u.blockRow(dst, image.Rect(c.Min.X, ra, c.Max.X, rb), i, names, groupW, gx)
+	}
+}
+
+// blockPanel returns a block's main path (0), shortcut (1) or sum (2).
+func blockPanel(b *Block, g int) *Panel {
+	switch g {
+	case 0:
+		return &b.Main
+	case 1:
+		return &b.Shortcut
+	}
+	return &b.Sum
+}
+
+func (u *UI) blockRow(dst *image.RGBA, r image.Rectangle, i int, names [3]string, groupW int, gx func(int) int) {
+	b := &u.snap.Blocks[i]
+	key := fmt.Sprintf("blk:%d", i)
+	u.add(region{r: r, kind: kindPanel, key: "panel:" + key, name: key, pager: key})
+	fill(dst, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+1), colPanelLine)
+
+	// The grid, the same for the three groups so that they show the same
+	// channels side by side.
+	var mh, mw, total int
+	for g := range 3 {
+		h, w := maxDims(blockPanel(b, g).Maps)
+		mh, mw, total = max(mh, h), max(mw, w), max(total, len(blockPanel(b, g).Maps))
+	}
+	box := image.Rect(0, 0, groupW, r.Dy()-blockRowPad)
+	maxTile, prefTile := tileSizes(max(mh, mw), false)
+	fit := fitGrid(total, mh, mw, box, maxTile, prefTile)
+
+	// The label column: the name, what it is (the part of the title in
+	// parentheses goes on its own line), the shortcut's kind, the pager.
+	name, detail, _ := strings.Cut(b.Title, " (")
+	detail = strings.TrimSuffix(detail, ")")
+	if name == "" {
+		name = fmt.Sprintf("block %d", i+1)
+	}
+	short := "identity shortcut"
+	if b.Projection {
+		short = "1×1 projection shortcut"
+	}
+	lines := []string{detail, short, fmt.Sprintf("%d channels of %d×%d", total, mh, mw)}
+	if detail == "" {
+		lines = lines[1:]
+	}
+	room := (r.Dy() - 22 - 28) / 14 // lines between the name and the pager
+	if fit.per >= total {
+		room = (r.Dy() - 22) / 14
+	}
+	u.fTitle.text(dst, r, r.Min.X, r.Min.Y+17, u.fTitle.fit(name, blockLabelW-8), colText)
+	for k, l := range lines[:max(min(room, len(lines)), 0)] {
+		u.fSmall.text(dst, r, r.Min.X, r.Min.Y+32+14*k, u.fSmall.fit(l, blockLabelW-8), colDim)
+	}
+	first := 0
+	if fit.per < total {
+		first = u.pager(dst, r.Min.X+blockLabelW-8, r.Max.Y-titleH-2, key, fit.per, total)
+	}
+	if fit.s == 0 {
+		return
 	}
 	for g := range 3 {
-		x := u.fText.text(dst, c, gx(g), c.Min.Y+12, u.fText.fit(names[g], groupW), colText)
-		if notes[g] != "" && gx(g)+groupW-x-8 > 30 {
-			u.fSmall.text(dst, c, x+8, c.Min.Y+12, u.fSmall.fit(notes[g], gx(g)+groupW-x-8), colDim)
+		p := blockPanel(b, g)
+		tkey, label := fmt.Sprintf("tile:%s:%s", key, groupKey[g]), name+" · "+names[g]
+		var shared float32
+		if mh*mw < minOwnScale {
+			shared = sharedScale(p.Maps)
 		}
-	}
-
-	// Tile sizes: start every row at scale 1, then grow the smallest tiles
-	// while the rows fit.
-	rows := c.Min.Y + 20
-	budget := c.Max.Y - rows
-	n := len(s.Blocks)
-	hs, ws, scale := make([]int, n), make([]int, n), make([]int, n)
-	for i := range s.Blocks {
-		b := &s.Blocks[i]
-		h1, w1 := maxDims(b.Main.Maps)
-		h2, w2 := maxDims(b.Shortcut.Maps)
-		h3, w3 := maxDims(b.Sum.Maps)
-		hs[i], ws[i], scale[i] = max(h1, h2, h3, 1), max(w1, w2, w3, 1), 1
-	}
-	height := func(i, s int) int { return max(hs[i]*s, blockMinRow) + blockRowPad }
-	used := 0
-	for i := range n {
-		used += height(i, scale[i])
-	}
-	maxTile := min(72, groupW/3-tileGap)
-	for {
-		best := -1
-		for i := range n {
-			grow := height(i, scale[i]+1) - height(i, scale[i])
-			if hs[i]*(scale[i]+1) > maxTile || ws[i]*(scale[i]+1) > maxTile || used+grow > budget {
-				continue
-			}
-			if best < 0 || hs[i]*scale[i] < hs[best]*scale[best] {
-				best = i
-			}
-		}
-		if best < 0 {
-			break
-		}
-		used += height(best, scale[best]+1) - height(best, scale[best])
-		scale[best]++
-	}
-
-	y := rows
-	for i := range s.Blocks {
-		h := height(i, scale[i])
-		u.blockRow(dst, image.Rect(c.Min.X, y, c.Max.X, y+h), i, scale[i], ws[i], hs[i], groupW, gx)
-		y += h
-		if y > c.Max.Y {
-			break
+		for k := 0; k < fit.per && first+k < len(p.Maps); k++ {
+			ch := first + k
+			m := &p.Maps[ch]
+			x := gx(g) + 1 + (k%fit.cols)*(mw*fit.s+tileGap)
+			y := r.Min.Y + blockRowPad/2 + 1 + (k/fit.cols)*(mh*fit.s+tileGap)
+			t := region{key: tkey, idx: ch, of: len(p.Maps), label: label, noun: "channel"}
+			u.tile(dst, x, y, fit.s, m, t, false, shared, key)
 		}
 	}
 }
 
-func (u *UI) blockRow(dst *image.RGBA, r image.Rectangle, i, sc, mw, mh, groupW int, gx func(int) int) {
-	b := &u.snap.Blocks[i]
-	fill(dst, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+1), colPanelLine)
-	title := b.Title
-	if title == "" {
-		title = fmt.Sprintf("block %d", i+1)
-	}
-	short := "identity shortcut"
-	if b.Projection {
-		short = "1×1 projection"
-	}
-	u.fTitle.text(dst, r, r.Min.X, r.Min.Y+15, u.fTitle.fit(title, blockLabelW-6), colText)
-	total := max(len(b.Main.Maps), len(b.Shortcut.Maps), len(b.Sum.Maps))
-	u.fSmall.text(dst, r, r.Min.X, r.Min.Y+28, u.fSmall.fit(fmt.Sprintf("%s · %d×%d", short, mh, mw), blockLabelW-6), colDim)
-	per := max((groupW+tileGap)/(mw*sc+tileGap), 1)
-	key := fmt.Sprintf("blk:%d", i)
-	first := 0
-	if total > per {
-		// The pager sits in the label column, under the name.
-		first = u.pager(dst, r.Min.X+blockLabelW-8, r.Min.Y+28, key, per, total)
-	} else {
-		u.fSmall.text(dst, r, r.Min.X, r.Min.Y+44, fmt.Sprintf("%d channels", total), colDim)
-	}
-	u.add(region{r: r, kind: kindPanel, key: "panel:" + key, name: key, pager: key})
-	groups := []struct {
-		p    *Panel
-		name string
-	}{{&b.Main, "main"}, {&b.Shortcut, "shortcut"}, {&b.Sum, "sum"}}
-	for g, gr := range groups {
-		for k := 0; k < per && first+k < len(gr.p.Maps); k++ {
-			c := first + k
-			m := &gr.p.Maps[c]
-			x := gx(g) + 1 + k*(mw*sc+tileGap)
-			lbl := fmt.Sprintf("%s · %s · channel %d of %d", title, gr.name, c+1, len(gr.p.Maps))
-			if m.Title != "" {
-				lbl += " (" + m.Title + ")"
-			}
-			u.tile(dst, x, r.Min.Y+blockRowPad/2+1, sc, m, fmt.Sprintf("tile:%s:%s:%d", key, gr.name, c), lbl, false, key)
+var groupKey = [3]string{"main", "shortcut", "sum"}
+
+// maxAbs is the largest finite |v|.
+func maxAbs(vs []float32) float32 {
+	var m float32
+	for _, v := range vs {
+		if v-v == 0 {
+			m = max(m, float32(math.Abs(float64(v))))
 		}
 	}
+	return m
+}
+
+// minOwnScale is the fewest values a map needs for a colour scale of its
+// own: below it (2×2, 1×1) its largest value would always be the scale's
+// end, so such maps share their panel's scale.
+const minOwnScale = 9
+
+// sharedScale is the largest finite |v| of all the maps.
+func sharedScale(maps []Map) float32 {
+	var m float32
+	for i := range maps {
+		m = max(m, maxAbs(maps[i].Data))
+	}
+	return m
 }

@@ -1,6 +1,10 @@
 package viz
 
-import "image"
+import (
+	"fmt"
+	"image"
+	"strconv"
+)
 
 // regionKind says what a region of the frame is for.
 type regionKind int
@@ -27,8 +31,53 @@ type region struct {
 
 	first, per, total int // kindPager: the page shown
 
-	m     *Map   // kindTile: the map under the pointer
-	label string // kindTile, kindInfo: what it is, for the legend line
+	m      *Map    // kindTile: the map under the pointer
+	shared float32 // kindTile: the colour scale it shares with its panel; 0: its own
+
+	// What it is, for the legend line, put together only for the region
+	// under the pointer (describe): a frame has a thousand regions.
+	label   string  // the panel or chart; kindInfo "band": the whole message
+	indexed bool    // idx counts: one of many with the same key
+	idx, of int     // the map's or bar's index, of how many
+	noun    string  // tiles: "map", "channel"…
+	sub     string  // the map's title or the bar's label
+	val     float32 // bars: the value
+	bar     bool
+}
+
+// rid identifies a region across layouts: the pointer's target.
+type rid struct {
+	key string
+	idx int
+}
+
+func (r *region) id() rid { return rid{r.key, r.idx} }
+
+// idString returns the id as one string (for tests): "tile:conv1:3".
+func (r *region) idString() string {
+	if r.indexed {
+		return r.key + ":" + strconv.Itoa(r.idx)
+	}
+	return r.key
+}
+
+// describe says what the region is, for the legend line.
+func (r *region) describe() string {
+	switch {
+	case r.bar:
+		k := strconv.Itoa(r.idx)
+		if r.sub != "" {
+			k = r.sub
+		}
+		return fmt.Sprintf("%s[%s] = %s", r.label, k, num(r.val))
+	case r.noun != "":
+		s := fmt.Sprintf("%s · %s %d of %d", r.label, r.noun, r.idx+1, r.of)
+		if r.sub != "" {
+			s += " (" + r.sub + ")"
+		}
+		return s
+	}
+	return r.label
 }
 
 // pageTo returns the first index n pages on, wrapping around at both ends.
@@ -49,7 +98,7 @@ func (r region) pageTo(n int) int {
 }
 
 func (u *UI) add(r region) {
-	if u.hover != "" && r.key == u.hover && r.kind != kindPanel {
+	if u.hover.key != "" && r.id() == u.hover && r.kind != kindPanel {
 		u.hoverR = r
 	}
 	u.regions = append(u.regions, r)

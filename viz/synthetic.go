@@ -8,11 +8,12 @@ import (
 
 // Synthetic returns a snapshot of the given model ("lenet5" or "resnet18")
 // made without training, for tests, screenshots and trying the viewer: the
-// images are drawn shapes, and the maps are what random weights (a
-// function of seed, varied with step) compute from the inspected image —
-// LeNet5's real forward pass, and for ResNet18 a cheap stand-in with the
-// same shapes (channel mixes, a 3×3 filter and a normalization per map).
-// The loss and accuracy curves are made up, as smooth as real ones.
+// images are drawn shapes, and the maps, with the shapes and titles of
+// cifarlab's networks, are what random weights (a function of seed, varied
+// with step) compute from the inspected image — LeNet5's forward pass, and
+// for ResNet18 the stem's convolution, then a cheap stand-in for each
+// block (channel mixes, a 3×3 filter and a normalization per map). The
+// loss and accuracy curves are made up, as smooth as real ones.
 func Synthetic(model string, seed uint64, step int) *Snapshot {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	s := &Snapshot{
@@ -190,15 +191,8 @@ func filterMaps(wt []float32, out, k int) []Map {
 func synthLeNet(s *Snapshot, in [][]float32, weight func(int, float64) []float32) []float32 {
 	w1 := weight(6*3*25, 0.25)
 	c1, h, w := conv(in, 32, 32, w1, 6, 5, false)
-	r1 := make([][]float32, len(c1))
-	for i, p := range c1 {
-		r1[i] = make([]float32, len(p))
-		for j, v := range p {
-			r1[i][j] = max(v, 0)
-		}
-	}
-	p1 := maxPool(r1, h, w)
-	c2, h2, w2 := conv(p1, 14, 14, weight(16*6*25, 0.12), 16, 5, true)
+	p1 := maxPool(c1, h, w)
+	c2, h2, w2 := conv(p1, 14, 14, weight(16*6*25, 0.12), 16, 5, false)
 	p2 := maxPool(c2, h2, w2)
 	var flat []float32
 	for _, p := range p2 {
@@ -208,49 +202,46 @@ func synthLeNet(s *Snapshot, in [][]float32, weight func(int, float64) []float32
 	f2 := linear(f1, weight(84*120, 0.12), 84, true)
 	f3 := linear(f2, weight(10*84, 0.15), 10, false)
 	s.Panels = []Panel{
-		{Title: "conv1", Note: "5×5 convolution of the image, before ReLU", Maps: planeMaps(c1, h, w)},
-		{Title: "pool1", Note: "ReLU, then 2×2 max-pool", Maps: planeMaps(p1, 14, 14)},
-		{Title: "conv2", Note: "5×5 convolution, ReLU", Maps: planeMaps(c2, h2, w2)},
-		{Title: "pool2", Note: "2×2 max-pool", Maps: planeMaps(p2, 5, 5)},
+		{Title: "conv1 (conv_unit.0)", Note: "Conv2d(3, 6, 5); no activation follows, as in the reference", Maps: planeMaps(c1, h, w)},
+		{Title: "pool1 (conv_unit.1)", Note: "MaxPool2d(2, 2)", Maps: planeMaps(p1, 14, 14)},
+		{Title: "conv2 (conv_unit.2)", Note: "Conv2d(6, 16, 5); no activation follows", Maps: planeMaps(c2, h2, w2)},
+		{Title: "pool2 (conv_unit.3)", Note: "MaxPool2d(2, 2); flattened to 400 inputs of fc_unit", Maps: planeMaps(p2, 5, 5)},
 	}
 	s.FC = []Bars{
-		{Title: "fc1", Values: f1},
-		{Title: "fc2", Values: f2},
-		{Title: "logits", Labels: s.Classes, Values: f3},
+		{Title: "fc1 after ReLU (fc_unit.1)", Values: f1},
+		{Title: "fc2 after ReLU (fc_unit.3)", Values: f2},
+		{Title: "logits (fc_unit.4)", Labels: s.Classes, Values: f3},
 	}
-	s.Filters = Panel{Title: "conv1 filters", Maps: filterMaps(w1, 6, 5)}
+	s.Filters = Panel{Title: "conv1 filters", Note: "conv_unit.0.weight, 6×3×5×5", Maps: filterMaps(w1, 6, 5)}
 	return f3
 }
 
-// synthResNet fills the stem and the eight blocks of a CIFAR ResNet18.
+// synthResNet fills the stem, the four blocks and the logits of
+// cifarlab's ResNet18: a 3×3 stride-3 stem to 64×10×10, then blocks
+// 64→128, 128→256, 256→512 and 512→512, each of stride 2 with a 1×1
+// projection shortcut, down to 512×1×1.
 func synthResNet(s *Snapshot, in [][]float32, weight func(int, float64) []float32, rng *rand.Rand) []float32 {
 	ws := weight(64*3*9, 0.3)
-	// A "same" 3×3 convolution: pad the input by one.
-	pad := make([][]float32, 3)
-	for c := range pad {
-		pad[c] = make([]float32, 34*34)
-		for y := range 32 {
-			copy(pad[c][(y+1)*34+1:], in[c][y*32:y*32+32])
+	full, h, w := conv(in, 32, 32, ws, 64, 3, true)
+	x := make([][]float32, len(full)) // stride 3: every third output
+	oh, ow := (h+2)/3, (w+2)/3
+	for c, p := range full {
+		x[c] = make([]float32, oh*ow)
+		for y := range oh {
+			for xx := range ow {
+				x[c][y*ow+xx] = p[3*y*w+3*xx]
+			}
 		}
 	}
-	x, h, w := conv(pad, 34, 34, ws, 64, 3, true)
-	s.Panels = []Panel{{Title: "stem", Note: "3×3 conv, BatchNorm, ReLU", Maps: planeMaps(x, h, w)}}
-	s.Filters = Panel{Title: "conv1 filters", Maps: filterMaps(ws, 64, 3)}
+	h, w = oh, ow
+	s.Panels = []Panel{{Title: "stem (conv1 + ReLU)", Note: "Conv2d(3, 64, 3, stride 3), BatchNorm2d, ReLU", Maps: planeMaps(x, h, w)}}
+	s.Filters = Panel{Title: "conv1 filters", Note: "conv1.0.weight, 64×3×3×3", Maps: filterMaps(ws, 64, 3)}
 
-	chans := []int{64, 64, 128, 128, 256, 256, 512, 512}
-	strides := []int{1, 1, 2, 1, 2, 1, 2, 1}
-	for i, co := range chans {
-		st := strides[i]
+	for i, co := range []int{128, 256, 512, 512} {
 		ci := len(x)
-		oh, ow := h/st, w/st
-		main := mixMaps(x, h, w, co, st, 3, rng, true)
-		var short [][]float32
-		proj := st != 1 || ci != co
-		if proj {
-			short = mixMaps(x, h, w, co, st, 2, rng, false)
-		} else {
-			short = x
-		}
+		oh, ow := (h+1)/2, (w+1)/2
+		main := mixMaps(x, h, w, co, 2, 3, rng, true)
+		short := mixMaps(x, h, w, co, 2, 2, rng, false)
 		sum := make([][]float32, co)
 		next := make([][]float32, co)
 		for c := range co {
@@ -261,32 +252,33 @@ func synthResNet(s *Snapshot, in [][]float32, weight func(int, float64) []float3
 				next[c][j] = max(sum[c][j], 0)
 			}
 		}
-		title := fmt.Sprintf("layer%d.%d", i/2+1, i%2)
-		if proj {
-			title += fmt.Sprintf(" %d→%d /%d", ci, co, st)
-		}
 		s.Blocks = append(s.Blocks, Block{
-			Title:      title,
-			Projection: proj,
-			Main:       Panel{Title: "main path (bn2)", Maps: planeMaps(main, oh, ow)},
-			Shortcut:   Panel{Title: "shortcut", Maps: planeMaps(short, oh, ow)},
-			Sum:        Panel{Title: "sum = main + shortcut", Note: "before ReLU", Maps: planeMaps(sum, oh, ow)},
+			Title:      fmt.Sprintf("blk%d (%d→%d, stride 2)", i+1, ci, co),
+			Projection: true,
+			Main:       Panel{Title: "main path", Note: "bn2(conv2(relu(bn1(conv1(x)))))", Maps: planeMaps(main, oh, ow)},
+			Shortcut:   Panel{Title: "shortcut", Note: fmt.Sprintf("extra: 1×1 Conv2d(%d, %d, stride=2) + BatchNorm2d", ci, co), Maps: planeMaps(short, oh, ow)},
+			Sum:        Panel{Title: "sum", Note: "main + shortcut: the block's output", Maps: planeMaps(sum, oh, ow)},
 		})
 		x, h, w = next, oh, ow
 	}
-	// Global average pool and a linear layer.
+	// Global max pool and the output layer.
 	feat := make([]float32, len(x))
 	for c, p := range x {
-		feat[c] = mean(p)
+		feat[c] = p[0]
+		for _, v := range p {
+			feat[c] = max(feat[c], v)
+		}
 	}
-	return linear(feat, weight(10*len(feat), 0.2), 10, false)
+	logits := linear(feat, weight(10*len(feat), 0.2), 10, false)
+	s.FC = []Bars{{Title: "logits (outlayer)", Labels: s.Classes, Values: logits}}
+	return logits
 }
 
 // mixMaps makes out maps, each a random mix of taps input maps, subsampled
 // by stride, filtered with a random 3×3 kernel (when filter) and
 // normalized to zero mean and a random spread, as BatchNorm would.
 func mixMaps(x [][]float32, h, w, out, stride, taps int, rng *rand.Rand, filter bool) [][]float32 {
-	oh, ow := h/stride, w/stride
+	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
 	res := make([][]float32, out)
 	tmp := make([]float32, oh*ow)
 	for o := range out {

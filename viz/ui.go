@@ -87,7 +87,7 @@ type UI struct {
 	regionsValid bool              // regions match the current state
 	last         *image.RGBA       // the buffer the last frame went to
 	regions      []region          // what is where, from the last layout
-	hover        string            // key of the region under the pointer
+	hover        rid               // the region under the pointer
 	hoverR       region            // that region, refreshed by each layout
 	pointer      image.Point       // the pointer, when over the viewer
 	cursor       Cursor            //
@@ -202,7 +202,7 @@ func (u *UI) hoverChanged(old, now region) {
 	}
 	for _, r := range []region{old, now} {
 		switch {
-		case r.key == "":
+		case r.key == "" && r.idx == 0:
 		case r.key == "band" && r.label != "":
 			u.dirty = true // the whole message covers other panels
 			return
@@ -239,9 +239,9 @@ func (u *UI) Update(in Input) []Intent {
 	} else {
 		u.pointer = image.Pt(-1, -1)
 	}
-	key, cur := "", CursorDefault
+	key, cur := rid{}, CursorDefault
 	if hit != nil {
-		key = hit.key
+		key = hit.id()
 		switch {
 		case hit.kind == kindField:
 			cur = CursorText

@@ -37,13 +37,13 @@ func region0(t *testing.T, u *UI, key string) region {
 	t.Helper()
 	u.layout()
 	for _, r := range u.regions {
-		if r.key == key {
+		if r.idString() == key {
 			return r
 		}
 	}
 	var keys []string
 	for _, r := range u.regions {
-		keys = append(keys, r.key)
+		keys = append(keys, r.idString())
 	}
 	t.Fatalf("no region %q; have %v", key, keys)
 	return region{}
@@ -104,8 +104,8 @@ func below(r image.Rectangle) image.Rectangle {
 }
 
 var modelPanels = map[string][]string{
-	"lenet5":   {"conv1", "pool1", "conv2", "pool2", "filters", "fc"},
-	"resnet18": {"stem", "filters", "blocks", "blk:0", "blk:1", "blk:2", "blk:3", "blk:4", "blk:5", "blk:6", "blk:7"},
+	"lenet5":   {"conv1 (conv_unit.0)", "pool1 (conv_unit.1)", "conv2 (conv_unit.2)", "pool2 (conv_unit.3)", "filters", "fc"},
+	"resnet18": {"stem (conv1 + ReLU)", "filters", "fc", "blocks", "blk:0", "blk:1", "blk:2", "blk:3"},
 }
 
 // Every panel of both models is drawn, and shows the snapshot: two
@@ -167,7 +167,7 @@ func TestLegend(t *testing.T) {
 	}
 
 	// Hover conv2's 4th map: the legend names it and gives its range.
-	tile := region0(t, u, "tile:conv2:3")
+	tile := region0(t, u, "tile:conv2 (conv_unit.2):3")
 	p := center(tile.r)
 	u.Update(Input{X: p.X, Y: p.Y, Pointer: true})
 	*log = (*log)[:0]
@@ -177,7 +177,7 @@ func TestLegend(t *testing.T) {
 	if !slices.ContainsFunc(*log, func(l string) bool { return strings.HasPrefix(l, want) }) {
 		t.Errorf("hovering conv2 map 4: legend lacks %q; painted %q", want, *log)
 	}
-	if !slices.ContainsFunc(*log, func(l string) bool { return strings.HasPrefix(l, "conv2 · map 4 of 16") }) {
+	if !slices.ContainsFunc(*log, func(l string) bool { return strings.HasPrefix(l, "conv2 (conv_unit.2) · map 4 of 16") }) {
 		t.Errorf("hovering conv2 map 4: legend does not name it; painted %q", *log)
 	}
 	if differ(img, hov, r) == 0 {
@@ -212,8 +212,8 @@ func TestControlsEmitIntents(t *testing.T) {
 		{paused, "strip:5", []Intent{{Kind: SelectImage, Image: 5}}},
 		{paused, "btn:img-next", []Intent{{Kind: SelectImage, Image: 4}}},
 		{paused, "btn:img-prev", []Intent{{Kind: SelectImage, Image: 2}}},
-		{paused, "panel:conv1", nil},
-		{paused, "tile:conv1:2", nil},
+		{paused, "panel:conv1 (conv_unit.0)", nil},
+		{paused, "tile:conv1 (conv_unit.0):2", nil},
 	} {
 		u, _ := testUI(Options{WeightsPath: "w.safetensors"})
 		u.SetSnapshot(tc.snap)
@@ -231,7 +231,7 @@ func TestSaveLoadWithoutPath(t *testing.T) {
 		t.Errorf("save: %+v", got)
 	}
 	for _, r := range u.regions {
-		if r.key == "field:path" {
+		if r.idString() == "field:path" {
 			t.Error("a path field without Options.WeightsPath")
 		}
 	}
@@ -283,7 +283,7 @@ func TestLearningRateField(t *testing.T) {
 	}
 	click(t, u, "field:lr")
 	u.Update(Input{Chars: []rune("0.025"), Keys: []Key{KeyBackspace}})
-	if got := click(t, u, "panel:conv1"); !reflect.DeepEqual(got, []Intent{{Kind: SetLR, LR: 0.02}}) {
+	if got := click(t, u, "panel:conv1 (conv_unit.0)"); !reflect.DeepEqual(got, []Intent{{Kind: SetLR, LR: 0.02}}) {
 		t.Errorf("click away after typing 0.025⌫: %+v", got)
 	}
 }
@@ -305,7 +305,7 @@ func tilesShown(u *UI, prefix string) []int {
 	u.layout()
 	var out []int
 	for _, r := range u.regions {
-		if rest, ok := strings.CutPrefix(r.key, prefix); ok {
+		if rest, ok := strings.CutPrefix(r.idString(), prefix); ok {
 			var c int
 			fmt.Sscan(rest, &c)
 			out = append(out, c)
@@ -320,46 +320,46 @@ func TestPager(t *testing.T) {
 	u, _ := testUI(Options{})
 	u.SetSnapshot(Synthetic("resnet18", 3, 2500))
 	before := render(u)
-	first := tilesShown(u, "tile:blk:6:main:")
+	first := tilesShown(u, "tile:blk:3:main:")
 	per := len(first)
 	if per == 0 || first[0] != 0 || per >= 512 {
 		t.Fatalf("block 6 shows channels %v", first)
 	}
-	click(t, u, "btn:next:blk:6")
+	click(t, u, "btn:next:blk:3")
 	after := render(u)
-	if got := tilesShown(u, "tile:blk:6:main:"); got[0] != per || len(got) != per {
+	if got := tilesShown(u, "tile:blk:3:main:"); got[0] != per || len(got) != per {
 		t.Errorf("after next: channels %v, want from %d", got, per)
 	}
 	for _, g := range []string{"main", "shortcut", "sum"} {
-		if got := tilesShown(u, "tile:blk:6:"+g+":"); got[0] != per {
+		if got := tilesShown(u, "tile:blk:3:"+g+":"); got[0] != per {
 			t.Errorf("%s did not follow the pager: %v", g, got)
 		}
 	}
-	if got := tilesShown(u, "tile:blk:7:main:"); got[0] != 0 {
+	if got := tilesShown(u, "tile:blk:2:main:"); got[0] != 0 {
 		t.Errorf("block 7 paged with block 6: %v", got)
 	}
-	rr := region0(t, u, "panel:blk:6").r
+	rr := region0(t, u, "panel:blk:3").r
 	if differ(before, after, rr) == 0 {
 		t.Error("paging did not change the block's pixels")
 	}
 
 	// The wheel over a tile of block 6 pages back.
-	p := center(region0(t, u, fmt.Sprintf("tile:blk:6:sum:%d", per)).r)
+	p := center(region0(t, u, fmt.Sprintf("tile:blk:3:sum:%d", per)).r)
 	u.Update(Input{X: p.X, Y: p.Y, Pointer: true, WheelY: 1})
-	if got := tilesShown(u, "tile:blk:6:main:"); got[0] != 0 {
+	if got := tilesShown(u, "tile:blk:3:main:"); got[0] != 0 {
 		t.Errorf("after the wheel up: %v", got)
 	}
 	// Back from the first page wraps to the last.
-	click(t, u, "btn:prev:blk:6")
-	if got := tilesShown(u, "tile:blk:6:main:"); got[len(got)-1] != 511 {
+	click(t, u, "btn:prev:blk:3")
+	if got := tilesShown(u, "tile:blk:3:main:"); got[len(got)-1] != 511 {
 		t.Errorf("previous from the first page: %v", got)
 	}
 	// PgDn pages every pager.
 	u.Update(Input{Keys: []Key{KeyPageDown}})
-	if got := tilesShown(u, "tile:blk:7:main:"); got[0] == 0 {
+	if got := tilesShown(u, "tile:blk:2:main:"); got[0] == 0 {
 		t.Errorf("PgDn did not page block 7: %v", got)
 	}
-	if got := tilesShown(u, "tile:stem:"); got[0] == 0 {
+	if got := tilesShown(u, "tile:stem (conv1 + ReLU):"); got[0] == 0 {
 		t.Errorf("PgDn did not page the stem: %v", got)
 	}
 }
@@ -487,7 +487,7 @@ func TestDirty(t *testing.T) {
 	if u.Draw(dst) {
 		t.Error("Draw painted after the same snapshot and a move over nothing")
 	}
-	p := center(region0(t, u, "tile:conv1:0").r)
+	p := center(region0(t, u, "tile:conv1 (conv_unit.0):0").r)
 	u.Update(Input{X: p.X, Y: p.Y, Pointer: true})
 	if !u.Draw(dst) {
 		t.Error("hovering a map did not repaint")
@@ -498,7 +498,7 @@ func TestDirty(t *testing.T) {
 	}
 	// Moving from map to map and to a button repaints only parts of the
 	// frame; the result is the frame a full repaint gives.
-	for _, key := range []string{"tile:conv2:5", "bar:0:17", "btn:reset", "tile:conv1:3"} {
+	for _, key := range []string{"tile:conv2 (conv_unit.2):5", "bar:0:17", "btn:reset", "tile:conv1 (conv_unit.0):3"} {
 		q := center(region0(t, u, key).r)
 		u.Update(Input{X: q.X, Y: q.Y, Pointer: true})
 		if len(u.damage) == 0 || u.dirty {
@@ -550,8 +550,8 @@ func TestGlyphs(t *testing.T) {
 // hovers a conv2 map so that the legend shows its values.
 func TestScreenshots(t *testing.T) {
 	for _, tc := range []struct{ model, hover string }{
-		{"lenet5", "tile:conv2:6"},
-		{"resnet18", "tile:blk:2:sum:1"},
+		{"lenet5", "tile:conv2 (conv_unit.2):6"},
+		{"resnet18", "tile:blk:0:sum:1"},
 	} {
 		u, _ := testUI(Options{})
 		u.SetSnapshot(Synthetic(tc.model, 3, 2500))
@@ -603,9 +603,9 @@ func BenchmarkDraw(b *testing.B) {
 		dst := image.NewRGBA(image.Rect(0, 0, Width, Height))
 		u.Draw(dst)
 		var in [2]Input
-		for i, key := range []string{"tile:blk:2:main:0", "tile:blk:5:sum:1"} {
+		for i, key := range []string{"tile:blk:1:main:0", "tile:blk:3:sum:1"} {
 			for _, r := range u.regions {
-				if r.key == key {
+				if r.idString() == key {
 					p := center(r.r)
 					in[i] = Input{X: p.X, Y: p.Y, Pointer: true}
 				}
