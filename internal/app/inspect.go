@@ -12,8 +12,10 @@ import (
 // An inspection sends the selected image through the network in eval mode
 // (a batch of one, whose layer buffers the layers keep beside the training
 // batch's) and reads back, without waiting for the device, the tensors the
-// viewer shows. Its values are collected at the next inspection, or at
-// once when training is paused, so that training never waits for them.
+// viewer shows. While training, its values are collected once the result
+// of a step sent after it arrives (the device is past it then, so nothing
+// waits), and the next starts InspectEvery and InspectSteps later; while
+// paused, at once.
 
 // probeKind says where a probe's values go in the snapshot.
 type probeKind int
@@ -144,6 +146,7 @@ func joinNote(parts ...string) string {
 // inspection is one inspection whose values are being read back.
 type inspection struct {
 	image  int // the strip index of the image
+	after  int // training steps sent before it
 	probes []probe
 	shapes []net.Shape
 	reads  []func() ([]float32, error)
@@ -163,7 +166,7 @@ type view struct {
 // inspect collects the inspection in flight and starts the next.
 func (w *worker) inspect() error {
 	err := w.finishInspection()
-	w.lastInspect = time.Now()
+	w.lastInspect, w.inspectStep = time.Now(), w.step
 	if err != nil {
 		return err
 	}
@@ -184,7 +187,7 @@ func (w *worker) startInspection() error {
 	l := w.x1.ints(w.b, net.Shape{1})
 	w.b.Gather(x, l, recs, w.stripIndex[w.selected:w.selected+1], nil, 0, norm)
 	w.net.Forward(x, false)
-	in := &inspection{image: w.selected, probes: w.probes}
+	in := &inspection{image: w.selected, probes: w.probes, after: w.tr.Opt.Step}
 	for _, p := range w.probes {
 		t := p.tensor()
 		if t == nil {
@@ -246,7 +249,7 @@ func buildView(in *inspection, vals [][]float32) (*view, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", p.title, err)
 			}
-			panel := viz.Panel{Title: p.title, Note: joinNote(p.note, dims(s[1:])), Maps: maps}
+			panel := viz.Panel{Title: p.title, Note: p.note, Maps: maps}
 			switch p.kind {
 			case probePanel:
 				v.panels = append(v.panels, panel)

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"os"
@@ -169,8 +170,12 @@ func TestStartBeforeData(t *testing.T) {
 	s.SetNotice("")
 	s.SetData(synthetic(64, 16, 4))
 	st := waitFor(t, s, "training", func(st app.Status) bool { return st.Step >= 2 })
-	if st.Error != "" || strings.Contains(st.Notice, "downloading") {
-		t.Errorf("a dataset should clear the error and the notice: %+v", st)
+	if st.Error != "the server's dataset is broken" || strings.Contains(st.Notice, "downloading") {
+		t.Errorf("the embedding program's error should stay and its notice go: %+v", st)
+	}
+	s.Fail(nil)
+	if st := s.Status(); st.Error != "" {
+		t.Errorf("Fail(nil) left error %q", st.Error)
 	}
 }
 
@@ -366,5 +371,31 @@ func TestLossFallsOnRealData(t *testing.T) {
 	}
 	if len(snap.TestAcc) == 0 || snap.TestAcc[len(snap.TestAcc)-1] < 0.15 {
 		t.Errorf("test accuracy %v after 5 epochs", snap.TestAcc)
+	}
+}
+
+// TestFeed: a viewer that takes a snapshot now and then gets the latest.
+func TestFeed(t *testing.T) {
+	s := start(t, app.Config{Batch: 32}, synthetic(128, 32, 12))
+	ch := make(chan *viz.Snapshot, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Feed(ctx, ch)
+	s.Handle(viz.Intent{Kind: viz.Start})
+	last := -1
+	for i := 0; i < 5; i++ {
+		time.Sleep(50 * time.Millisecond)
+		select {
+		case snap := <-ch:
+			if snap.Step < last {
+				t.Fatalf("snapshot of step %d after step %d", snap.Step, last)
+			}
+			last = snap.Step
+		case <-time.After(10 * time.Second):
+			t.Fatal("no snapshot")
+		}
+	}
+	if last < 1 {
+		t.Errorf("the snapshots fed show no training (step %d)", last)
 	}
 }

@@ -77,6 +77,7 @@ func (w *worker) publish() {
 		st.Dataset = w.ds.Source
 	}
 	w.s.pub.Store(&published{snap: snap, status: st, notice: notice, errMsg: w.err, errAt: w.errAt})
+	w.s.notify()
 }
 
 // noticeText is the session's own notice: what it waits for, the

@@ -61,6 +61,11 @@ type Config struct {
 	// InspectEvery is how often, while training, the inspected image is
 	// sent through the network and its maps read back (default 200 ms).
 	InspectEvery time.Duration
+	// InspectSteps is the fewest training steps between two inspections
+	// (default 4): where steps are slow (an emulated GPU, the browser's
+	// CPU fallback) an inspection's forward would otherwise cost a large
+	// share of each step.
+	InspectSteps int
 	// StripSize is the number of test images offered for inspection
 	// (default 16).
 	StripSize int
@@ -81,6 +86,7 @@ const (
 	DefaultBatch        = 256
 	DefaultSeed         = 1
 	DefaultInspectEvery = 200 * time.Millisecond
+	DefaultInspectSteps = 4
 	DefaultStripSize    = 16
 	// MaxBatch bounds the batch size a SetBatch intent may ask for.
 	MaxBatch = 4096
@@ -104,6 +110,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.InspectEvery <= 0 {
 		c.InspectEvery = DefaultInspectEvery
+	}
+	if c.InspectSteps <= 0 {
+		c.InspectSteps = DefaultInspectSteps
 	}
 	if c.StripSize <= 0 {
 		c.StripSize = DefaultStripSize
@@ -151,6 +160,7 @@ type Session struct {
 	errClock atomic.Uint64             // orders the failures of both sides
 	pending  atomic.Int32              // commands not yet taken by Run
 	pub      atomic.Pointer[published] // the latest snapshot and status
+	changed  chan struct{}             // a new snapshot was published (for Feed)
 	// inspectNanos is the time spent inspecting and publishing inside
 	// training runs, for measuring what snapshots cost training.
 	inspectNanos atomic.Int64
@@ -171,7 +181,7 @@ type published struct {
 // New makes a session with no backend and no data yet; its snapshot says
 // so until SetBackend and SetData have been called.
 func New(cfg Config) *Session {
-	s := &Session{cfg: cfg.withDefaults(), wake: make(chan struct{}, 1)}
+	s := &Session{cfg: cfg.withDefaults(), wake: make(chan struct{}, 1), changed: make(chan struct{}, 1)}
 	s.w.init(s)
 	s.w.publish()
 	return s
@@ -253,8 +263,10 @@ func (s *Session) SetNotice(text string) {
 }
 
 // Fail reports a failure of the embedding program (a dataset that does not
-// load, say): it is the snapshot's error and the status's until the next
-// failure or the next successful action replaces it. A nil err clears it.
+// load, no WebGPU): it is the snapshot's error and the status's until the
+// session meets a failure of its own, which shows instead until a
+// successful action clears it, or until Fail is called again; Fail(nil)
+// clears it. It takes effect at once, even while a step is running.
 func (s *Session) Fail(err error) {
 	s.mu.Lock()
 	if err == nil {
@@ -300,6 +312,43 @@ func (s *Session) Sync(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// Feed sends the session's snapshots to ch as they are published, until
+// ctx ends: the latest one only, replacing one that ch still holds, so that
+// a viewer that takes one a frame (viz/game) never falls behind and Feed
+// never waits for it. ch should have a capacity of 1. One Feed at a time.
+func (s *Session) Feed(ctx context.Context, ch chan *viz.Snapshot) {
+	var last *viz.Snapshot
+	for {
+		if snap := s.Snapshot(); snap != last {
+			last = snap
+			for sent := false; !sent; {
+				select {
+				case ch <- snap:
+					sent = true
+				default:
+					select { // full: drop the snapshot not yet taken
+					case <-ch:
+					default:
+					}
+				}
+			}
+		}
+		select {
+		case <-s.changed:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// notify wakes Feed.
+func (s *Session) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
 	}
 }
 
@@ -355,6 +404,7 @@ func (s *Session) amend() {
 		next := *old
 		next.snap, next.status = &snap, st
 		if s.pub.CompareAndSwap(old, &next) {
+			s.notify()
 			return
 		}
 	}
@@ -376,14 +426,6 @@ func (s *Session) merge(notice, err string, errAt uint64) (string, string) {
 		e = s.outside.err
 	}
 	return strings.Join(parts, " · "), e
-}
-
-// clearOutsideErr forgets the embedding program's error after a successful
-// action of the user.
-func (s *Session) clearOutsideErr() {
-	s.mu.Lock()
-	s.outside.err = ""
-	s.mu.Unlock()
 }
 
 // setStop records the function that stops the training in progress, or

@@ -66,6 +66,7 @@ type worker struct {
 	view        *view       // the last one read back
 	dirty       bool        // the view is out of date and training is paused
 	lastInspect time.Time
+	inspectStep int // the step of the last inspection while training
 	lastPublish time.Time
 
 	plan struct { // the current epoch's order, cached for StepOnce
@@ -164,7 +165,6 @@ func (w *worker) setData(ds *cifar.Dataset) {
 			}
 		}
 		w.makeStrip()
-		w.s.clearOutsideErr()
 		w.ok()
 		if w.b == nil {
 			return nil
@@ -232,7 +232,7 @@ func (w *worker) newModel(model string) (*net.Network, *net.Trainer, error) {
 }
 
 func (w *worker) resetProgress() {
-	w.step, w.lastLoss = 0, nan()
+	w.step, w.lastLoss, w.inspectStep = 0, nan(), 0
 	w.hist = lossHistory{}
 	w.trainAcc, w.testAcc = nil, nil
 	w.epoch = epochSums{}
@@ -331,7 +331,7 @@ func (w *worker) handle(in viz.Intent) {
 			}
 			w.selected = in.Image
 			w.dirty = true
-			w.lastInspect = time.Time{}
+			w.lastInspect, w.inspectStep = time.Time{}, w.step-w.s.cfg.InspectSteps
 			return nil
 		})
 	case viz.SetModel:
@@ -473,11 +473,21 @@ func (w *worker) onStep(r net.StepResult) {
 	w.epoch.add(r)
 	now := time.Now()
 	w.rate.add(now, r.N)
-	if w.abort == nil && w.running && now.Sub(w.lastInspect) >= w.s.cfg.InspectEvery {
-		if err := w.inspect(); err != nil {
-			w.abort = fmt.Errorf("inspect: %w", err)
-			w.s.stop()
+	var err error
+	if w.insp != nil && r.Step > w.insp.after {
+		// A step sent after the inspection is done, so its values are
+		// there: collect them without waiting.
+		if err = w.finishInspection(); err == nil {
+			w.publish()
 		}
+	}
+	due := now.Sub(w.lastInspect) >= w.s.cfg.InspectEvery && (r.Step-w.inspectStep >= w.s.cfg.InspectSteps || w.view == nil)
+	if err == nil && w.abort == nil && w.running && w.insp == nil && due {
+		err = w.inspect()
+	}
+	if err != nil && w.abort == nil {
+		w.abort = fmt.Errorf("inspect: %w", err)
+		w.s.stop()
 	}
 	w.maybePublish()
 	w.s.inspectNanos.Add(int64(time.Since(now)))
