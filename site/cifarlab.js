@@ -1,0 +1,51 @@
+// cifarlab.js starts cifarlab.wasm (built from ../wasm by make site) with
+// Go's wasm_exec.js. Until the program runs, window.cifarlab.status()
+// answers from here, and a failure to start shows in #error and in
+// status().error.
+"use strict";
+
+(() => {
+	const $ = (id) => document.getElementById(id);
+	let failure = "";
+
+	const showError = (msg) => {
+		failure = String(msg);
+		$("error-text").textContent = failure;
+		$("error").hidden = false;
+		$("loading").hidden = true;
+	};
+	$("error-close").addEventListener("click", () => { $("error").hidden = true; });
+
+	// The program replaces these functions when it starts.
+	globalThis.cifarlab = {
+		status: () => ({
+			backend: "", model: "", step: 0, epoch: 0, loss: null, testAccuracy: null,
+			imagesPerSec: null, error: failure, running: false, ready: false,
+		}),
+	};
+
+	window.addEventListener("error", (e) => showError("cifarlab: " + (e.message || e.error)));
+	window.addEventListener("unhandledrejection", (e) => showError("cifarlab: " + e.reason));
+
+	const start = async () => {
+		if (typeof Go !== "function") {
+			throw new Error("wasm_exec.js did not load (make site copies it beside index.html)");
+		}
+		const go = new Go();
+		const url = "cifarlab.wasm";
+		let result;
+		try {
+			result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+		} catch (err) {
+			// A server that does not say application/wasm: compile from the bytes.
+			const resp = await fetch(url);
+			if (!resp.ok) {
+				throw new Error(`GET ${url}: ${resp.status} ${resp.statusText}`);
+			}
+			result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+		}
+		await go.run(result.instance);
+		showError("cifarlab stopped (see the browser's console)");
+	};
+	start().catch((err) => showError("cifarlab could not start: " + (err && err.message ? err.message : err)));
+})();

@@ -1,0 +1,439 @@
+//go:build js && wasm
+
+// Command wasm is cifarlab's page (site/index.html): LeNet5 or ResNet18
+// training on CIFAR-10 in the browser, on the page's WebGPU or, without
+// it, on the CPU backend, with the viewer of package viz showing what the
+// network computes as it learns. make site builds it into
+// site/cifarlab.wasm.
+//
+// The page's parts:
+//
+//	main.go     the wiring: backend, session, dataset, viewer, window.cifarlab
+//	params.go   the URL parameters
+//	backend.go  WebGPU or the CPU fallback (which yields to the event loop)
+//	dataset.go  the dataset: kept from the last visit, the server's, or a file
+//	store.go    the browser's Cache Storage of the dataset
+//	fetch.go    fetch with progress
+//	page.go     the elements around the canvas and the status object
+//	game.go     the ebiten game of viz/game
+//
+// window.cifarlab, for scripts and tests:
+//
+//	status()                 {backend, model, step, epoch, loss, testAccuracy, imagesPerSec,
+//	                          error, running, ready, epochProgress, trainAccuracy, trainImages,
+//	                          testImages, batch, lr, dataset, notice} (unknown numbers: null)
+//	start(), pause(), step(), reset(), save()
+//	select(i), setModel(name), setLR(x), setBatch(n)
+//	loadWeights(bytes[, name])   a Uint8Array or ArrayBuffer of a .safetensors file
+//	loadDataset(file[, name])    a File or Blob: the official tar.gz, a .bin or an image archive
+//	saved                        {name, size} of the last weights saved (downloaded)
+//
+// Everything that waits on JavaScript (WebGPU, fetch, Cache Storage) runs
+// on goroutines; the callbacks of the page only queue work.
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"cifarlab/cifar"
+	"cifarlab/internal/app"
+	"cifarlab/viz"
+)
+
+func main() {
+	h := &host{ui: newUI()}
+	h.ui.show(idLoading, false)
+	var err error
+	if h.params, err = parseParams(js.Global().Get("location").Get("search").String()); err != nil {
+		h.ui.setError(errParams, err)
+	}
+	h.expose()
+	h.hookPage()
+	go h.ui.refreshLoop()
+	runGame := newGame(h)
+	go h.start()
+	if err := runGame(); err != nil {
+		h.ui.setError(errGame, fmt.Errorf("the viewer stopped: %w", err))
+	}
+	select {} // the session, the page's controls and window.cifarlab go on
+}
+
+// host wires the page together.
+type host struct {
+	ui     *ui
+	params params
+	loader *loader
+
+	mu      sync.Mutex
+	sess    *app.Session
+	pending *cifar.Dataset // a dataset that came before the session
+	intents chan viz.Intent
+	snaps   chan *viz.Snapshot
+	// onSnapshot, when set (before the session starts), is called after
+	// each snapshot handed to the viewer: it asks for a frame.
+	onSnapshot func()
+}
+
+// feed hands the session's snapshots to the viewer.
+func (h *host) feed(s *app.Session) {
+	ch := h.snapshots()
+	if h.onSnapshot == nil {
+		s.Feed(context.Background(), ch)
+		return
+	}
+	relay := make(chan *viz.Snapshot, 1)
+	go s.Feed(context.Background(), relay)
+	for snap := range relay {
+		select {
+		case ch <- snap:
+		default:
+			select {
+			case <-ch:
+			default:
+			}
+			ch <- snap
+		}
+		h.onSnapshot()
+	}
+}
+
+// start opens the backend and the dataset, both at once, and starts the
+// session.
+func (h *host) start() {
+	go func() {
+		st, err := openStore(context.Background())
+		if err != nil {
+			h.ui.note(noteStore, err.Error())
+		}
+		l := &loader{ui: h.ui, use: h.useData, store: st}
+		h.mu.Lock()
+		h.loader = l
+		h.mu.Unlock()
+		l.start()
+	}()
+
+	o := openBackend(h.params.cpu)
+	h.ui.setBackend(o.b.Name())
+	h.ui.setError(errBackend, o.failure)
+	cfg := app.Config{Model: h.params.model, LR: h.params.lr, Batch: h.params.batch, Limit: h.params.limit,
+		EvalLimit: h.params.eval, OnSave: h.download}
+	switch ms := h.params.inspect; {
+	case ms == 0:
+		cfg.InspectEvery = 1e6 * time.Hour // never while training
+	case ms > 0:
+		cfg.InspectEvery = time.Duration(ms) * time.Millisecond
+	}
+	switch {
+	case !o.gpu:
+		cfg.Batch = or(cfg.Batch, 32)
+		cfg.EvalLimit = or(cfg.EvalLimit, 1000)
+		y := o.b.(*yielding)
+		cfg.Yield = y.maybeYield
+	case o.slow:
+		cfg.Batch = or(cfg.Batch, 32)
+		cfg.EvalLimit = or(cfg.EvalLimit, 1000)
+		cfg.StatsEvery = 2
+	default:
+		cfg.StatsEvery = 4
+	}
+	s := app.New(cfg)
+	s.SetBackend(o.b, o.notice)
+	h.mu.Lock()
+	h.sess = s
+	if h.pending != nil {
+		s.SetData(h.pending)
+		h.pending = nil
+	}
+	h.mu.Unlock()
+	h.ui.attach(s)
+	if h.params.autostart {
+		s.Handle(viz.Intent{Kind: viz.Start})
+	}
+	go h.feed(s)
+	go h.serveIntents(s)
+	if err := s.Run(context.Background()); err != nil {
+		h.ui.setError(errGame, fmt.Errorf("training stopped: %w", err))
+	}
+}
+
+func or(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// useData hands a dataset to the session, or keeps it until there is one.
+func (h *host) useData(_ string, ds *cifar.Dataset) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sess == nil {
+		h.pending = ds
+		return
+	}
+	h.sess.SetData(ds)
+}
+
+func (h *host) session() *app.Session {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sess
+}
+
+// handle carries out an intent of the page or of window.cifarlab.
+func (h *host) handle(in viz.Intent) {
+	if s := h.session(); s != nil {
+		s.Handle(in)
+	}
+}
+
+// snapshots and intentCh are the game's channels, made once.
+func (h *host) snapshots() chan *viz.Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.snaps == nil {
+		h.snaps = make(chan *viz.Snapshot, 1)
+	}
+	return h.snaps
+}
+
+func (h *host) intentCh() chan viz.Intent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.intents == nil {
+		h.intents = make(chan viz.Intent, 16)
+	}
+	return h.intents
+}
+
+// serveIntents carries out the viewer's intents. A Load without data asks
+// the user for a file (the click that made it still counts as the user's
+// gesture the browser wants for a file dialog).
+func (h *host) serveIntents(s *app.Session) {
+	for in := range h.intentCh() {
+		if in.Kind == viz.Load && in.Data == nil && in.Path == "" {
+			h.pickWeights()
+			continue
+		}
+		s.Handle(in)
+	}
+}
+
+// download offers the bytes of a saved weights file as a download (a Blob
+// behind a link that is clicked), and records it in window.cifarlab.saved.
+func (h *host) download(name string, data []byte) {
+	err := try(func() {
+		g := js.Global()
+		opts := g.Get("Object").New()
+		opts.Set("type", "application/octet-stream")
+		blob := g.Get("Blob").New([]any{toJS(data)}, opts)
+		url := g.Get("URL").Call("createObjectURL", blob)
+		doc := g.Get("document")
+		a := doc.Call("createElement", "a")
+		a.Set("href", url)
+		a.Set("download", name)
+		a.Get("style").Set("display", "none")
+		doc.Get("body").Call("appendChild", a)
+		a.Call("click")
+		a.Call("remove")
+		var revoke js.Func
+		revoke = js.FuncOf(func(js.Value, []js.Value) any {
+			g.Get("URL").Call("revokeObjectURL", url)
+			revoke.Release()
+			return nil
+		})
+		g.Call("setTimeout", revoke, 60_000)
+		saved := g.Get("Object").New()
+		saved.Set("name", name)
+		saved.Set("size", len(data))
+		g.Get("cifarlab").Set("saved", saved)
+	})
+	h.ui.setError(errWeights, err)
+}
+
+// pickWeights opens the file dialog of the weights input.
+func (h *host) pickWeights() {
+	if in := h.ui.el(idWeightsFile); in.Truthy() {
+		in.Set("value", "")
+		in.Call("click")
+	}
+}
+
+// loadWeightsFile reads a picked weights file and loads it.
+func (h *host) loadWeightsFile(file js.Value) {
+	name := file.Get("name").String()
+	buf, err := await(context.Background(), file.Call("arrayBuffer"))
+	if err != nil {
+		h.ui.setError(errWeights, fmt.Errorf("read %s: %w", name, err))
+		return
+	}
+	h.ui.setError(errWeights, nil)
+	h.handle(viz.Intent{Kind: viz.Load, Data: fromJS(buf), Path: name})
+}
+
+// loadDatasetFile reads a dataset file the user gave.
+func (h *host) loadDatasetFile(file js.Value, name string) {
+	h.mu.Lock()
+	l := h.loader
+	h.mu.Unlock()
+	if l == nil {
+		return
+	}
+	if name != "" && !file.Get("name").Truthy() {
+		file = js.Global().Get("File").New([]any{file}, name)
+	}
+	l.fromFile(file)
+}
+
+// expose sets window.cifarlab's functions.
+func (h *host) expose() {
+	g := js.Global()
+	api := g.Get("cifarlab")
+	if !api.Truthy() {
+		api = g.Get("Object").New()
+		g.Set("cifarlab", api)
+	}
+	fn := func(name string, f func(args []js.Value) any) {
+		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any { return f(args) }))
+	}
+	intent := func(name string, kind viz.IntentKind) {
+		fn(name, func([]js.Value) any { h.handle(viz.Intent{Kind: kind}); return nil })
+	}
+	fn("status", func([]js.Value) any { return statusObject(h.ui.status()) })
+	intent("start", viz.Start)
+	intent("pause", viz.Pause)
+	intent("step", viz.StepOnce)
+	intent("reset", viz.Reset)
+	intent("save", viz.Save)
+	fn("select", func(a []js.Value) any {
+		h.handle(viz.Intent{Kind: viz.SelectImage, Image: argInt(a, 0)})
+		return nil
+	})
+	fn("setModel", func(a []js.Value) any {
+		h.handle(viz.Intent{Kind: viz.SetModel, Model: argString(a, 0)})
+		return nil
+	})
+	fn("setLR", func(a []js.Value) any {
+		h.handle(viz.Intent{Kind: viz.SetLR, LR: argFloat(a, 0)})
+		return nil
+	})
+	fn("setBatch", func(a []js.Value) any {
+		h.handle(viz.Intent{Kind: viz.SetBatch, Batch: argInt(a, 0)})
+		return nil
+	})
+	fn("loadWeights", func(a []js.Value) any {
+		if len(a) == 0 || !a[0].Truthy() {
+			return nil
+		}
+		h.handle(viz.Intent{Kind: viz.Load, Data: fromJS(a[0]), Path: argString(a, 1)})
+		return nil
+	})
+	fn("loadDataset", func(a []js.Value) any {
+		if len(a) > 0 && a[0].Truthy() {
+			go h.loadDatasetFile(a[0], argString(a, 1))
+		}
+		return nil
+	})
+}
+
+func argInt(a []js.Value, i int) int {
+	if i < len(a) && a[i].Type() == js.TypeNumber {
+		return a[i].Int()
+	}
+	return -1
+}
+
+func argFloat(a []js.Value, i int) float64 {
+	if i < len(a) && a[i].Type() == js.TypeNumber {
+		return a[i].Float()
+	}
+	return 0
+}
+
+func argString(a []js.Value, i int) string {
+	if i < len(a) && a[i].Type() == js.TypeString {
+		return a[i].String()
+	}
+	return ""
+}
+
+// hookPage connects the page's inputs: the dataset picker and drop zone,
+// the weights picker, the server-dataset button and the error's close
+// button.
+func (h *host) hookPage() {
+	u := h.ui
+	on := func(target js.Value, event string, f func(e js.Value)) {
+		if target.Truthy() {
+			target.Call("addEventListener", event, js.FuncOf(func(_ js.Value, args []js.Value) any {
+				f(arg0(args))
+				return nil
+			}))
+		}
+	}
+	firstFile := func(list js.Value) js.Value {
+		if list.Truthy() && list.Get("length").Int() > 0 {
+			return list.Index(0)
+		}
+		return js.Null()
+	}
+	on(u.el(idDatasetFile), "change", func(e js.Value) {
+		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
+			go h.loadDatasetFile(f, "")
+		}
+	})
+	on(u.el(idWeightsFile), "change", func(e js.Value) {
+		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
+			go h.loadWeightsFile(f)
+		}
+	})
+	on(u.el(idDatasetServer), "click", func(js.Value) {
+		h.mu.Lock()
+		l := h.loader
+		h.mu.Unlock()
+		if l != nil {
+			u.show(idDatasetServer, false)
+			go l.fromServer(l.begin())
+		}
+	})
+	on(u.el(idErrorClose), "click", func(js.Value) { u.dismissError() })
+	// Dropping a file anywhere on the page loads it as the dataset.
+	win := js.Global().Get("window")
+	hasFiles := func(e js.Value) bool {
+		dt := e.Get("dataTransfer")
+		if !dt.Truthy() {
+			return false
+		}
+		types := dt.Get("types")
+		for i := 0; i < types.Length(); i++ {
+			if types.Index(i).String() == "Files" {
+				return true
+			}
+		}
+		return false
+	}
+	on(win, "dragover", func(e js.Value) {
+		if hasFiles(e) {
+			e.Call("preventDefault")
+			u.show(idDropzone, true)
+		}
+	})
+	on(win, "dragleave", func(e js.Value) {
+		if !e.Get("relatedTarget").Truthy() {
+			u.show(idDropzone, false)
+		}
+	})
+	on(win, "drop", func(e js.Value) {
+		u.show(idDropzone, false)
+		if !hasFiles(e) {
+			return
+		}
+		e.Call("preventDefault")
+		if f := firstFile(e.Get("dataTransfer").Get("files")); f.Truthy() {
+			go h.loadDatasetFile(f, "")
+		}
+	})
+}

@@ -1,0 +1,101 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cifarlab/internal/app"
+	"cifarlab/net"
+)
+
+// params are the page's URL parameters, which preset the session:
+//
+//	?model=lenet5|resnet18  the network (default lenet5)
+//	&lr=X                   Adam's learning rate (default 1e-3)
+//	&batch=N                images per step (default 256 on WebGPU, 32 on the CPU)
+//	&limit=N                train on the first N training images (default all)
+//	&eval=N                 test images evaluated after each epoch (default: all on
+//	                        a GPU, 1,000 on the CPU or an emulated GPU)
+//	&autostart=1            start training as soon as the data is there
+//	&device=cpu             use the CPU backend even when WebGPU is there
+//	&inspect=MS             how often, in milliseconds, the maps are refreshed
+//	                        while training (default 200; 0: never, to measure
+//	                        what they cost)
+type params struct {
+	inspect   int // milliseconds; -1: the default
+	model     string
+	lr        float64
+	batch     int // 0: the backend's default
+	limit     int
+	eval      int // 0: the backend's default
+	autostart bool
+	cpu       bool
+}
+
+// parseParams reads a query string (with or without its "?"). A bad value
+// is an error naming it, and its default is used instead.
+func parseParams(query string) (params, error) {
+	p := params{model: app.DefaultModel, inspect: -1}
+	q, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
+	var errs []error
+	if err != nil {
+		errs = append(errs, fmt.Errorf("the URL's parameters: %w", err))
+	}
+	count := func(name string, dst *int) {
+		s := q.Get(name)
+		if s == "" {
+			return
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("URL parameter %s=%q: want a whole number ≥ 0", name, s))
+			return
+		}
+		*dst = n
+	}
+	if m := q.Get("model"); m != "" {
+		if slices.Contains(net.Models, m) {
+			p.model = m
+		} else {
+			errs = append(errs, fmt.Errorf("URL parameter model=%q: want %s", m, strings.Join(net.Models, " or ")))
+		}
+	}
+	if s := q.Get("lr"); s != "" {
+		lr, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(lr > 0) || lr > 1 || math.IsInf(lr, 0) {
+			errs = append(errs, fmt.Errorf("URL parameter lr=%q: want a number above 0 and at most 1", s))
+		} else {
+			p.lr = lr
+		}
+	}
+	count("batch", &p.batch)
+	if p.batch > app.MaxBatch {
+		errs = append(errs, fmt.Errorf("URL parameter batch=%d: at most %d", p.batch, app.MaxBatch))
+		p.batch = 0
+	}
+	count("limit", &p.limit)
+	count("eval", &p.eval)
+	count("inspect", &p.inspect)
+	switch s := q.Get("autostart"); s {
+	case "", "0", "false":
+	case "1", "true":
+		p.autostart = true
+	default:
+		errs = append(errs, fmt.Errorf("URL parameter autostart=%q: want 1 or 0", s))
+	}
+	switch s := q.Get("device"); s {
+	case "", "auto":
+	case "cpu":
+		p.cpu = true
+	default:
+		errs = append(errs, fmt.Errorf("URL parameter device=%q: want auto or cpu", s))
+	}
+	return p, errors.Join(errs...)
+}
