@@ -16,13 +16,20 @@
 	};
 	$("error-close").addEventListener("click", () => { $("error").hidden = true; });
 
-	// The program replaces these functions when it starts.
+	// The program replaces these functions when it starts; calls made
+	// before then wait in _queue, and it makes them in order.
+	const queue = [];
 	globalThis.cifarlab = {
+		_queue: queue,
 		status: () => ({
 			backend: "", model: "", step: 0, epoch: 0, loss: null, testAccuracy: null,
 			imagesPerSec: null, error: failure, running: false, ready: false,
 		}),
 	};
+	for (const name of ["start", "pause", "step", "reset", "save", "select", "setModel", "setLR",
+		"setBatch", "loadWeights", "loadDataset"]) {
+		globalThis.cifarlab[name] = (...args) => { queue.push([name, args]); };
+	}
 
 	window.addEventListener("error", (e) => showError("cifarlab: " + (e.message || e.error)));
 	window.addEventListener("unhandledrejection", (e) => showError("cifarlab: " + e.reason));

@@ -61,7 +61,7 @@ func newCPU() net.Backend {
 // op, once yieldEvery has passed since the last time, it sleeps briefly,
 // which hands the thread back to the browser's event loop.
 const (
-	yieldEvery = 30 * time.Millisecond
+	yieldEvery = 15 * time.Millisecond
 	yieldFor   = time.Millisecond
 )
 

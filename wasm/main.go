@@ -28,6 +28,9 @@
 //	loadDataset(file[, name])    a File or Blob: the official tar.gz, a .bin or an image archive
 //	saved                        {name, size} of the last weights saved (downloaded)
 //
+// site/cifarlab.js defines the same functions before the program runs: status()
+// answers from the page, and the other calls are queued and made once it runs.
+//
 // Everything that waits on JavaScript (WebGPU, fetch, Cache Storage) runs
 // on goroutines; the callbacks of the page only queue work.
 package main
@@ -71,6 +74,7 @@ type host struct {
 	mu      sync.Mutex
 	sess    *app.Session
 	pending *cifar.Dataset // a dataset that came before the session
+	early   []viz.Intent   // intents that came before the session
 	intents chan viz.Intent
 	snaps   chan *viz.Snapshot
 	// onSnapshot, when set (before the session starts), is called after
@@ -142,17 +146,21 @@ func (h *host) start() {
 	}
 	s := app.New(cfg)
 	s.SetBackend(o.b, o.notice)
+	if h.params.autostart {
+		s.Handle(viz.Intent{Kind: viz.Start})
+	}
 	h.mu.Lock()
 	h.sess = s
 	if h.pending != nil {
 		s.SetData(h.pending)
 		h.pending = nil
 	}
+	for _, in := range h.early {
+		s.Handle(in)
+	}
+	h.early = nil
 	h.mu.Unlock()
 	h.ui.attach(s)
-	if h.params.autostart {
-		s.Handle(viz.Intent{Kind: viz.Start})
-	}
 	go h.feed(s)
 	go h.serveIntents(s)
 	if err := s.Run(context.Background()); err != nil {
@@ -184,9 +192,16 @@ func (h *host) session() *app.Session {
 	return h.sess
 }
 
-// handle carries out an intent of the page or of window.cifarlab.
+// handle carries out an intent of the page or of window.cifarlab; before
+// the session exists, it waits for it.
 func (h *host) handle(in viz.Intent) {
-	if s := h.session(); s != nil {
+	h.mu.Lock()
+	s := h.sess
+	if s == nil {
+		h.early = append(h.early, in)
+	}
+	h.mu.Unlock()
+	if s != nil {
 		s.Handle(in)
 	}
 }
@@ -338,6 +353,21 @@ func (h *host) expose() {
 		}
 		return nil
 	})
+	// Calls the page's script queued before the program ran.
+	if q := api.Get("_queue"); q.Truthy() {
+		for i := 0; i < q.Length(); i++ {
+			call := q.Index(i)
+			name, args := call.Index(0).String(), call.Index(1)
+			argv := make([]any, args.Length())
+			for j := range argv {
+				argv[j] = args.Index(j)
+			}
+			if f := api.Get(name); f.Type() == js.TypeFunction {
+				f.Invoke(argv...)
+			}
+		}
+		api.Delete("_queue")
+	}
 }
 
 func argInt(a []js.Value, i int) int {

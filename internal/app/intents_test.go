@@ -153,6 +153,8 @@ func TestStartBeforeData(t *testing.T) {
 		t.Fatalf("a new session: %+v", st)
 	}
 	run(t, s)
+	s.Handle(viz.Intent{Kind: viz.StepOnce}) // waits for the data
+	s.Handle(viz.Intent{Kind: viz.SelectImage, Image: 2})
 	s.Handle(viz.Intent{Kind: viz.Start})
 	s.SetBackend(cpu.New(), "slow, as a test")
 	settle(t, s)
@@ -170,6 +172,9 @@ func TestStartBeforeData(t *testing.T) {
 	s.SetNotice("")
 	s.SetData(synthetic(64, 16, 4))
 	st := waitFor(t, s, "training", func(st app.Status) bool { return st.Step >= 2 })
+	if s.Snapshot().Selected != 2 {
+		t.Errorf("a SelectImage sent before the data was lost")
+	}
 	if st.Error != "the server's dataset is broken" || strings.Contains(st.Notice, "downloading") {
 		t.Errorf("the embedding program's error should stay and its notice go: %+v", st)
 	}

@@ -230,7 +230,9 @@ func (s *Session) Snapshot() *viz.Snapshot { return s.pub.Load().snap }
 func (s *Session) Status() Status { return s.pub.Load().status }
 
 // Handle queues an intent of the viewer for Run's goroutine; training in
-// progress stops after its current step to let it through.
+// progress stops after its current step to let it through. Intents that
+// need the network (StepOnce, Reset, Save, Load, SelectImage) wait until
+// the backend and the data are there; Start trains from then on.
 func (s *Session) Handle(in viz.Intent) {
 	s.enqueue(func() { s.w.handle(in) })
 }
@@ -381,6 +383,13 @@ func (s *Session) runCommands() {
 	w.guard("inspect", w.finishInspection)
 	for _, f := range cmds {
 		w.guard("", func() error { f(); return nil })
+	}
+	if w.ready() && len(w.deferred) > 0 {
+		deferred := w.deferred
+		w.deferred = nil
+		for _, in := range deferred {
+			w.guard("", func() error { w.handle(in); return nil })
+		}
 	}
 	if w.dirty && !w.running && w.eval == nil {
 		w.inspectNow()

@@ -38,11 +38,12 @@ type worker struct {
 	tr     *net.Trainer
 	probes []probe
 
-	running bool
-	synced  []chan struct{} // Sync calls to release at the next publish
-	err     string
-	errAt   uint64
-	flash   string // the notice of the user's last action ("saved …")
+	running  bool
+	deferred []viz.Intent    // intents that wait for the network
+	synced   []chan struct{} // Sync calls to release at the next publish
+	err      string
+	errAt    uint64
+	flash    string // the notice of the user's last action ("saved …")
 
 	// Progress since the network was built.
 	step     int     // the last step whose loss is known
@@ -298,6 +299,19 @@ func missingClasses(s *cifar.Split, classes []string) string {
 // ---- intents ----
 
 func (w *worker) handle(in viz.Intent) {
+	if !w.ready() {
+		switch in.Kind {
+		case viz.StepOnce, viz.Reset, viz.Save, viz.Load, viz.SelectImage:
+			// They need the network: carry them out once it is there,
+			// and the intents after them too, in order.
+			w.deferred = append(w.deferred, in)
+			return
+		}
+		if len(w.deferred) > 0 {
+			w.deferred = append(w.deferred, in)
+			return
+		}
+	}
 	switch in.Kind {
 	case viz.Start:
 		w.running = true
