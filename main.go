@@ -32,6 +32,7 @@ var commands = []command{
 	{"summary", "the layers of a model with their output shapes and parameter counts", runSummary},
 	{"bench", "time whole training steps and eval forwards on random data", runBench},
 	{"serve", "serve the in-browser trainer (site/) and CIFAR-10 for it on 127.0.0.1:8080", runServe},
+	{"desktop", desktopUsage, runDesktop},
 }
 
 func main() {

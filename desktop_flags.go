@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+
+	"cifarlab/cifar"
+	"cifarlab/internal/app"
+	"cifarlab/net"
+)
+
+// desktopFlags are the command line of `cifarlab desktop`: train's
+// settings that a live session has, plus the window's own.
+type desktopFlags struct {
+	model, device    *choice
+	data, test       string
+	batch, limit     int
+	seed             uint64
+	lr               float64
+	shuffle, augment bool
+	init, weights    string
+	evalLimit        int
+	threads          int // CPU backend: goroutines for training; 0: one core fewer than the machine has
+
+	autostart  bool
+	frames     int    // exit after this many frames; 0: when the window closes
+	screenshot string // PNG of the last frame, written at exit
+}
+
+// desktopUsage is the one-line synopsis of the command.
+const desktopUsage = "the trainer and its live feature maps in a native window (1280×800)"
+
+// parseDesktopFlags parses desktop's command line; it is built into every
+// cifarlab, so that the flags are tested without a display.
+func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
+	fs := newFlagSet("desktop", stderr)
+	f := &desktopFlags{model: newChoice(app.DefaultModel, net.Models...), device: newChoice("auto", devices...)}
+	fs.Var(f.model, "model", "network: lenet5 or resnet18")
+	fs.Var(f.device, "device", "auto, cpu or gpu")
+	fs.StringVar(&f.data, "data", "", "dataset: "+cifar.Formats+" (default: the official archive, downloaded once into the cache)")
+	fs.StringVar(&f.test, "test", "", "held-out test split, when -data has none (e.g. a single .bin)")
+	fs.IntVar(&f.batch, "batch", app.DefaultBatch, "images per step")
+	fs.Float64Var(&f.lr, "lr", app.DefaultLR, "Adam learning rate")
+	fs.Uint64Var(&f.seed, "seed", app.DefaultSeed, "seed of the initial weights, the shuffles and the augmentation")
+	fs.BoolVar(&f.shuffle, "shuffle", true, "reshuffle the training images every epoch (false keeps file order)")
+	fs.IntVar(&f.limit, "limit", 0, "train on the first N training images only (0: all)")
+	fs.BoolVar(&f.augment, "augment", false, "random crop (padding 4) and horizontal flip")
+	fs.StringVar(&f.init, "init", "", "start from these weights (.safetensors) with a fresh optimizer")
+	fs.StringVar(&f.weights, "weights", "", "the file the Save and Load buttons use (default MODEL.safetensors)")
+	fs.IntVar(&f.evalLimit, "eval-limit", 0, "after each epoch, test on this many test images spread over the split (0: all)")
+	fs.IntVar(&f.threads, "threads", 0, "CPU backend: goroutines that train (0: one fewer than the machine's cores, leaving one to the window)")
+	fs.BoolVar(&f.autostart, "autostart", false, "start training at once")
+	fs.IntVar(&f.frames, "frames", 0, "exit after this many frames (0: when the window closes)")
+	fs.StringVar(&f.screenshot, "screenshot", "", "save the window's last frame to this PNG at exit")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, flagError(fs, "unexpected argument %q", fs.Arg(0))
+	case f.batch < 1 || f.batch > app.MaxBatch:
+		return nil, flagError(fs, "-batch %d: must be 1 to %d", f.batch, app.MaxBatch)
+	case f.limit < 0:
+		return nil, flagError(fs, "-limit %d: must be 0 (all) or more", f.limit)
+	case f.evalLimit < 0:
+		return nil, flagError(fs, "-eval-limit %d: must be 0 (all) or more", f.evalLimit)
+	case f.threads < 0:
+		return nil, flagError(fs, "-threads %d: must be 0 (automatic) or more", f.threads)
+	case f.frames < 0:
+		return nil, flagError(fs, "-frames %d: must be 0 (until the window closes) or more", f.frames)
+	case !(f.lr > 0) || math.IsInf(f.lr, 0):
+		return nil, flagError(fs, "-lr %v: must be a positive number", f.lr)
+	case f.seed == 0:
+		return nil, flagError(fs, "-seed 0: must be at least 1")
+	}
+	if f.weights == "" {
+		f.weights = f.model.value + ".safetensors"
+	}
+	if f.threads == 0 {
+		f.threads = max(runtime.NumCPU()-1, 1)
+	}
+	return f, nil
+}
+
+// sessionConfig is the live session's configuration for these flags.
+func (f *desktopFlags) sessionConfig(statsEvery int) app.Config {
+	return app.Config{
+		Model: f.model.value, LR: f.lr, Batch: f.batch, Seed: f.seed, Limit: f.limit,
+		FileOrder: !f.shuffle, Augment: f.augment, EvalLimit: f.evalLimit, StatsEvery: statsEvery,
+	}
+}
+
+// desktopDataset reads -data (and -test) into the dataset the session
+// trains on: the training split, and the held-out test split or none.
+func desktopDataset(ds *cifar.Dataset, testPath string, stderr io.Writer) (*cifar.Dataset, error) {
+	train, test, err := trainingSplits(ds, testPath, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if train.Len() == 0 {
+		return nil, fmt.Errorf("%s has no training images", ds.Source)
+	}
+	return &cifar.Dataset{Classes: ds.Classes, Train: train, Test: test, Source: ds.Source}, nil
+}
