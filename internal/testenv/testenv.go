@@ -1,7 +1,7 @@
 // Package testenv finds what some tests need beyond Go: real CIFAR-10,
-// PyTorch and a GPU adapter. Without them a test skips with a message,
-// unless the variable CIFARLAB_REQUIRE names them (as CI does), and then it
-// fails.
+// PyTorch, a GPU adapter and a virtual X display. Without them a test skips
+// with a message, unless the variable CIFARLAB_REQUIRE names them (as CI
+// does), and then it fails.
 package testenv
 
 import (
@@ -60,4 +60,17 @@ func Torch(t testing.TB) string {
 func GPU(t testing.TB, err error) {
 	t.Helper()
 	missing(t, "gpu", "no usable GPU adapter (Debian: apt-get install mesa-vulkan-drivers gives the lavapipe CPU emulation): "+err.Error())
+}
+
+// Xvfb returns the command line that runs a program on a virtual X display
+// of the viewer's size, 1280×800 (Debian: apt-get install xvfb xauth; xvfb
+// pulls in Mesa's software OpenGL, which ebiten draws with).
+func Xvfb(t testing.TB) []string {
+	t.Helper()
+	for _, cmd := range []string{"xvfb-run", "xauth"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			missing(t, "xvfb", "no "+cmd+" on PATH: the desktop viewer's test needs a virtual X display (Debian: apt-get install xvfb xauth)")
+		}
+	}
+	return []string{"xvfb-run", "-a", "-s", "-screen 0 1280x800x24"}
 }
