@@ -16,14 +16,19 @@ package main
 // Site files: the content type comes from the extension (.wasm
 // application/wasm, .js text/javascript, .html, .css, .json, .png, …;
 // application/octet-stream otherwise). Each file is read once into memory
-// (again when its size or modification time changes), with its SHA-256 and,
-// for compressible types, its gzip encoding (kept when it is smaller). Every
-// response carries Cache-Control: no-cache, a strong ETag (the hex SHA-256 of
-// the file, with "-gzip" appended for the gzip encoding), Vary:
-// Accept-Encoding and Content-Length; a matching If-None-Match gets 304, so
-// a reload revalidates without a transfer and a rebuilt cifarlab.wasm is
-// picked up at once. index.html, cifarlab.wasm and wasm_exec.js are read and
-// compressed at startup.
+// (again when its size or modification time changes), with its SHA-256,
+// its gzip encoding for compressible types, and the precompressed sidecars
+// NAME.zst (zstd) and NAME.br (brotli) when they are not older than NAME
+// (make site writes cifarlab.wasm.zst when zstd is installed: gzip leaves
+// a Go wasm module about a third larger than zstd -19 does). The smallest
+// encoding the request's Accept-Encoding allows is sent (Chromium offers
+// gzip, br and zstd on http://127.0.0.1), else the file as it is. Every
+// response carries Cache-Control: no-cache, a strong ETag (the hex SHA-256
+// of the file, with "-gzip", "-zstd" or "-br" appended for an encoding),
+// Vary: Accept-Encoding and Content-Length; a matching If-None-Match gets
+// 304, so a reload revalidates without a transfer and a rebuilt
+// cifarlab.wasm is picked up at once. index.html, cifarlab.wasm and
+// wasm_exec.js are read and compressed at startup.
 //
 // The dataset endpoint, which the page's program uses:
 //
@@ -71,6 +76,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,31 +256,56 @@ func cleanPath(r *http.Request) (string, bool) {
 	return name, true
 }
 
-// body is one file as served: its bytes, their gzip encoding when that is
-// smaller, and the ETag of each. A body is never changed once made.
+// body is one file as served: its bytes, their hash, and the encodings
+// that are smaller (gzip, and zstd or br from sidecar files). A body is
+// never changed once made.
 type body struct {
-	typ          string
-	raw, gz      []byte // gz is nil when not worth sending
-	etag, gzETag string
+	typ       string
+	raw       []byte
+	hash      string     // hex SHA-256 of raw
+	encodings []encoding // each smaller than raw
 }
 
-// newBody hashes raw and, when level is not gzip.NoCompression, compresses
-// it (stopping early, without gz, if ctx ends).
-func newBody(ctx context.Context, typ string, raw []byte, level int) *body {
+// encoding is a body's bytes in one content coding.
+type encoding struct {
+	coding string // "gzip", "zstd" or "br"
+	data   []byte
+}
+
+func newBody(typ string, raw []byte) *body {
 	sum := sha256.Sum256(raw)
-	hash := hex.EncodeToString(sum[:])
-	b := &body{typ: typ, raw: raw, etag: `"` + hash + `"`, gzETag: `"` + hash + `-gzip"`}
-	if level != gzip.NoCompression {
-		b.gz = gzipBytes(ctx, raw, level)
-	}
-	return b
+	return &body{typ: typ, raw: raw, hash: hex.EncodeToString(sum[:])}
 }
 
-// withGzip is b with its gzip encoding added.
-func (b *body) withGzip(ctx context.Context, level int) *body {
+// with is b with data added as its encoding in coding, or b itself when
+// data is nil or not smaller than the raw bytes.
+func (b *body) with(coding string, data []byte) *body {
+	if data == nil || len(data) >= len(b.raw) {
+		return b
+	}
 	c := *b
-	c.gz = gzipBytes(ctx, b.raw, level)
+	c.encodings = append(slices.Clip(b.encodings), encoding{coding, data})
 	return &c
+}
+
+// etag is the strong ETag of the body in coding ("" for the raw bytes).
+func (b *body) etag(coding string) string {
+	if coding == "" {
+		return `"` + b.hash + `"`
+	}
+	return `"` + b.hash + "-" + coding + `"`
+}
+
+// choose picks the smallest encoding that Accept-Encoding values allow,
+// else the raw bytes (coding "").
+func (b *body) choose(accept []string) (data []byte, coding string) {
+	data = b.raw
+	for _, e := range b.encodings {
+		if len(e.data) < len(data) && accepts(accept, e.coding) {
+			data, coding = e.data, e.coding
+		}
+	}
+	return data, coding
 }
 
 // gzipBytes compresses raw, returning nil if that would not save at least
@@ -299,17 +330,17 @@ func gzipBytes(ctx context.Context, raw []byte, level int) []byte {
 	return buf.Bytes()
 }
 
-// send writes b, gzip-encoded when the request accepts it, or 304 when the
-// request's If-None-Match names what would be sent.
+// send writes b in the smallest encoding the request accepts, or 304 when
+// the request's If-None-Match names what would be sent.
 func (b *body) send(w http.ResponseWriter, r *http.Request) {
-	data, etag := b.raw, b.etag
+	data, coding := b.choose(r.Header.Values("Accept-Encoding"))
+	etag := b.etag(coding)
 	h := w.Header()
 	h.Set("Content-Type", b.typ)
 	h.Set("Cache-Control", "no-cache")
 	h.Add("Vary", "Accept-Encoding")
-	if b.gz != nil && acceptsGzip(r.Header.Values("Accept-Encoding")) {
-		data, etag = b.gz, b.gzETag
-		h.Set("Content-Encoding", "gzip")
+	if coding != "" {
+		h.Set("Content-Encoding", coding)
 	}
 	h.Set("ETag", etag)
 	if etagListed(strings.Join(r.Header.Values("If-None-Match"), ","), etag) {
@@ -324,26 +355,29 @@ func (b *body) send(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// acceptsGzip reports whether Accept-Encoding values allow gzip: gzip or
-// x-gzip, else *, with a q-value above 0.
-func acceptsGzip(values []string) bool {
-	gzipQ, starQ := -1.0, -1.0
+// accepts reports whether Accept-Encoding values allow coding (gzip also
+// spelled x-gzip): named with a q-value above 0, or else * is.
+func accepts(values []string, coding string) bool {
+	named, star := -1.0, -1.0
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
-			coding, params, _ := strings.Cut(part, ";")
-			q := qValue(params)
-			switch strings.ToLower(strings.TrimSpace(coding)) {
-			case "gzip", "x-gzip":
-				gzipQ = max(gzipQ, q)
+			c, params, _ := strings.Cut(part, ";")
+			c = strings.ToLower(strings.TrimSpace(c))
+			if c == "x-gzip" {
+				c = "gzip"
+			}
+			switch c {
+			case coding:
+				named = max(named, qValue(params))
 			case "*":
-				starQ = max(starQ, q)
+				star = max(star, qValue(params))
 			}
 		}
 	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
+	if named >= 0 {
+		return named > 0
 	}
-	return starQ > 0
+	return star > 0
 }
 
 // qValue is the q parameter of one Accept-Encoding element (1 when absent,
@@ -391,11 +425,22 @@ type site struct {
 	files map[string]*siteFile
 }
 
+// sidecars are the precompressed copies a site file may have beside it
+// (make site writes cifarlab.wasm.zst when zstd is installed). One is used
+// while it is not older than the file and smaller than the other encodings.
+var sidecars = [...]struct{ ext, coding string }{{".zst", "zstd"}, {".br", "br"}}
+
+// fileKeys are the size and modification time of a file and of each of its
+// sidecars (zero when absent): what a cached body is valid for.
+type fileKeys [1 + len(sidecars)]struct {
+	size int64
+	mod  time.Time
+}
+
 // siteFile is the cache slot of one name; mu is held while it is (re)read.
 type siteFile struct {
 	mu   sync.Mutex
-	size int64
-	mod  time.Time
+	keys fileKeys
 	body *body
 }
 
@@ -437,14 +482,11 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request, name string) {
 var errNotRegular = errors.New("not a regular file")
 
 // get returns the body of the regular file name, from the cache while the
-// file's size and modification time are unchanged.
+// file and its sidecars are unchanged in size and modification time.
 func (s *site) get(name string) (*body, error) {
-	fi, err := s.root.Stat(name)
+	keys, err := s.stat(name)
 	if err != nil {
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w", name, errNotRegular)
 	}
 	s.mu.Lock()
 	f := s.files[name]
@@ -455,7 +497,7 @@ func (s *site) get(name string) (*body, error) {
 	s.mu.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.body != nil && f.size == fi.Size() && f.mod.Equal(fi.ModTime()) {
+	if f.body != nil && f.keys == keys {
 		return f.body, nil
 	}
 	raw, fi, err := s.read(name)
@@ -463,13 +505,40 @@ func (s *site) get(name string) (*body, error) {
 		return nil, err
 	}
 	typ, compress := contentType(name)
-	level := gzip.NoCompression
+	b := newBody(typ, raw)
 	if compress {
-		level = gzip.DefaultCompression
+		b = b.with("gzip", gzipBytes(context.Background(), raw, gzip.DefaultCompression))
 	}
-	f.body = newBody(context.Background(), typ, raw, level)
-	f.size, f.mod = fi.Size(), fi.ModTime()
-	return f.body, nil
+	for i, sc := range sidecars {
+		if k := keys[1+i]; k.mod.IsZero() || k.mod.Before(fi.ModTime()) {
+			continue // absent, or stale: made from an older file
+		}
+		if data, _, err := s.read(name + sc.ext); err == nil {
+			b = b.with(sc.coding, data)
+		}
+	}
+	keys[0].size, keys[0].mod = fi.Size(), fi.ModTime()
+	f.keys, f.body = keys, b
+	return b, nil
+}
+
+// stat returns the keys of the regular file name and its sidecars.
+func (s *site) stat(name string) (fileKeys, error) {
+	var keys fileKeys
+	fi, err := s.root.Stat(name)
+	if err != nil {
+		return keys, err
+	}
+	if !fi.Mode().IsRegular() {
+		return keys, fmt.Errorf("%s: %w", name, errNotRegular)
+	}
+	keys[0].size, keys[0].mod = fi.Size(), fi.ModTime()
+	for i, sc := range sidecars {
+		if fi, err := s.root.Stat(name + sc.ext); err == nil && fi.Mode().IsRegular() {
+			keys[1+i].size, keys[1+i].mod = fi.Size(), fi.ModTime()
+		}
+	}
+	return keys, nil
 }
 
 // read reads a regular file of at most maxSiteFile bytes through the root,
@@ -522,6 +591,8 @@ var contentTypes = map[string]struct {
 	".webp":        {"image/webp", false},
 	".woff2":       {"font/woff2", false},
 	".gz":          {"application/gzip", false},
+	".zst":         {"application/zstd", false},
+	".br":          {"application/octet-stream", false},
 }
 
 // contentType is the type of a file from its extension, and whether it is
@@ -625,10 +696,10 @@ func (d *dataset) prepare(ctx context.Context) error {
 		return fmt.Errorf("%s has no training images (no data_batch_N.bin or train/ folder)", ds.Source)
 	}
 	const typ = "application/octet-stream"
-	train := newBody(ctx, typ, trainSplit.Records, gzip.NoCompression)
+	train := newBody(typ, trainSplit.Records)
 	var test *body
 	if ds.Test != nil {
-		test = newBody(ctx, typ, ds.Test.Records, gzip.NoCompression)
+		test = newBody(typ, ds.Test.Records)
 	}
 	etag := datasetETag(ds.Classes, train, test)
 	d.mu.Lock()
@@ -666,9 +737,9 @@ func datasetETag(classes []string, train, test *body) string {
 	for _, c := range classes {
 		fmt.Fprintf(h, "%q\n", c)
 	}
-	fmt.Fprintf(h, "train %s\n", train.etag)
+	fmt.Fprintf(h, "train %s\n", train.hash)
 	if test != nil {
-		fmt.Fprintf(h, "test %s\n", test.etag)
+		fmt.Fprintf(h, "test %s\n", test.hash)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -683,7 +754,7 @@ func (d *dataset) compress(ctx context.Context) {
 		if b == nil || ctx.Err() != nil {
 			continue
 		}
-		c := b.withGzip(ctx, gzip.DefaultCompression)
+		c := b.with("gzip", gzipBytes(ctx, b.raw, gzip.DefaultCompression))
 		d.mu.Lock()
 		*slot = c
 		d.mu.Unlock()

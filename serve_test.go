@@ -388,26 +388,101 @@ func TestServeMethods(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
+func TestAccepts(t *testing.T) {
 	for _, tc := range []struct {
 		values []string
+		coding string
 		want   bool
 	}{
-		{nil, false},
-		{[]string{"gzip"}, true},
-		{[]string{"GZIP"}, true},
-		{[]string{"deflate", "gzip;q=0.5"}, true},
-		{[]string{"gzip; q=0"}, false},
-		{[]string{"gzip;q=0.000"}, false},
-		{[]string{"gzip;q=bad"}, false},
-		{[]string{"*;q=0.1"}, true},
-		{[]string{"*;q=0"}, false},
-		{[]string{"gzip;q=0, *"}, false},
-		{[]string{"identity, br"}, false},
+		{nil, "gzip", false},
+		{[]string{"gzip"}, "gzip", true},
+		{[]string{"GZIP"}, "gzip", true},
+		{[]string{"x-gzip"}, "gzip", true},
+		{[]string{"deflate", "gzip;q=0.5"}, "gzip", true},
+		{[]string{"gzip; q=0"}, "gzip", false},
+		{[]string{"gzip;q=0.000"}, "gzip", false},
+		{[]string{"gzip;q=bad"}, "gzip", false},
+		{[]string{"*;q=0.1"}, "gzip", true},
+		{[]string{"*;q=0"}, "gzip", false},
+		{[]string{"gzip;q=0, *"}, "gzip", false},
+		{[]string{"identity, br"}, "gzip", false},
+		{[]string{"gzip, deflate, br, zstd"}, "zstd", true},
+		{[]string{"gzip, deflate, br, zstd"}, "br", true},
+		{[]string{"gzip, deflate, br"}, "zstd", false},
+		{[]string{"zstd;q=0, *"}, "zstd", false},
+		{[]string{"zstd"}, "zst", false},
 	} {
-		if got := acceptsGzip(tc.values); got != tc.want {
-			t.Errorf("acceptsGzip(%q) = %v", tc.values, got)
+		if got := accepts(tc.values, tc.coding); got != tc.want {
+			t.Errorf("accepts(%q, %s) = %v", tc.values, tc.coding, got)
 		}
+	}
+}
+
+// Precompressed sidecars are sent to browsers that take their coding,
+// while they are not older than the file and smaller than its gzip.
+func TestServeSidecars(t *testing.T) {
+	site, files := testSite(t)
+	srv := startServer(t, site, nil)
+	url := srv.URL + "/cifarlab.wasm"
+	zst := []byte("pretend zstd frame: the server never decodes it")
+	br := []byte("pretend brotli, smaller")
+	writeTestFile(t, site, "cifarlab.wasm.zst", zst)
+	sum := sha256.Sum256(files["cifarlab.wasm"])
+	hash := hex.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		accept, coding string
+		body           []byte
+	}{
+		{"gzip, deflate, br, zstd", "zstd", zst},
+		{"zstd", "zstd", zst},
+		{"gzip, br", "gzip", nil},
+		{"identity", "", files["cifarlab.wasm"]},
+	} {
+		resp, body := get(t, "GET", url, "Accept-Encoding", tc.accept)
+		want := `"` + hash + `"`
+		if tc.coding != "" {
+			want = `"` + hash + "-" + tc.coding + `"`
+		}
+		if tc.body == nil {
+			body = gunzip(t, body)
+			tc.body = files["cifarlab.wasm"]
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != tc.coding || resp.Header.Get("ETag") != want ||
+			resp.Header.Get("Content-Type") != "application/wasm" || !bytes.Equal(body, tc.body) {
+			t.Errorf("Accept-Encoding %q: %s, headers %v", tc.accept, resp.Status, resp.Header)
+		}
+		if resp, _ := get(t, "GET", url, "Accept-Encoding", tc.accept, "If-None-Match", want); resp.StatusCode != 304 {
+			t.Errorf("Accept-Encoding %q, If-None-Match %s: %s", tc.accept, want, resp.Status)
+		}
+	}
+
+	// The smallest wins.
+	writeTestFile(t, site, "cifarlab.wasm.br", br)
+	if resp, body := get(t, "GET", url, "Accept-Encoding", "gzip, deflate, br, zstd"); resp.Header.Get("Content-Encoding") != "br" || !bytes.Equal(body, br) {
+		t.Errorf("with both sidecars: %v", resp.Header)
+	}
+	os.Remove(filepath.Join(site, "cifarlab.wasm.br"))
+
+	// A rebuilt module makes the sidecar stale until it is made again.
+	rebuilt := bytes.Repeat([]byte("rebuilt module "), 1000)
+	path := writeTestFile(t, site, "cifarlab.wasm", rebuilt)
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(path, later, later)
+	resp, body := get(t, "GET", url, "Accept-Encoding", "gzip, zstd")
+	if resp.Header.Get("Content-Encoding") != "gzip" || !bytes.Equal(gunzip(t, body), rebuilt) {
+		t.Fatalf("with a stale sidecar: %v", resp.Header)
+	}
+	zstPath := writeTestFile(t, site, "cifarlab.wasm.zst", zst)
+	os.Chtimes(zstPath, later, later) // made from it: not older
+	if resp, body := get(t, "GET", url, "Accept-Encoding", "gzip, zstd"); resp.Header.Get("Content-Encoding") != "zstd" || !bytes.Equal(body, zst) {
+		t.Fatalf("with a fresh sidecar: %v", resp.Header)
+	}
+
+	// A sidecar larger than the gzip encoding is not used.
+	writeTestFile(t, site, "cifarlab.wasm.zst", bytes.Repeat([]byte{1}, len(rebuilt)-1))
+	os.Chtimes(zstPath, later.Add(time.Second), later.Add(time.Second))
+	if resp, _ := get(t, "GET", url, "Accept-Encoding", "gzip, zstd"); resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("with a large sidecar: %v", resp.Header)
 	}
 }
 
