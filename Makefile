@@ -11,8 +11,10 @@ RUN_FLAGS ?= -model lenet5 -epochs 2 -log run.jsonl
 
 .PHONY: build site serve test run bench fuzz clean
 
+# One binary with every subcommand, desktop included: ebiten and gogpu/wgpu
+# link together only without cgo and with -tags nofakecgo (see desktop.go).
 build: site
-	$(GO) build -o bin/cifarlab .
+	CGO_ENABLED=0 $(GO) build -tags nofakecgo -o bin/cifarlab .
 
 # The web app's built files, beside the page's own (index.html and its
 # script, kept in git): the trainer from ./wasm compiled to WebAssembly, and
@@ -42,8 +44,12 @@ serve: build
 # The browser tests run when Chromium is installed, or fail when
 # CIFARLAB_REQUIRE names chromium (as in CI); otherwise they are skipped
 # with a message.
+# The desktop viewer's test (TestDesktop, in ./...) builds it as make build
+# does and runs it under xvfb-run when installed, or fails without it when
+# CIFARLAB_REQUIRE names xvfb (as in CI).
 test:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet -tags nofakecgo .
 	GOOS=js GOARCH=wasm $(GO) build ./cifar/... ./cpu/... ./net/... ./gpu/... ./shaders/...
 	$(GO) test -timeout 20m ./...
 	@if command -v chromium >/dev/null 2>&1 || echo ",$$CIFARLAB_REQUIRE," | grep -q ',chromium,'; then \
