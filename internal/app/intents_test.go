@@ -379,14 +379,17 @@ func TestLossFallsOnRealData(t *testing.T) {
 	}
 }
 
-// TestFeed: a viewer that takes a snapshot now and then gets the latest.
+// TestFeed: a viewer that takes a snapshot now and then gets the latest,
+// and its intents get through Serve.
 func TestFeed(t *testing.T) {
 	s := start(t, app.Config{Batch: 32}, synthetic(128, 32, 12))
 	ch := make(chan *viz.Snapshot, 1)
+	intents := make(chan viz.Intent)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Feed(ctx, ch)
-	s.Handle(viz.Intent{Kind: viz.Start})
+	go s.Serve(ctx, intents)
+	intents <- viz.Intent{Kind: viz.Start}
 	last := -1
 	for i := 0; i < 5; i++ {
 		time.Sleep(50 * time.Millisecond)

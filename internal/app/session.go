@@ -14,6 +14,8 @@
 //	go s.Run(ctx)                // trains while Running; returns when ctx ends
 //	s.Handle(viz.Intent{Kind: viz.Start})
 //	snap := s.Snapshot()         // the latest, for the viewer; never nil
+//	go s.Feed(ctx, snapshots)    // or: the latest snapshot into a viz/game channel
+//	go s.Serve(ctx, intents)     // and the game's intents into Handle
 //	st := s.Status()             // the headline numbers
 //	…
 //	cancel(); <-done; s.Close()  // after Run has returned
@@ -340,6 +342,22 @@ func (s *Session) Feed(ctx context.Context, ch chan *viz.Snapshot) {
 		}
 		select {
 		case <-s.changed:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Serve hands the intents that arrive on ch to Handle until ch is closed
+// or ctx ends: the other half of what a viz/game Game needs.
+func (s *Session) Serve(ctx context.Context, ch <-chan viz.Intent) {
+	for {
+		select {
+		case in, ok := <-ch:
+			if !ok {
+				return
+			}
+			s.Handle(in)
 		case <-ctx.Done():
 			return
 		}

@@ -312,6 +312,7 @@ func (w *worker) handle(in viz.Intent) {
 			return
 		}
 	}
+	w.flash = "" // the last action's notice gives way to this one's
 	switch in.Kind {
 	case viz.Start:
 		w.running = true
