@@ -662,7 +662,9 @@ func (d *dataset) start(ctx context.Context) <-chan struct{} {
 		defer close(d.compressed)
 		if err := d.prepare(ctx); err != nil {
 			d.update(func(s *datasetStatus) { s.State, s.Error = stateError, err.Error() })
-			fmt.Fprintf(d.log, "dataset: %v\n", err)
+			if ctx.Err() == nil { // not merely stopped by a shutdown
+				fmt.Fprintf(d.log, "dataset: %v\n", err)
+			}
 			return
 		}
 		d.compress(ctx)
