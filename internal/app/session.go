@@ -6,7 +6,9 @@
 //
 // One goroutine runs Run and owns everything that touches the backend;
 // every other method may be called from any goroutine, including a
-// JavaScript callback in the browser: none of them blocks on the backend.
+// JavaScript callback in the browser: none of them blocks on the backend,
+// except Sync and SaveWeights, which wait for Run's goroutine (call them
+// from a goroutine of their own in the browser).
 //
 //	s := app.New(app.Config{Model: "lenet5"})
 //	s.SetBackend(b, "")          // when the backend is open
@@ -21,7 +23,8 @@
 //	cancel(); <-done; s.Close()  // after Run has returned
 //
 // A failure of the backend, the data or a weights file never panics: it is
-// the snapshot's Error and the status's error, and training pauses.
+// the snapshot's Error and the status's error (a failed step or read back
+// also pauses training), and the session goes on answering intents.
 package app
 
 import (
