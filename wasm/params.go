@@ -26,7 +26,7 @@ import (
 //	&autostart=1            start training as soon as the data is there
 //	&device=cpu             use the CPU backend even when WebGPU is there
 //	&inspect=MS             how often, in milliseconds, the maps are refreshed
-//	                        while training (default 200; 0: never, to measure
+//	                        while training (default 250; 0: never, to measure
 //	                        what they cost)
 type params struct {
 	inspect   int // milliseconds; -1: the default

@@ -32,7 +32,7 @@ func stepsPerSecond(t testing.TB, cfg app.Config, d time.Duration) (float64, tim
 
 // TestSnapshotOverhead measures what live snapshots cost training on the
 // CPU backend: LeNet5, batch 64, with the inspected image sent through the
-// network and read back every 200 ms (the default) against never. It
+// network and read back every 250 ms (the default) against never. It
 // prints the two speeds and the share of the time spent on snapshots, which
 // must stay under 10%.
 func TestSnapshotOverhead(t *testing.T) {
@@ -69,7 +69,7 @@ func BenchmarkSessionLeNet5(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		every time.Duration
-	}{{"snapshots=off", time.Hour}, {"snapshots=200ms", app.DefaultInspectEvery}, {"snapshots=50ms", 50 * time.Millisecond}} {
+	}{{"snapshots=off", time.Hour}, {"snapshots=default", app.DefaultInspectEvery}, {"snapshots=50ms", 50 * time.Millisecond}} {
 		b.Run(c.name, func(b *testing.B) {
 			var rate float64
 			for i := 0; i < b.N; i++ {

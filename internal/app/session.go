@@ -64,7 +64,7 @@ type Config struct {
 	// back together (default 1; a GPU backend trains faster with a few).
 	StatsEvery int
 	// InspectEvery is how often, while training, the inspected image is
-	// sent through the network and its maps read back (default 200 ms).
+	// sent through the network and its maps read back (default 250 ms).
 	InspectEvery time.Duration
 	// InspectSteps is the fewest training steps between two inspections
 	// (default 4): where steps are slow (an emulated GPU, the browser's
@@ -90,7 +90,7 @@ const (
 	DefaultLR           = 1e-3
 	DefaultBatch        = 256
 	DefaultSeed         = 1
-	DefaultInspectEvery = 200 * time.Millisecond
+	DefaultInspectEvery = 250 * time.Millisecond
 	DefaultInspectSteps = 4
 	DefaultStripSize    = 16
 	// MaxBatch bounds the batch size a SetBatch intent may ask for.

@@ -17,8 +17,11 @@ import (
 // norm is the reference normalisation.
 var norm = net.Normalize{Mean: cifar.Mean[:], Std: cifar.Std[:]}
 
-// publishEvery is how often a snapshot is published while training.
-const publishEvery = 100 * time.Millisecond
+// publishEvery is how often a snapshot is published while training: a few
+// times a second, since every snapshot costs the viewer a repaint (which in
+// the browser shares the page's one thread with the CPU fallback's
+// training).
+const publishEvery = 250 * time.Millisecond
 
 // worker is the state Run's goroutine owns: nothing else may touch it.
 type worker struct {
@@ -492,9 +495,7 @@ func (w *worker) onStep(r net.StepResult) {
 	if w.insp != nil && r.Step > w.insp.after {
 		// A step sent after the inspection is done, so its values are
 		// there: collect them without waiting.
-		if err = w.finishInspection(); err == nil {
-			w.publish()
-		}
+		err = w.finishInspection() // published with the next snapshot
 	}
 	due := now.Sub(w.lastInspect) >= w.s.cfg.InspectEvery && (r.Step-w.inspectStep >= w.s.cfg.InspectSteps || w.view == nil)
 	if err == nil && w.abort == nil && w.running && w.insp == nil && due {
