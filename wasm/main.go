@@ -50,6 +50,7 @@ import (
 func main() {
 	h := &host{ui: newUI()}
 	h.ui.show(idLoading, false)
+	h.ui.nameCanvas()
 	var err error
 	if h.params, err = parseParams(js.Global().Get("location").Get("search").String()); err != nil {
 		h.ui.setError(errParams, err)

@@ -31,6 +31,7 @@ const (
 	idWeightsFile   = "weights-file"   // <input type=file> for weights, opened by the Load intent
 	idDropzone      = "dropzone"       // shown while a file is dragged over the page
 	idLoading       = "loading"        // the splash, hidden once the program runs
+	idViewer        = "viewer"         // the viewer's canvas (made by ebiten, named by the program)
 )
 
 // The page's own failures and notices, by what they are about, so that a
@@ -88,6 +89,17 @@ func (u *ui) setText(id, text string) {
 func (u *ui) show(id string, on bool) {
 	if e := u.el(id); e.Truthy() && e.Get("hidden").Bool() == on {
 		e.Set("hidden", !on)
+	}
+}
+
+// nameCanvas gives the viewer's canvas, which ebiten appends to the body
+// when its package starts, the id idViewer, for scripts and tests.
+func (u *ui) nameCanvas() {
+	if !u.doc.Truthy() {
+		return
+	}
+	if c := u.doc.Call("querySelector", "body > canvas"); c.Truthy() && c.Get("id").String() == "" {
+		c.Set("id", idViewer)
 	}
 }
 
