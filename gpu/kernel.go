@@ -91,6 +91,8 @@ func (b *Backend) pipeline(k *kernel) (*pipeline, error) {
 	if p, ok := b.pipelines[k]; ok {
 		return p, nil
 	}
+	t0 := now()
+	defer span("gpu pipeline "+k.name(), t0)
 	mod, err := b.module(k)
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", k.file, err)
@@ -141,6 +143,8 @@ func (b *Backend) module(k *kernel) (*wgpu.ShaderModule, error) {
 	if m, ok := b.modules[k.file]; ok {
 		return m, nil
 	}
+	t0 := now()
+	defer span("gpu module "+k.file, t0)
 	var m *wgpu.ShaderModule
 	err := b.validated(func() (err error) {
 		m, err = b.device.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: "cifarlab " + k.file, WGSL: k.source})
