@@ -83,7 +83,7 @@ clean:
 # Browser tests: the packages of BROWSER_PKGS, compiled to WebAssembly, run by
 # bin/wasmtest in headless Chromium with WebGPU on its SwiftShader
 # (Debian: apt-get install chromium), after wasmtest's own tests.
-BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./gpu
+BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./gpu ./wasm
 comma := ,
 BROWSER_REQUIRE = $(if $(CIFARLAB_REQUIRE),$(CIFARLAB_REQUIRE)$(comma))chromium,webgpu
 

@@ -25,11 +25,21 @@ type opened struct {
 // cpuNotice is the notice of the CPU fallback.
 const cpuNotice = "training runs on the CPU backend, in WebAssembly on one thread: much slower than on WebGPU"
 
-// openBackend opens the WebGPU backend when navigator.gpu gives an adapter
-// (unless forceCPU), and the CPU backend otherwise. It waits on JavaScript
+// emulatedNotice is the notice of the CPU backend chosen over a WebGPU
+// adapter that emulates a GPU on the CPU.
+const emulatedNotice = "this browser's WebGPU emulates a GPU on the CPU (%s), which trains more slowly than the CPU backend: " +
+	"training on the CPU, in WebAssembly on one thread (?device=gpu trains on the emulation)"
+
+// openBackend opens the backend that device (a URL parameter) asks for:
+// "cpu", the CPU backend; "gpu", WebGPU when navigator.gpu gives an
+// adapter; "auto", WebGPU on a GPU and the CPU backend otherwise, also
+// when the adapter only emulates a GPU on the CPU (Chromium's SwiftShader,
+// where LeNet5 trains at about a tenth of the CPU backend's images/s and
+// compiling its kernels takes seconds; see BENCHMARKS.md). Without WebGPU
+// it falls back to the CPU backend and says why. It waits on JavaScript
 // promises: call it from a goroutine, never from a JavaScript callback.
-func openBackend(forceCPU bool) opened {
-	if forceCPU {
+func openBackend(device string) opened {
+	if device == "cpu" {
 		return opened{b: newCPU(), slow: true, notice: cpuNotice + " (?device=cpu)"}
 	}
 	if g := js.Global().Get("navigator").Get("gpu"); !g.Truthy() {
@@ -41,10 +51,18 @@ func openBackend(forceCPU bool) opened {
 		return opened{b: newCPU(), slow: true, notice: cpuNotice,
 			failure: fmt.Errorf("WebGPU failed (%v): training on the CPU instead", err)}
 	}
+	if g.CPUEmulation() && device == "auto" {
+		name := g.Adapter().Name
+		if err := g.Close(); err != nil {
+			return opened{b: newCPU(), slow: true, notice: fmt.Sprintf(emulatedNotice, name),
+				failure: fmt.Errorf("closing the emulated WebGPU device: %w", err)}
+		}
+		return opened{b: newCPU(), slow: true, notice: fmt.Sprintf(emulatedNotice, name)}
+	}
 	o := opened{b: g, gpu: true}
 	if g.CPUEmulation() {
 		o.slow = true
-		o.notice = "the WebGPU adapter emulates a GPU on the CPU: training is slow"
+		o.notice = "the WebGPU adapter emulates a GPU on the CPU: training is slow (?device=gpu)"
 	}
 	return o
 }

@@ -121,7 +121,7 @@ func (h *host) start() {
 		l.start()
 	}()
 
-	o := openBackend(h.params.cpu)
+	o := openBackend(h.params.device)
 	h.ui.setBackend(o.b.Name())
 	h.ui.setError(errBackend, o.failure)
 	cfg := app.Config{Model: h.params.model, LR: h.params.lr, Batch: h.params.batch, Limit: h.params.limit,

@@ -24,7 +24,11 @@ import (
 //	&eval=N                 test images evaluated after each epoch (default: all on
 //	                        a GPU, 1,000 on the CPU or an emulated GPU)
 //	&autostart=1            start training as soon as the data is there
-//	&device=cpu             use the CPU backend even when WebGPU is there
+//	&device=auto|gpu|cpu    auto (the default): WebGPU on a GPU, else the CPU
+//	                        backend, also when the browser's WebGPU only emulates
+//	                        a GPU on the CPU (SwiftShader), which trains more
+//	                        slowly than the CPU backend; gpu: WebGPU whatever its
+//	                        adapter; cpu: the CPU backend
 //	&inspect=MS             how often, in milliseconds, the maps are refreshed
 //	                        while training (default 250; 0: never, to measure
 //	                        what they cost)
@@ -36,13 +40,13 @@ type params struct {
 	limit     int
 	eval      int // 0: the backend's default
 	autostart bool
-	cpu       bool
+	device    string // "auto", "gpu" or "cpu"
 }
 
 // parseParams reads a query string (with or without its "?"). A bad value
 // is an error naming it, and its default is used instead.
 func parseParams(query string) (params, error) {
-	p := params{model: app.DefaultModel, inspect: -1}
+	p := params{model: app.DefaultModel, inspect: -1, device: "auto"}
 	q, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
 	var errs []error
 	if err != nil {
@@ -91,11 +95,11 @@ func parseParams(query string) (params, error) {
 		errs = append(errs, fmt.Errorf("URL parameter autostart=%q: want 1 or 0", s))
 	}
 	switch s := q.Get("device"); s {
-	case "", "auto":
-	case "cpu":
-		p.cpu = true
+	case "":
+	case "auto", "gpu", "cpu":
+		p.device = s
 	default:
-		errs = append(errs, fmt.Errorf("URL parameter device=%q: want auto or cpu", s))
+		errs = append(errs, fmt.Errorf("URL parameter device=%q: want auto, gpu or cpu", s))
 	}
 	return p, errors.Join(errs...)
 }

@@ -26,12 +26,15 @@ func TestParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := params{model: "resnet18", lr: 0.003, batch: 64, limit: 500, eval: 200, autostart: true, cpu: true, inspect: 0}
+	want := params{model: "resnet18", lr: 0.003, batch: 64, limit: 500, eval: 200, autostart: true, device: "cpu", inspect: 0}
 	if p != want {
 		t.Errorf("got %+v, want %+v", p, want)
 	}
+	if p, err = parseParams("device=gpu"); err != nil || p.device != "gpu" {
+		t.Errorf("device=gpu: %+v, %v", p, err)
+	}
 	p, err = parseParams("")
-	if err != nil || p != (params{model: "lenet5", inspect: -1}) {
+	if err != nil || p != (params{model: "lenet5", inspect: -1, device: "auto"}) {
 		t.Errorf("no parameters: %+v, %v", p, err)
 	}
 	p, err = parseParams("model=vgg&lr=-1&batch=x&limit=-3&autostart=maybe&device=tpu&batch=1000000")
@@ -40,7 +43,7 @@ func TestParams(t *testing.T) {
 			t.Errorf("bad %s: error %v", name, err)
 		}
 	}
-	if p.model != "lenet5" || p.lr != 0 || p.batch != 0 || p.limit != 0 || p.autostart || p.cpu {
+	if p.model != "lenet5" || p.lr != 0 || p.batch != 0 || p.limit != 0 || p.autostart || p.device != "auto" {
 		t.Errorf("bad values should leave the defaults: %+v", p)
 	}
 }
