@@ -1,7 +1,7 @@
 // Package testenv finds what some tests need beyond Go: real CIFAR-10,
-// PyTorch, a GPU adapter and a virtual X display. Without them a test skips
-// with a message, unless the variable CIFARLAB_REQUIRE names them (as CI
-// does), and then it fails.
+// PyTorch, a GPU adapter, a virtual X display, Chromium with WebGPU and
+// zstd. Without them a test skips with a message, unless the variable
+// CIFARLAB_REQUIRE names them (as CI does), and then it fails.
 package testenv
 
 import (
@@ -73,4 +73,35 @@ func Xvfb(t testing.TB) []string {
 		}
 	}
 	return []string{"xvfb-run", "-a", "-s", "-screen 0 1280x800x24"}
+}
+
+// Chromium returns the Chromium binary on PATH (chromium, or
+// chromium-browser as some distributions name it); CIFARLAB_REQUIRE names
+// it as chromium.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	missing(t, "chromium", "no chromium on PATH: the browser tests need headless Chromium (Debian: apt-get install chromium)")
+	return ""
+}
+
+// WebGPU reports that a browser offered no usable WebGPU (why says what it
+// did instead): the test skips, or fails when CIFARLAB_REQUIRE names webgpu.
+func WebGPU(t testing.TB, why string) {
+	t.Helper()
+	missing(t, "webgpu", "no WebGPU in Chromium (it needs --enable-unsafe-webgpu on Linux, and SwiftShader or a GPU): "+why)
+}
+
+// Zstd returns the zstd command on PATH.
+func Zstd(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("zstd")
+	if err != nil {
+		missing(t, "zstd", "no zstd on PATH: it compresses the page's wasm as make site does (Debian: apt-get install zstd)")
+	}
+	return path
 }
