@@ -1,0 +1,311 @@
+package e2e
+
+import (
+	"fmt"
+	"image"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"cifarlab/internal/testenv"
+)
+
+// The tests train on tiny subsets: WebGPU on SwiftShader, and the CPU
+// fallback (WebAssembly on one thread), train LeNet5 at some tens of
+// images a second on two cores.
+
+// setup starts the server on real CIFAR-10 (exact/, 4,000 training and
+// 1,000 test images) and a Chromium.
+func setup(t *testing.T, o browserOptions) (*server, *browser) {
+	t.Helper()
+	testenv.Chromium(t)
+	data := testenv.Data(t)
+	srv := startServer(t, buildAll(t), filepath.Join(data, "exact"))
+	return srv, newBrowser(t, o)
+}
+
+// TestPageLoadsCleanly opens the page as a visitor would, with the default
+// device, and checks that it starts, trains and reports nothing wrong on
+// its console; then it opens it again with the dataset kept by the browser
+// and reports how long the page takes to its first step.
+func TestPageLoadsCleanly(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	url := srv.url + "?model=lenet5&autostart=1&limit=32&batch=16&eval=16"
+
+	first := b.openTimed(url, 3*time.Minute)
+	noPageError(t, first)
+	st := b.waitFor("two more steps", time.Minute, false, func(s status) bool { return s.Step >= first.Step+2 }, nil)
+	checkCleanPage(t, b, st)
+
+	cached := b.openTimed(url, 2*time.Minute)
+	noPageError(t, cached)
+	if !strings.Contains(cached.Dataset, "kept by the browser") {
+		t.Errorf("on the second load the dataset is %q, want it kept by the browser", cached.Dataset)
+	}
+	checkCleanPage(t, b, b.status())
+	t.Logf("page open → first step on %s: %.0f ms with the dataset downloaded, %.0f ms with it kept by the browser",
+		st.Backend, first.Ms, cached.Ms)
+}
+
+func noPageError(t *testing.T, r firstStep) {
+	t.Helper()
+	if r.Error != "" {
+		t.Fatalf("the page failed before its first step: %s", r.Error)
+	}
+}
+
+// checkCleanPage checks that the page is started, with no error shown and
+// none on its console.
+func checkCleanPage(t *testing.T, b *browser, st status) {
+	t.Helper()
+	if st.Backend == "" || st.Model != "lenet5" || !st.Ready || st.Error != "" {
+		t.Errorf("status: %v; want a backend, lenet5, ready and no error", st)
+	}
+	if e := b.element("loading"); !e.Exists || e.Visible {
+		t.Errorf("the loading splash: %+v, want it hidden", e)
+	}
+	if e := b.element("error"); !e.Exists || e.Visible {
+		t.Errorf("the error element: %+v, want it hidden", e)
+	}
+	if e := b.element("status"); !e.Visible || !strings.Contains(e.Text, "step") {
+		t.Errorf("the status line: %+v, want it visible and naming the step", e)
+	}
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+}
+
+// needWebGPU skips the test (or fails it, see testenv.WebGPU) when the
+// page did not get a WebGPU backend.
+func needWebGPU(t *testing.T, r firstStep, st status) {
+	t.Helper()
+	if strings.HasPrefix(r.Error, "WebGPU failed") || strings.HasPrefix(r.Error, "no WebGPU") || (r.Error == "" && !st.gpu()) {
+		testenv.WebGPU(t, fmt.Sprintf("the page trains on %q (error %q)", st.Backend, r.Error))
+	}
+	noPageError(t, r)
+}
+
+// TestLeNet5OnWebGPU trains LeNet5 on WebGPU (?device=gpu, which the page
+// needs on an emulated GPU such as SwiftShader): the steps advance, the
+// loss on the 32 images it trains on falls, and the feature maps are drawn
+// and change as it trains. Then it reopens the page and reports the time
+// to the first step with the dataset kept by the browser.
+func TestLeNet5OnWebGPU(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	url := srv.url + "?model=lenet5&device=gpu&autostart=1&limit=32&batch=16&eval=16"
+	first := b.openTimed(url, 3*time.Minute)
+	needWebGPU(t, first, b.status())
+
+	t.Run("loss falls", func(t *testing.T) { checkLossFalls(t, b.with(t)) })
+	t.Run("maps drawn", func(t *testing.T) { checkMapsDrawn(t, b.with(t), "page-lenet5.png") })
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+
+	cached := b.openTimed(url, 2*time.Minute)
+	noPageError(t, cached)
+	if !strings.Contains(cached.Dataset, "kept by the browser") {
+		t.Errorf("on the second load the dataset is %q, want it kept by the browser", cached.Dataset)
+	}
+	t.Logf("page open → first step on WebGPU: %.0f ms with the dataset downloaded, %.0f ms with it kept by the browser", first.Ms, cached.Ms)
+}
+
+// checkLossFalls polls the status until step 24 (12 epochs of 2 steps)
+// and compares the mean loss of steps 1 to 4 with that of steps 18 on.
+func checkLossFalls(t *testing.T, b *browser) {
+	const lastStep = 24
+	losses := map[int]float64{} // by step
+	var rates []float64
+	lastSeen := 0
+	b.waitFor(fmt.Sprintf("step %d", lastStep), 3*time.Minute, false, func(s status) bool { return s.Step >= lastStep }, func(s status) {
+		if s.Step < lastSeen {
+			t.Errorf("the step went back from %d to %d", lastSeen, s.Step)
+		}
+		lastSeen = s.Step
+		if s.Loss != nil {
+			losses[s.Step] = *s.Loss
+		}
+		if s.ImagesPerSec != nil && *s.ImagesPerSec > 0 && s.Step > 2 {
+			rates = append(rates, *s.ImagesPerSec)
+		}
+	})
+	early, nEarly := meanLoss(losses, 1, 4)
+	late, nLate := meanLoss(losses, 18, lastStep+100)
+	t.Logf("loss: %.3f (steps 1–4, %d seen) → %.3f (steps 18 on, %d seen); %d steps seen in all", early, nEarly, late, nLate, len(losses))
+	if nEarly == 0 || nLate == 0 || len(losses) < 6 {
+		t.Fatalf("too few steps seen to compare: %v", losses)
+	}
+	if early < 1.8 || early > 3 {
+		t.Errorf("the first steps' loss is %.3f, want about ln 10 = 2.30 for 10 classes", early)
+	}
+	if late > 0.75*early {
+		t.Errorf("the loss fell from %.3f to %.3f only, want below %.3f (three quarters)", early, late, 0.75*early)
+	}
+	if len(rates) > 0 {
+		slices.Sort(rates)
+		t.Logf("images/s: median %.1f (%.1f to %.1f, %d samples)", rates[len(rates)/2], rates[0], rates[len(rates)-1], len(rates))
+	}
+}
+
+func meanLoss(losses map[int]float64, from, to int) (float64, int) {
+	sum, n := 0.0, 0
+	for step, l := range losses {
+		if step >= from && step <= to {
+			sum += l
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
+}
+
+// checkMapsDrawn checks that the maps' area of the canvas is drawn (many
+// colours, most pixels off the panel's background) and that it changes
+// while the page trains.
+func checkMapsDrawn(t *testing.T, b *browser, keepAs string) {
+	a := b.screenshot()
+	area := a.area(mapsArea)
+	p := summarise(a.page, area)
+	t.Logf("the maps' area: %v", p)
+	checkDrawn(t, "the maps' area", p, 300)
+	if st := b.status(); !st.Running {
+		t.Fatalf("the page stopped training: %v", st)
+	}
+	var diff float64
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		if diff = changed(a.page, b.screenshot().page, area); diff > 0.01 {
+			break
+		}
+	}
+	t.Logf("the maps' area changed in %.1f%% of its pixels while training", 100*diff)
+	if diff <= 0.01 {
+		t.Errorf("the maps' area did not change in 20 s of training (%.2f%% of the pixels)", 100*diff)
+	}
+	b.screenshot().keep(b, keepAs)
+}
+
+// drawn reports whether p looks like maps: at least minColours colours,
+// and at least a fifth of the pixels off the commonest colour (the panel
+// that waits for the first step has about 400 colours, in its text, on
+// 1.5% of the maps' area).
+func drawn(p pixels, minColours int) bool { return p.distinct >= minColours && p.busy >= 0.2 }
+
+func checkDrawn(t *testing.T, what string, p pixels, minColours int) {
+	t.Helper()
+	if !drawn(p, minColours) {
+		t.Errorf("%s looks blank: %v; want at least %d colours and 20%% off the commonest", what, p, minColours)
+	}
+}
+
+// TestResNet18Panels trains ResNet18 for a step and checks that the
+// residual blocks' panel draws its three columns: the main path, the
+// shortcut and their sum.
+func TestResNet18Panels(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	url := srv.url + "?model=resnet18&autostart=1&limit=8&batch=4&eval=4"
+	first := b.openTimed(url, 4*time.Minute)
+	noPageError(t, first)
+	st := b.status()
+	if st.Model != "resnet18" {
+		t.Fatalf("status: %v, want resnet18", st)
+	}
+	// The blocks' panel (viz/maps.go): for ResNet18's four blocks under a
+	// row of 176 pixels, with a 156-pixel label column, then three columns
+	// 12 pixels apart.
+	blocks := image.Rect(mapsArea.Min.X, mapsArea.Min.Y+176+6, mapsArea.Max.X, mapsArea.Max.Y)
+	x0, x1 := blocks.Min.X+8+156, blocks.Max.X-8
+	colW := (x1 - x0 - 2*12) / 3
+	names := []string{"main path", "shortcut", "sum"}
+	const minColours = 100 // the blocks' tiles are small: 5×5 down to 1×1
+	var s shot
+	var ps []pixels
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		s, ps = b.screenshot(), nil
+		all := true
+		for g := range names {
+			cx := x0 + g*(colW+12)
+			col := image.Rect(cx+colW/8, blocks.Min.Y+40, cx+colW*7/8, blocks.Max.Y-16)
+			p := summarise(s.page, s.area(col))
+			ps = append(ps, p)
+			all = all && drawn(p, minColours)
+		}
+		if all || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	for g, p := range ps {
+		t.Logf("ResNet18's %s column: %v", names[g], p)
+		checkDrawn(t, "ResNet18's "+names[g]+" column", p, minColours)
+	}
+	if st := b.status(); st.Error != "" {
+		t.Errorf("the page failed: %v", st)
+	}
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+	s.keep(b, "page-resnet18.png")
+}
+
+// TestCPUFallback trains on the CPU backend where WebGPU is not to be had:
+// in a Chromium without --enable-unsafe-webgpu (navigator.gpu is there
+// but gives no adapter), when the URL asks for the CPU, and in a page
+// without navigator.gpu. Each time the notice of the CPU fallback shows, and
+// the error too unless the URL asked for it.
+func TestCPUFallback(t *testing.T) {
+	srv, b := setup(t, browserOptions{noWebGPU: true})
+	q := "?model=lenet5&autostart=1&limit=32&batch=16&eval=16"
+	adapter := eval[bool](b, "(async () => !!(navigator.gpu && await navigator.gpu.requestAdapter()))()")
+	if adapter {
+		t.Fatal("Chromium without --enable-unsafe-webgpu gives a WebGPU adapter: this test expects none")
+	}
+
+	t.Run("no adapter", func(t *testing.T) {
+		checkCPUFallback(t, b.with(t), srv.url+q, "WebGPU failed", "page-cpu.png")
+	})
+	t.Run("device=cpu", func(t *testing.T) {
+		checkCPUFallback(t, b.with(t), srv.url+q+"&device=cpu", "", "")
+	})
+	t.Run("no navigator.gpu", func(t *testing.T) {
+		b := b.with(t)
+		b.addInitScript("delete Navigator.prototype.gpu;")
+		checkCPUFallback(t, b, srv.url+q, "no WebGPU in this browser", "")
+	})
+}
+
+// checkCPUFallback opens url and checks that it trains on the CPU, with
+// the fallback's notice shown, and the error that begins with wantErr
+// ("" for none).
+func checkCPUFallback(t *testing.T, b *browser, url, wantErr, keepAs string) {
+	first := b.openTimed(url, 2*time.Minute)
+	if !strings.HasPrefix(first.Error, wantErr) || (wantErr == "" && first.Error != "") {
+		t.Fatalf("the page's error: %q, want one that begins %q", first.Error, wantErr)
+	}
+	st := b.waitFor("two steps", time.Minute, wantErr != "", func(s status) bool { return s.Step >= 2 }, nil)
+	if !strings.HasPrefix(st.Backend, "cpu") {
+		t.Errorf("the backend is %q, want the CPU's", st.Backend)
+	}
+	if !strings.Contains(st.Notice, "CPU backend") {
+		t.Errorf("the notice is %q, want the CPU fallback's", st.Notice)
+	}
+	if e := b.element("notice"); !e.Visible || !strings.Contains(e.Text, "CPU backend") {
+		t.Errorf("the notice element: %+v, want it visible with the CPU fallback's notice", e)
+	}
+	e := b.element("error")
+	switch {
+	case wantErr == "" && e.Visible:
+		t.Errorf("an error is shown: %q", e.Text)
+	case wantErr != "" && (!e.Visible || !strings.Contains(e.Text, wantErr)):
+		t.Errorf("the error element: %+v, want it visible, with %q", e, wantErr)
+	}
+	s0 := st.Step
+	b.waitFor("the steps to go on", time.Minute, wantErr != "", func(s status) bool { return s.Step >= s0+2 }, nil)
+	if keepAs != "" {
+		b.screenshot().keep(b, keepAs)
+	}
+}
