@@ -53,7 +53,8 @@ serve: build
 
 # The browser tests run when Chromium is installed, or fail when
 # CIFARLAB_REQUIRE names chromium (as in CI); otherwise they are skipped
-# with a message.
+# with a message. Those of the page (./e2e, in ./...) build the binary and
+# the site they serve themselves.
 # The desktop viewer's test (TestDesktop, in ./...) builds it as make build
 # does and runs it under xvfb-run when installed, or fails without it when
 # CIFARLAB_REQUIRE names xvfb (as in CI).
