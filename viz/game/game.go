@@ -3,9 +3,9 @@
 //
 // The Game is thin: Update turns ebiten's input into a viz.Input, takes
 // the latest snapshot without waiting and hands the user's intents on
-// without waiting; Draw copies the viewer's pixels to the screen, writing
-// them to the GPU only when they changed. Training runs elsewhere and
-// talks to the game through two channels.
+// without waiting; Draw writes the viewer's pixels into the screen only
+// when they changed. Training runs elsewhere and talks to the game through
+// two channels.
 //
 // On Linux, ebiten needs no cgo and opens no display until RunGame. A
 // binary that has both ebiten and gogpu/wgpu links only with
@@ -38,7 +38,6 @@ type Game struct {
 
 	mu  sync.Mutex  // guards buf against Screenshot from another goroutine
 	buf *image.RGBA // the viewer's pixels, Width×Height, reused
-	img *ebiten.Image
 
 	frames    atomic.Int64 // frames drawn
 	stopAt    atomic.Int64 // stop once this many frames are drawn; 0: never
@@ -158,25 +157,25 @@ send:
 	g.pending = append(g.pending[:0], g.pending[sent:]...)
 }
 
-// Draw shows the viewer, uploading its pixels only when they changed, and
-// drawing the screen only then when it is not cleared every frame.
+// Draw shows the viewer. The screen keeps its pixels from frame to frame
+// (Run turns clearing off), so Draw writes the viewer's pixels into it
+// only after a change, after a resize, and once a second in case the
+// platform lost them; ebiten presents a frame only after such a write.
+// Writing straight into the screen, rather than into an image drawn onto
+// it, spares a full-window draw, which with a software OpenGL such as
+// Mesa's llvmpipe costs half as much CPU as presenting the frame. Once
+// Stop or StopAfter ended the game, Draw draws nothing and counts no
+// frame.
 func (g *Game) Draw(screen *ebiten.Image) {
-	fresh := g.img == nil
-	if fresh {
-		g.img = ebiten.NewImage(viz.Width, viz.Height)
+	if g.stopped() {
+		return
 	}
 	g.mu.Lock()
 	changed := g.ui.Draw(g.buf)
 	g.mu.Unlock()
-	if changed || fresh {
-		g.img.WritePixels(g.buf.Pix)
-	}
-	// The screen keeps its pixels when Run turned clearing off: draw it
-	// after a change, after a resize, and once a second in case the
-	// platform lost them.
 	g.sinceBlit++
-	if changed || fresh || g.redraw || g.sinceBlit >= 60 || ebiten.IsScreenClearedEveryFrame() {
-		screen.DrawImage(g.img, nil)
+	if changed || g.redraw || g.sinceBlit >= 60 || ebiten.IsScreenClearedEveryFrame() {
+		screen.WritePixels(g.buf.Pix)
 		g.redraw, g.sinceBlit = false, 0
 	}
 	g.frames.Add(1)
