@@ -86,7 +86,7 @@ func desktop(ctx context.Context, f *desktopFlags, stdout, stderr io.Writer) err
 	}
 	goes(func() { s.Run(runCtx) })
 	goes(func() { s.Feed(runCtx, snaps) })
-	goes(func() { carryIntents(runCtx, s, intents) })
+	goes(func() { s.Serve(runCtx, intents) })
 	goes(func() { // Ctrl-C closes the window
 		select {
 		case <-ctx.Done():
@@ -156,18 +156,6 @@ func openDesktopBackend(f *desktopFlags, stderr io.Writer) (net.Backend, error) 
 		fmt.Fprintf(stderr, "device: %s, leaving the window the rest of the %d cores\n", b.Name(), runtime.NumCPU())
 	}
 	return b, nil
-}
-
-// carryIntents hands the viewer's intents to the session until ctx ends.
-func carryIntents(ctx context.Context, s *app.Session, intents <-chan viz.Intent) {
-	for {
-		select {
-		case in := <-intents:
-			s.Handle(in)
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // saveScreenshot writes the game's last frame as a PNG.
