@@ -76,8 +76,14 @@ type rateSample struct {
 	images int
 }
 
-// rateWindow is how far back images per second are measured.
-const rateWindow = 3 * time.Second
+// rateWindow is how far back images per second are measured; rateMinSpan
+// is the shortest span a rate is measured over. Step results can arrive in
+// bursts (a GPU backend reads several steps' statistics back at once), so
+// two of them microseconds apart say nothing about the rate.
+const (
+	rateWindow  = 3 * time.Second
+	rateMinSpan = 250 * time.Millisecond
+)
 
 func (m *rateMeter) add(t time.Time, images int) {
 	m.images += images
@@ -91,10 +97,10 @@ func (m *rateMeter) add(t time.Time, images int) {
 		m.samples = append(m.samples[:0], m.samples[drop:]...)
 	}
 	first := m.samples[0]
-	if dt := t.Sub(first.t).Seconds(); dt > 0 && len(m.samples) > 1 {
-		m.last = float64(m.images-first.images) / dt
+	if dt := t.Sub(first.t); dt >= rateMinSpan {
+		m.last = float64(m.images-first.images) / dt.Seconds()
 	}
 }
 
-// value is the last measured rate (0 before two steps).
+// value is the last measured rate (0 until steps have spanned rateMinSpan).
 func (m *rateMeter) value() float64 { return m.last }

@@ -27,7 +27,7 @@ func TestIntents(t *testing.T) {
 	}
 
 	s.Handle(viz.Intent{Kind: viz.Start})
-	waitFor(t, s, "3 steps", func(st app.Status) bool { return st.Step >= 3 && st.Running })
+	waitFor(t, s, "3 steps and a rate", func(st app.Status) bool { return st.Step >= 3 && st.Running && st.ImagesPerSec > 0 })
 	s.Handle(viz.Intent{Kind: viz.Pause})
 	settle(t, s)
 	paused := s.Status()
