@@ -510,7 +510,10 @@ func (s *site) get(name string) (*body, error) {
 		b = b.with("gzip", gzipBytes(context.Background(), raw, gzip.DefaultCompression))
 	}
 	for i, sc := range sidecars {
-		if k := keys[1+i]; k.mod.IsZero() || k.mod.Before(fi.ModTime()) {
+		// A sidecar is stale when older than the file, within a second:
+		// compressors that give their output the input's time (brotli -o,
+		// gzip -k) may keep only its seconds.
+		if k := keys[1+i]; k.mod.IsZero() || k.mod.Before(fi.ModTime().Truncate(time.Second)) {
 			continue // absent, or stale: made from an older file
 		}
 		if data, _, err := s.read(name + sc.ext); err == nil {

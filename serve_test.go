@@ -477,6 +477,11 @@ func TestServeSidecars(t *testing.T) {
 	if resp, body := get(t, "GET", url, "Accept-Encoding", "gzip, zstd"); resp.Header.Get("Content-Encoding") != "zstd" || !bytes.Equal(body, zst) {
 		t.Fatalf("with a fresh sidecar: %v", resp.Header)
 	}
+	// brotli -o and gzip -k give the copy the file's time, to the second.
+	os.Chtimes(zstPath, later.Truncate(time.Second), later.Truncate(time.Second))
+	if resp, _ := get(t, "GET", url, "Accept-Encoding", "gzip, zstd"); resp.Header.Get("Content-Encoding") != "zstd" {
+		t.Fatalf("with a sidecar of the file's time to the second: %v", resp.Header)
+	}
 
 	// A sidecar larger than the gzip encoding is not used.
 	writeTestFile(t, site, "cifarlab.wasm.zst", bytes.Repeat([]byte{1}, len(rebuilt)-1))

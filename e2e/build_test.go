@@ -104,12 +104,16 @@ func buildSite(goCmd, site string) (map[string]bool, error) {
 // encoding.
 type sidecar struct {
 	ext, coding, tool string
-	args              []string // then -o OUT IN
+	args              []string // then -c IN, writing to standard output
 }
 
+// The tools write to standard output, as in make site: with -o, brotli
+// gives its output the input's modification time to the second, which can
+// make it older than the input, and the server sends no sidecar older than
+// its file.
 var sidecars = []sidecar{
-	{".zst", "zstd", "zstd", []string{"-q", "-19", "-T0", "-f"}},
-	{".br", "br", "brotli", []string{"-q", "9", "-w", "24", "-f"}},
+	{".zst", "zstd", "zstd", []string{"-q", "-19", "-T0"}},
+	{".br", "br", "brotli", []string{"-q", "9", "-w", "24"}},
 }
 
 // compressWasm writes the sidecars of wasm as make site does, or copies
@@ -137,12 +141,33 @@ func compressWasm(wasm string) (map[string]bool, error) {
 		if err != nil {
 			continue
 		}
-		if err := runIn(nil, tool, append(sc.args, "-o", wasm+sc.ext, wasm)...); err != nil {
+		if err := compressTo(wasm+sc.ext, tool, append(sc.args, "-c", wasm)...); err != nil {
 			return nil, err
 		}
 		codings[sc.coding] = true
 	}
 	return codings, nil
+}
+
+// compressTo runs a compressor that writes to standard output into the
+// file out.
+func compressTo(out, tool string, args ...string) error {
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(tool, args...)
+	cmd.Stdout = f
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, &stderr)
+	}
+	return nil
 }
 
 // notOlder reports whether the file a exists and is not older than b.
