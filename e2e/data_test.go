@@ -47,11 +47,21 @@ func TestCorruptDataset(t *testing.T) {
 }
 
 // checkErrorShown checks that the page's error element is visible and
-// holds want.
+// holds want, within a few seconds: the page refreshes its text 4 times a
+// second, so the element can lag status() by that.
 func checkErrorShown(t *testing.T, b *browser, want string) {
 	t.Helper()
-	if e := b.element("error"); !e.Visible || !strings.Contains(e.Text, want) {
-		t.Errorf("the error element: %+v, want it visible, with %q", e, want)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e := b.element("error")
+		if e.Visible && strings.Contains(e.Text, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the error element: %+v, want it visible, with %q", e, want)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"cifarlab/internal/testenv"
+)
+
+// TestGPUErrors breaks the page's WebGPU on purpose, through scripts that
+// wrap the browser's GPUDevice before the page runs, and checks that each
+// failure stops training with an error on the page and in status().error
+// naming what failed, rather than hanging or training on zeros.
+func TestGPUErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, script string
+		want         []string // in status().error and on the page
+	}{{
+		// A shader the browser's WGSL compiler rejects.
+		name: "WGSL compile error",
+		script: `{
+			const create = GPUDevice.prototype.createShaderModule;
+			GPUDevice.prototype.createShaderModule = function (desc) {
+				if (desc && typeof desc.code === "string" && desc.code.includes("fn relu(")) {
+					desc = Object.assign({}, desc, {code: desc.code + "\nfn broken( -> {\n"});
+				}
+				return create.call(this, desc);
+			};
+		}`,
+		want: []string{"elementwise.wgsl"},
+	}, {
+		// A bind group that leaves a binding out: a validation error
+		// the browser reports asynchronously, as an uncaptured error.
+		name: "validation error",
+		script: `{
+			const create = GPUDevice.prototype.createBindGroup;
+			GPUDevice.prototype.createBindGroup = function (desc) {
+				if (desc && desc.entries && desc.entries.length > 1) {
+					desc = Object.assign({}, desc, {entries: desc.entries.slice(0, -1)});
+				}
+				return create.call(this, desc);
+			};
+		}`,
+		want: []string{"device error"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, b := setup(t, browserOptions{})
+			b = b.with(t)
+			b.addInitScript(tc.script)
+			b.navigate(srv.url + "?model=lenet5&device=gpu&autostart=1&limit=32&batch=16&eval=16")
+			if st := b.waitFor("the backend", 2*time.Minute, true, func(s status) bool { return s.Backend != "" }, nil); !st.gpu() {
+				testenv.WebGPU(t, fmt.Sprintf("the page trains on %q (error %q)", st.Backend, st.Error))
+			}
+			st := b.waitFor("the error", 3*time.Minute, true, func(s status) bool { return s.Error != "" }, nil)
+			t.Logf("the page's error: %s", st.Error)
+			for _, w := range tc.want {
+				if !strings.Contains(st.Error, w) {
+					t.Errorf("status().error %q, want it to name %q", st.Error, w)
+				}
+				checkErrorShown(t, b, w)
+			}
+			time.Sleep(2 * time.Second)
+			if st2 := b.status(); st2.Step != st.Step || st2.Running {
+				t.Errorf("after the error: %v, want training stopped at step %d", st2, st.Step)
+			}
+		})
+	}
+}
