@@ -13,13 +13,7 @@ func linearGrain(rowCost int) int { return max(1, (1<<15)/max(rowCost, 1)) }
 func (b *Backend) Linear(y, x, w, bias net.Tensor) {
 	const op = "Linear"
 	Y, X, W, B := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w), tensor(op, "b", bias)
-	n, in := dims2(op, "x", X.shape)
-	o, in2 := dims2(op, "w", W.shape)
-	if in2 != in {
-		panicf("%s: x %v has %d features, w %v expects %d", op, X.shape, in, W.shape, in2)
-	}
-	mustShape(op, "b", B.shape, o)
-	mustShape(op, "y", Y.shape, n, o)
+	n, in, o := linearDims(net.LinearShapes(Y.shape, X.shape, W.shape, B.shape))
 	b.parallel(n, linearGrain(in*o), func(_, lo, hi int) {
 		out := Y.data[lo*o : hi*o]
 		sgemm.Gemm(false, true, hi-lo, o, in, 1, X.data[lo*in:], in, W.data, in, 0, out, o)
@@ -36,12 +30,7 @@ func (b *Backend) Linear(y, x, w, bias net.Tensor) {
 func (b *Backend) LinearBackwardData(dx, dy, w net.Tensor) {
 	const op = "LinearBackwardData"
 	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
-	n, o := dims2(op, "dy", DY.shape)
-	o2, in := dims2(op, "w", W.shape)
-	if o2 != o {
-		panicf("%s: dy %v has %d features, w %v has %d outputs", op, DY.shape, o, W.shape, o2)
-	}
-	mustShape(op, "dx", DX.shape, n, in)
+	n, in, o := linearDims(net.LinearBackwardDataShapes(DX.shape, DY.shape, W.shape))
 	b.parallel(n, linearGrain(in*o), func(_, lo, hi int) {
 		sgemm.Gemm(false, false, hi-lo, in, o, 1, DY.data[lo*o:], o, W.data, in, 0, DX.data[lo*in:hi*in], in)
 	})
@@ -52,13 +41,7 @@ func (b *Backend) LinearBackwardData(dx, dy, w net.Tensor) {
 func (b *Backend) LinearBackwardParams(dw, db, dy, x net.Tensor) {
 	const op = "LinearBackwardParams"
 	DW, DB, DY, X := tensor(op, "dw", dw), tensor(op, "db", db), tensor(op, "dy", dy), tensor(op, "x", x)
-	n, o := dims2(op, "dy", DY.shape)
-	n2, in := dims2(op, "x", X.shape)
-	if n2 != n {
-		panicf("%s: dy %v and x %v have different batch sizes", op, DY.shape, X.shape)
-	}
-	mustShape(op, "dw", DW.shape, o, in)
-	mustShape(op, "db", DB.shape, o)
+	n, in, o := linearDims(net.LinearBackwardParamsShapes(DW.shape, DB.shape, DY.shape, X.shape))
 	b.parallel(o, linearGrain(n*in), func(_, lo, hi int) {
 		sgemm.Gemm(true, false, hi-lo, in, n, 1, DY.data[lo:], o, X.data, in, 0, DW.data[lo*in:hi*in], in)
 		for j := lo; j < hi; j++ {
@@ -69,4 +52,13 @@ func (b *Backend) LinearBackwardParams(dw, db, dy, x net.Tensor) {
 			DB.data[j] = float32(s)
 		}
 	})
+}
+
+// linearDims is the batch, input and output sizes of a product checked
+// by net, or a panic with its error.
+func linearDims(d net.LinearDims, err error) (n, in, o int) {
+	if err != nil {
+		panicf("%v", err)
+	}
+	return d.N, d.In, d.Out
 }

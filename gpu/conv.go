@@ -82,21 +82,11 @@ type convDims struct {
 // convShapes validates a convolution of input shape xs with weight shape
 // ws, as the CPU backend does.
 func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
-	n, ci, h, w := dims4(op, "x", xs)
-	co, ci2, kh, kw := dims4(op, "w", ws)
-	if ci2 != ci {
-		panicf("%s: x %v has %d channels, w %v expects %d", op, xs, ci, ws, ci2)
+	c, err := net.ConvShapes(op, xs, ws, g)
+	if err != nil {
+		panicf("%v", err)
 	}
-	if kh != kw {
-		panicf("%s: w %v is not a square kernel", op, ws)
-	}
-	if g.Stride < 1 || g.Pad < 0 {
-		panicf("%s: bad geometry %+v", op, g)
-	}
-	ho, wo := g.Out(h, kh), g.Out(w, kh)
-	if ho < 1 || wo < 1 || h+2*g.Pad < kh || w+2*g.Pad < kh {
-		panicf("%s: kernel %d with %+v does not fit input %v", op, kh, g, xs)
-	}
+	n, ci, h, w, co, kh, ho, wo := c.N, c.Ci, c.H, c.W, c.Co, c.K, c.Ho, c.Wo
 	d := convDims{n: n, ci: ci, h: h, w: w, co: co, k: kh, ho: ho, wo: wo, stride: g.Stride, pad: g.Pad}
 	d.ky0, d.nky = liveTaps(ho, h, g.Stride, g.Pad, kh)
 	d.kx0, d.nkx = liveTaps(wo, w, g.Stride, g.Pad, kh)

@@ -98,13 +98,7 @@ func planMatmul(m, n, k int, split bool) matmulPlan {
 func (b *Backend) Linear(y, x, w, bias net.Tensor) {
 	const op = "Linear"
 	Y, X, W, B := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w), tensor(op, "b", bias)
-	n, in := dims2(op, "x", X.shape)
-	o, in2 := dims2(op, "w", W.shape)
-	if in2 != in {
-		panicf("%s: x %v has %d features, w %v expects %d", op, X.shape, in, W.shape, in2)
-	}
-	mustShape(op, "b", B.shape, o)
-	mustShape(op, "y", Y.shape, n, o)
+	n, in, o := linearDims(net.LinearShapes(Y.shape, X.shape, W.shape, B.shape))
 	if n == 0 || o == 0 {
 		return
 	}
@@ -116,12 +110,7 @@ func (b *Backend) Linear(y, x, w, bias net.Tensor) {
 func (b *Backend) LinearBackwardData(dx, dy, w net.Tensor) {
 	const op = "LinearBackwardData"
 	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
-	n, o := dims2(op, "dy", DY.shape)
-	o2, in := dims2(op, "w", W.shape)
-	if o2 != o {
-		panicf("%s: dy %v has %d features, w %v has %d outputs", op, DY.shape, o, W.shape, o2)
-	}
-	mustShape(op, "dx", DX.shape, n, in)
+	n, in, o := linearDims(net.LinearBackwardDataShapes(DX.shape, DY.shape, W.shape))
 	if n == 0 || in == 0 {
 		return
 	}
@@ -137,13 +126,7 @@ func (b *Backend) LinearBackwardData(dx, dy, w net.Tensor) {
 func (b *Backend) LinearBackwardParams(dw, db, dy, x net.Tensor) {
 	const op = "LinearBackwardParams"
 	DW, DB, DY, X := tensor(op, "dw", dw), tensor(op, "db", db), tensor(op, "dy", dy), tensor(op, "x", x)
-	n, o := dims2(op, "dy", DY.shape)
-	n2, in := dims2(op, "x", X.shape)
-	if n2 != n {
-		panicf("%s: dy %v and x %v have different batch sizes", op, DY.shape, X.shape)
-	}
-	mustShape(op, "dw", DW.shape, o, in)
-	mustShape(op, "db", DB.shape, o)
+	n, in, o := linearDims(net.LinearBackwardParamsShapes(DW.shape, DB.shape, DY.shape, X.shape))
 	if o == 0 || in == 0 {
 		return
 	}
@@ -171,4 +154,13 @@ func (b *Backend) LinearBackwardParams(dw, db, dy, x net.Tensor) {
 	pb := region{buf: partB, size: s * DB.st.bytes}
 	dispatch(b, op, k, pl.groups*256, &pl.p, DY.st.region(), X.st.region(), pw, pb)
 	dispatch(b, op, kSumSplits, o*in+o, &pl.p, pw, pb, DW.st.region(), DB.st.region())
+}
+
+// linearDims is the batch, input and output sizes of a product checked
+// by net, or a panic with its error.
+func linearDims(d net.LinearDims, err error) (n, in, o int) {
+	if err != nil {
+		panicf("%v", err)
+	}
+	return d.N, d.In, d.Out
 }

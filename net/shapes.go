@@ -1,0 +1,124 @@
+package net
+
+import "fmt"
+
+// The shape checks of the ops, shared by every backend: each returns the
+// dimensions its op works on, or an error naming the op, the operand and
+// what is wrong, which a backend turns into a panic (shape misuse is a
+// programmer error; see Backend).
+
+// dims2 returns the dimensions of the 2-D shape s of operand name.
+func dims2(op, name string, s Shape) (int, int, error) {
+	if len(s) != 2 {
+		return 0, 0, fmt.Errorf("%s: %s has shape %v, want 2 dimensions", op, name, s)
+	}
+	return s[0], s[1], nil
+}
+
+// dims4 returns the dimensions of the 4-D shape s of operand name.
+func dims4(op, name string, s Shape) (n, c, h, w int, err error) {
+	if len(s) != 4 {
+		return 0, 0, 0, 0, fmt.Errorf("%s: %s has shape %v, want [N,C,H,W]", op, name, s)
+	}
+	return s[0], s[1], s[2], s[3], nil
+}
+
+// wantShape is an error unless s equals want.
+func wantShape(op, name string, s Shape, want ...int) error {
+	if !s.Equal(want) {
+		return fmt.Errorf("%s: %s has shape %v, want %v", op, name, s, Shape(want))
+	}
+	return nil
+}
+
+// LinearDims are the dimensions of a linear layer's product: a batch of
+// N rows of In features to Out features.
+type LinearDims struct{ N, In, Out int }
+
+// LinearShapes checks y[N,O] = x[N,I]·w[O,I]ᵀ + b[O].
+func LinearShapes(y, x, w, b Shape) (LinearDims, error) {
+	const op = "Linear"
+	n, in, err := dims2(op, "x", x)
+	if err != nil {
+		return LinearDims{}, err
+	}
+	o, in2, err := dims2(op, "w", w)
+	if err != nil {
+		return LinearDims{}, err
+	}
+	if in2 != in {
+		return LinearDims{}, fmt.Errorf("%s: x %v has %d features, w %v expects %d", op, x, in, w, in2)
+	}
+	if err := wantShape(op, "b", b, o); err != nil {
+		return LinearDims{}, err
+	}
+	return LinearDims{n, in, o}, wantShape(op, "y", y, n, o)
+}
+
+// LinearBackwardDataShapes checks dx[N,I] = dy[N,O]·w[O,I].
+func LinearBackwardDataShapes(dx, dy, w Shape) (LinearDims, error) {
+	const op = "LinearBackwardData"
+	n, o, err := dims2(op, "dy", dy)
+	if err != nil {
+		return LinearDims{}, err
+	}
+	o2, in, err := dims2(op, "w", w)
+	if err != nil {
+		return LinearDims{}, err
+	}
+	if o2 != o {
+		return LinearDims{}, fmt.Errorf("%s: dy %v has %d features, w %v has %d outputs", op, dy, o, w, o2)
+	}
+	return LinearDims{n, in, o}, wantShape(op, "dx", dx, n, in)
+}
+
+// LinearBackwardParamsShapes checks dw[O,I] = dyᵀ·x and db[O] = Σₙ dy.
+func LinearBackwardParamsShapes(dw, db, dy, x Shape) (LinearDims, error) {
+	const op = "LinearBackwardParams"
+	n, o, err := dims2(op, "dy", dy)
+	if err != nil {
+		return LinearDims{}, err
+	}
+	n2, in, err := dims2(op, "x", x)
+	if err != nil {
+		return LinearDims{}, err
+	}
+	if n2 != n {
+		return LinearDims{}, fmt.Errorf("%s: dy %v and x %v have different batch sizes", op, dy, x)
+	}
+	if err := wantShape(op, "dw", dw, o, in); err != nil {
+		return LinearDims{}, err
+	}
+	return LinearDims{n, in, o}, wantShape(op, "db", db, o)
+}
+
+// ConvDims are the dimensions of a convolution of input [N, Ci, H, W] by
+// Co square K×K kernels, giving [N, Co, Ho, Wo].
+type ConvDims struct{ N, Ci, H, W, Co, K, Ho, Wo int }
+
+// ConvShapes checks a convolution of op (Conv2D or one of its backward
+// ops) with input shape x, weight shape w and geometry g: 4-D shapes,
+// matching channels, a square kernel that fits the padded input.
+func ConvShapes(op string, x, w Shape, g ConvGeom) (ConvDims, error) {
+	n, ci, h, wd, err := dims4(op, "x", x)
+	if err != nil {
+		return ConvDims{}, err
+	}
+	co, ci2, kh, kw, err := dims4(op, "w", w)
+	if err != nil {
+		return ConvDims{}, err
+	}
+	switch {
+	case ci2 != ci:
+		return ConvDims{}, fmt.Errorf("%s: x %v has %d channels, w %v expects %d", op, x, ci, w, ci2)
+	case kh != kw:
+		return ConvDims{}, fmt.Errorf("%s: w %v is not a square kernel", op, w)
+	case g.Stride < 1 || g.Pad < 0:
+		return ConvDims{}, fmt.Errorf("%s: bad geometry %+v", op, g)
+	}
+	ho, wo := g.Out(h, kh), g.Out(wd, kh)
+	if ho < 1 || wo < 1 || h+2*g.Pad < kh || wd+2*g.Pad < kh {
+		return ConvDims{}, fmt.Errorf("%s: kernel %d with %+v does not fit input %v", op, kh, g, x)
+	}
+	return ConvDims{N: n, Ci: ci, H: h, W: wd, Co: co, K: kh, Ho: ho, Wo: wo}, nil
+}
