@@ -13,26 +13,11 @@ func (b *Backend) Gather(x net.Tensor, labels net.IntTensor, recs net.Records, i
 	if !ok || R == nil || R.data == nil {
 		panicf("%s: records are %T, not live cpu records", op, recs)
 	}
+	if err := net.GatherShapes(X.shape, L.shape, R.img, R.n, index, crop, pad, norm); err != nil {
+		panicf("%v", err)
+	}
 	c, h, w := R.img[0], R.img[1], R.img[2]
 	n := len(index)
-	mustShape(op, "x", X.shape, n, c, h, w)
-	mustShape(op, "labels", L.shape, n)
-	if len(norm.Mean) != c || len(norm.Std) != c {
-		panicf("%s: normalisation for %d and %d channels, images have %d", op, len(norm.Mean), len(norm.Std), c)
-	}
-	if crop != nil && len(crop) != n {
-		panicf("%s: %d crops for %d indices", op, len(crop), n)
-	}
-	for i, r := range index {
-		if r < 0 || int(r) >= R.n {
-			panicf("%s: index[%d] = %d, have %d records", op, i, r, R.n)
-		}
-		if crop != nil {
-			if cr := crop[i]; pad < 0 || cr.DX < 0 || cr.DY < 0 || int(cr.DX) > 2*pad || int(cr.DY) > 2*pad {
-				panicf("%s: crop[%d] = %+v outside [0, %d]", op, i, cr, 2*pad)
-			}
-		}
-	}
 	lut := make([]float32, 256*c)
 	for ch := 0; ch < c; ch++ {
 		for v := 0; v < 256; v++ {

@@ -122,3 +122,36 @@ func ConvShapes(op string, x, w Shape, g ConvGeom) (ConvDims, error) {
 	}
 	return ConvDims{N: n, Ci: ci, H: h, W: wd, Co: co, K: kh, Ho: ho, Wo: wo}, nil
 }
+
+// GatherShapes checks a batch assembled from n records of image shape img
+// [C, H, W]: x [len(index), C, H, W], labels [len(index)], every index a
+// record, a normalisation per channel and, when crop is not nil, one crop
+// per index within [0, 2·pad].
+func GatherShapes(x, labels Shape, img Shape, n int, index []int32, crop []Crop, pad int, norm Normalize) error {
+	const op = "Gather"
+	c, h, w := img[0], img[1], img[2]
+	b := len(index)
+	if err := wantShape(op, "x", x, b, c, h, w); err != nil {
+		return err
+	}
+	if err := wantShape(op, "labels", labels, b); err != nil {
+		return err
+	}
+	if len(norm.Mean) != c || len(norm.Std) != c {
+		return fmt.Errorf("%s: normalisation for %d and %d channels, images have %d", op, len(norm.Mean), len(norm.Std), c)
+	}
+	if crop != nil && len(crop) != b {
+		return fmt.Errorf("%s: %d crops for %d indices", op, len(crop), b)
+	}
+	for i, r := range index {
+		if r < 0 || int(r) >= n {
+			return fmt.Errorf("%s: index[%d] = %d, have %d records", op, i, r, n)
+		}
+		if crop != nil {
+			if cr := crop[i]; pad < 0 || cr.DX < 0 || cr.DY < 0 || int(cr.DX) > 2*pad || int(cr.DY) > 2*pad {
+				return fmt.Errorf("%s: crop[%d] = %+v outside [0, %d]", op, i, cr, 2*pad)
+			}
+		}
+	}
+	return nil
+}
