@@ -156,14 +156,6 @@ func dims4(op, name string, s net.Shape) (int, int, int, int) {
 	return s[0], s[1], s[2], s[3]
 }
 
-// dims2 returns the dimensions of a 2-D shape.
-func dims2(op, name string, s net.Shape) (int, int) {
-	if len(s) != 2 {
-		panicf("%s: %s has shape %v, want 2 dimensions", op, name, s)
-	}
-	return s[0], s[1]
-}
-
 func checkShape(s net.Shape) net.Shape {
 	for _, d := range s {
 		if d < 0 {

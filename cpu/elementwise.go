@@ -66,12 +66,9 @@ func (b *Backend) SoftmaxCrossEntropy(dlogits, stats net.Tensor, slot int, logit
 	const op = "SoftmaxCrossEntropy"
 	D, S, L := tensor(op, "dlogits", dlogits), tensor(op, "stats", stats), tensor(op, "logits", logits)
 	Lab := intTensor(op, "labels", labels)
-	n, k := dims2(op, "logits", L.shape)
-	mustShape(op, "dlogits", D.shape, n, k)
-	mustShape(op, "labels", Lab.shape, n)
-	slots, two := dims2(op, "stats", S.shape)
-	if two != 2 || slot < 0 || slot >= slots {
-		panicf("%s: slot %d of stats %v, want [S,2] with 0 ≤ slot < S", op, slot, S.shape)
+	n, k, err := net.SoftmaxCrossEntropyShapes(D.shape, S.shape, slot, L.shape, Lab.shape)
+	if err != nil {
+		panicf("%v", err)
 	}
 	var loss float64
 	correct := 0

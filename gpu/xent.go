@@ -15,14 +15,6 @@ type xentParams struct {
 var kSoftmaxXent = newKernel[xentParams]("softmax_xent.wgsl", "softmax_xent", 0,
 	slot{1, read}, slot{2, read}, slot{3, readWrite}, slot{4, readWrite})
 
-// dims2 returns the dimensions of a 2-D shape.
-func dims2(op, name string, s net.Shape) (int, int) {
-	if len(s) != 2 {
-		panicf("%s: %s has shape %v, want 2 dimensions", op, name, s)
-	}
-	return s[0], s[1]
-}
-
 // mustShape panics unless s equals want.
 func mustShape(op, name string, s net.Shape, want ...int) {
 	if !s.Equal(want) {
@@ -38,12 +30,9 @@ func (b *Backend) SoftmaxCrossEntropy(dlogits, stats net.Tensor, slot int, logit
 	const op = "SoftmaxCrossEntropy"
 	D, S, L := tensor(op, "dlogits", dlogits), tensor(op, "stats", stats), tensor(op, "logits", logits)
 	Lab := intTensor(op, "labels", labels)
-	n, k := dims2(op, "logits", L.shape)
-	mustShape(op, "dlogits", D.shape, n, k)
-	mustShape(op, "labels", Lab.shape, n)
-	slots, two := dims2(op, "stats", S.shape)
-	if two != 2 || slot < 0 || slot >= slots {
-		panicf("%s: slot %d of stats %v, want [S,2] with 0 ≤ slot < S", op, slot, S.shape)
+	n, k, err := net.SoftmaxCrossEntropyShapes(D.shape, S.shape, slot, L.shape, Lab.shape)
+	if err != nil {
+		panicf("%v", err)
 	}
 	if n == 0 || k == 0 {
 		return

@@ -155,3 +155,27 @@ func GatherShapes(x, labels Shape, img Shape, n int, index []int32, crop []Crop,
 	}
 	return nil
 }
+
+// SoftmaxCrossEntropyShapes checks the operands of SoftmaxCrossEntropy:
+// logits and dlogits [N, K], labels [N], and a slot of stats [S, 2]. It
+// returns N and K.
+func SoftmaxCrossEntropyShapes(dlogits, stats Shape, slot int, logits, labels Shape) (n, k int, err error) {
+	const op = "SoftmaxCrossEntropy"
+	if n, k, err = dims2(op, "logits", logits); err != nil {
+		return 0, 0, err
+	}
+	if err := wantShape(op, "dlogits", dlogits, n, k); err != nil {
+		return 0, 0, err
+	}
+	if err := wantShape(op, "labels", labels, n); err != nil {
+		return 0, 0, err
+	}
+	slots, two, err := dims2(op, "stats", stats)
+	if err != nil {
+		return 0, 0, err
+	}
+	if two != 2 || slot < 0 || slot >= slots {
+		return 0, 0, fmt.Errorf("%s: slot %d of stats %v, want [S,2] with 0 ≤ slot < S", op, slot, stats)
+	}
+	return n, k, nil
+}
