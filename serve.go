@@ -84,6 +84,7 @@ import (
 	"time"
 
 	"cifarlab/cifar"
+	"cifarlab/internal/datasetapi"
 )
 
 type serveFlags struct {
@@ -609,29 +610,6 @@ func contentType(name string) (typ string, compress bool) {
 
 // The dataset.
 
-// Dataset states, as /dataset/status reports them.
-const (
-	statePreparing   = "preparing"
-	stateDownloading = "downloading"
-	stateReady       = "ready"
-	stateError       = "error"
-)
-
-// datasetStatus is the JSON of /dataset/status.
-type datasetStatus struct {
-	State    string   `json:"state"`
-	Source   string   `json:"source"`
-	Classes  []string `json:"classes"`
-	Train    int      `json:"train"`
-	Test     int      `json:"test"`
-	Progress struct {
-		Done  int64 `json:"done"`
-		Total int64 `json:"total"`
-	} `json:"progress"`
-	Error string `json:"error"`
-	ETag  string `json:"etag"`
-}
-
 // dataset prepares the data in the background and serves it.
 type dataset struct {
 	path     string                               // -data, or "" for the cache
@@ -641,7 +619,7 @@ type dataset struct {
 	log      io.Writer
 
 	mu          sync.Mutex
-	status      datasetStatus
+	status      datasetapi.Status
 	train, test *body // set when ready; test stays nil without a test split
 
 	compressed chan struct{} // closed once the gzip encodings are made (or given up)
@@ -650,7 +628,7 @@ type dataset struct {
 func newDataset(path string, log io.Writer) *dataset {
 	d := &dataset{path: path, remote: cifar.Official, cacheDir: cifar.CacheDir, open: cifar.Open, log: log,
 		compressed: make(chan struct{})}
-	d.status.State = statePreparing
+	d.status.State = datasetapi.Preparing
 	d.status.Classes = []string{}
 	return d
 }
@@ -664,7 +642,7 @@ func (d *dataset) start(ctx context.Context) <-chan struct{} {
 		defer close(done)
 		defer close(d.compressed)
 		if err := d.prepare(ctx); err != nil {
-			d.update(func(s *datasetStatus) { s.State, s.Error = stateError, err.Error() })
+			d.update(func(s *datasetapi.Status) { s.State, s.Error = datasetapi.Error, err.Error() })
 			if ctx.Err() == nil { // not merely stopped by a shutdown
 				fmt.Fprintf(d.log, "dataset: %v\n", err)
 			}
@@ -675,7 +653,7 @@ func (d *dataset) start(ctx context.Context) <-chan struct{} {
 	return done
 }
 
-func (d *dataset) update(f func(*datasetStatus)) {
+func (d *dataset) update(f func(*datasetapi.Status)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	f(&d.status)
@@ -687,7 +665,7 @@ func (d *dataset) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.update(func(s *datasetStatus) { s.State, s.Source = statePreparing, path })
+	d.update(func(s *datasetapi.Status) { s.State, s.Source = datasetapi.Preparing, path })
 	fmt.Fprintf(d.log, "dataset: reading %s\n", path)
 	ds, err := d.open(path)
 	if err != nil {
@@ -710,7 +688,7 @@ func (d *dataset) prepare(ctx context.Context) error {
 	d.mu.Lock()
 	d.train, d.test = train, test
 	s := &d.status
-	s.State, s.Classes, s.Train, s.Test, s.ETag = stateReady, ds.Classes, trainSplit.Len(), splitLen(ds.Test), etag
+	s.State, s.Classes, s.Train, s.Test, s.ETag = datasetapi.Ready, ds.Classes, trainSplit.Len(), splitLen(ds.Test), etag
 	d.mu.Unlock()
 	fmt.Fprintf(d.log, "dataset: ready: %d training and %d test images of %d classes\n", trainSplit.Len(), splitLen(ds.Test), len(ds.Classes))
 	return nil
@@ -727,10 +705,10 @@ func (d *dataset) locate(ctx context.Context) (string, error) {
 		return "", err
 	}
 	r := d.remote
-	d.update(func(s *datasetStatus) { s.Source = filepath.Join(dir, r.Name) })
+	d.update(func(s *datasetapi.Status) { s.Source = filepath.Join(dir, r.Name) })
 	r.OnProgress = func(done, total int64) {
-		d.update(func(s *datasetStatus) {
-			s.State, s.Source, s.Progress.Done, s.Progress.Total = stateDownloading, r.URL, done, total
+		d.update(func(s *datasetapi.Status) {
+			s.State, s.Source, s.Progress.Done, s.Progress.Total = datasetapi.Downloading, r.URL, done, total
 		})
 	}
 	return r.Fetch(ctx, dir, d.log)
@@ -780,7 +758,7 @@ func (d *dataset) serve(w http.ResponseWriter, r *http.Request, name string) {
 	switch {
 	case !ok:
 		http.NotFound(w, r)
-	case status.State != stateReady:
+	case status.State != datasetapi.Ready:
 		msg := status.Error
 		if msg == "" {
 			msg = "the dataset is not ready yet (" + status.State + "); poll /dataset/status"

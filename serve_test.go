@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"cifarlab/cifar"
+	"cifarlab/internal/datasetapi"
 )
 
 // secret is what the files outside the site hold; no response may contain it.
@@ -538,7 +539,7 @@ func binData(t *testing.T) (dir string, train, test []byte) {
 }
 
 // status reads /dataset/status.
-func status(t *testing.T, base string) datasetStatus {
+func status(t *testing.T, base string) datasetapi.Status {
 	t.Helper()
 	resp, body := get(t, "GET", base+"/dataset/status")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "no-store" {
@@ -549,7 +550,7 @@ func status(t *testing.T, base string) datasetStatus {
 			t.Fatalf("status %s lacks %q", body, field)
 		}
 	}
-	var s datasetStatus
+	var s datasetapi.Status
 	if err := json.Unmarshal(body, &s); err != nil {
 		t.Fatalf("status %s: %v", body, err)
 	}
@@ -557,7 +558,7 @@ func status(t *testing.T, base string) datasetStatus {
 }
 
 // waitState polls the status until cond holds.
-func waitState(t *testing.T, base string, what string, cond func(datasetStatus) bool) datasetStatus {
+func waitState(t *testing.T, base string, what string, cond func(datasetapi.Status) bool) datasetapi.Status {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -572,8 +573,8 @@ func waitState(t *testing.T, base string, what string, cond func(datasetStatus) 
 	}
 }
 
-func hasState(state string) func(datasetStatus) bool {
-	return func(s datasetStatus) bool { return s.State == state }
+func hasState(state string) func(datasetapi.Status) bool {
+	return func(s datasetapi.Status) bool { return s.State == state }
 }
 
 // startDataset starts d until the test ends.
@@ -639,15 +640,15 @@ func TestDatasetPreparingThenReady(t *testing.T) {
 	srv := startServer(t, site, d)
 	startDataset(t, d)
 
-	s := waitState(t, srv.URL, "preparing", func(s datasetStatus) bool { return s.Source == dir })
-	if s.State != statePreparing || s.Classes == nil || len(s.Classes) != 0 || s.Train != 0 || s.ETag != "" || s.Error != "" {
+	s := waitState(t, srv.URL, "preparing", func(s datasetapi.Status) bool { return s.Source == dir })
+	if s.State != datasetapi.Preparing || s.Classes == nil || len(s.Classes) != 0 || s.Train != 0 || s.ETag != "" || s.Error != "" {
 		t.Fatalf("while preparing: %+v", s)
 	}
-	notReady(t, srv.URL, "train.bin", 503, statePreparing, "not ready", "/dataset/status")
-	notReady(t, srv.URL, "test.bin", 503, statePreparing)
+	notReady(t, srv.URL, "train.bin", 503, datasetapi.Preparing, "not ready", "/dataset/status")
+	notReady(t, srv.URL, "test.bin", 503, datasetapi.Preparing)
 	close(gate)
 
-	s = waitState(t, srv.URL, "ready", hasState(stateReady))
+	s = waitState(t, srv.URL, "ready", hasState(datasetapi.Ready))
 	if !slices.Equal(s.Classes, cifar.CIFAR10Classes) || s.Train != 30 || s.Test != 12 || len(s.ETag) != 64 ||
 		s.Error != "" || s.Progress.Done != 0 || s.Progress.Total != 0 || s.Source != dir {
 		t.Fatalf("ready: %+v", s)
@@ -685,13 +686,13 @@ func TestDatasetSingleBin(t *testing.T) {
 	d := newDataset(path, io.Discard)
 	srv := startServer(t, site, d)
 	startDataset(t, d)
-	s := waitState(t, srv.URL, "ready", hasState(stateReady))
+	s := waitState(t, srv.URL, "ready", hasState(datasetapi.Ready))
 	if s.Train != 7 || s.Test != 0 {
 		t.Fatalf("ready: %+v", s)
 	}
 	<-d.compressed
 	checkFile(t, srv.URL, "train.bin", records)
-	notReady(t, srv.URL, "test.bin", 404, stateReady, "extra.bin has no test split")
+	notReady(t, srv.URL, "test.bin", 404, datasetapi.Ready, "extra.bin has no test split")
 }
 
 func TestDatasetErrors(t *testing.T) {
@@ -711,13 +712,13 @@ func TestDatasetErrors(t *testing.T) {
 		d := newDataset(tc.path, io.Discard)
 		srv := startServer(t, site, d)
 		startDataset(t, d)
-		s := waitState(t, srv.URL, "error", hasState(stateError))
+		s := waitState(t, srv.URL, "error", hasState(datasetapi.Error))
 		for _, w := range tc.want {
 			if !strings.Contains(s.Error, w) {
 				t.Errorf("%s: error %q lacks %q", tc.path, s.Error, w)
 			}
 		}
-		notReady(t, srv.URL, "train.bin", 503, stateError, tc.want...)
+		notReady(t, srv.URL, "train.bin", 503, datasetapi.Error, tc.want...)
 	}
 }
 
@@ -782,13 +783,13 @@ func TestDatasetDownload(t *testing.T) {
 	d.cacheDir = func() (string, error) { return cache, nil }
 	srv := startServer(t, site, d)
 	startDataset(t, d)
-	s := waitState(t, srv.URL, "half the download", func(s datasetStatus) bool { return s.Progress.Done >= int64(half) })
-	if s.State != stateDownloading || s.Source != url || s.Progress.Total != int64(len(archive)) || s.Progress.Done >= int64(len(archive)) {
+	s := waitState(t, srv.URL, "half the download", func(s datasetapi.Status) bool { return s.Progress.Done >= int64(half) })
+	if s.State != datasetapi.Downloading || s.Source != url || s.Progress.Total != int64(len(archive)) || s.Progress.Done >= int64(len(archive)) {
 		t.Fatalf("while downloading: %+v", s)
 	}
-	notReady(t, srv.URL, "train.bin", 503, stateDownloading)
+	notReady(t, srv.URL, "train.bin", 503, datasetapi.Downloading)
 	close(release)
-	s = waitState(t, srv.URL, "ready", hasState(stateReady))
+	s = waitState(t, srv.URL, "ready", hasState(datasetapi.Ready))
 	cached := filepath.Join(cache, cifar.Official.Name)
 	if s.Source != cached || s.Train != 25 || s.Test != 10 || s.Progress.Done != int64(len(archive)) {
 		t.Fatalf("ready: %+v", s)
@@ -803,7 +804,7 @@ func TestDatasetDownload(t *testing.T) {
 	again.cacheDir = d.cacheDir
 	srv2 := startServer(t, site, again)
 	startDataset(t, again)
-	if s2 := waitState(t, srv2.URL, "ready", hasState(stateReady)); s2.ETag != s.ETag || s2.Progress.Total != 0 || hits.Load() != 1 {
+	if s2 := waitState(t, srv2.URL, "ready", hasState(datasetapi.Ready)); s2.ETag != s.ETag || s2.Progress.Total != 0 || hits.Load() != 1 {
 		t.Fatalf("from the cache: %+v (first %+v), %d downloads", s2, s, hits.Load())
 	}
 }
@@ -820,7 +821,7 @@ func TestDatasetOffline(t *testing.T) {
 	d.cacheDir = func() (string, error) { return cache, nil }
 	srv := startServer(t, site, d)
 	startDataset(t, d)
-	s := waitState(t, srv.URL, "error", hasState(stateError))
+	s := waitState(t, srv.URL, "error", hasState(datasetapi.Error))
 	for _, want := range []string{url, "offline", "pass -data PATH", "cifar-10-binary.tar.gz"} {
 		if !strings.Contains(s.Error, want) {
 			t.Errorf("error %q lacks %q", s.Error, want)
@@ -877,7 +878,7 @@ func TestServeCommand(t *testing.T) {
 	if resp, body := get(t, "GET", url); resp.StatusCode != 200 || !bytes.Equal(body, files["index.html"]) {
 		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
-	waitState(t, strings.TrimSuffix(url, "/"), "ready", hasState(stateReady))
+	waitState(t, strings.TrimSuffix(url, "/"), "ready", hasState(datasetapi.Ready))
 	if resp, body := get(t, "GET", url+"dataset/train.bin"); resp.StatusCode != 200 || !bytes.Equal(body, train) {
 		t.Fatalf("train.bin: %s", resp.Status)
 	}

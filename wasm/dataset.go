@@ -14,28 +14,7 @@ import (
 	"time"
 
 	"cifarlab/cifar"
-)
-
-// serverStatus is the JSON of the server's GET /dataset/status.
-type serverStatus struct {
-	State    string   `json:"state"` // preparing, downloading, ready or error
-	Source   string   `json:"source"`
-	Classes  []string `json:"classes"`
-	Train    int      `json:"train"`
-	Test     int      `json:"test"`
-	Progress struct {
-		Done  int64 `json:"done"`
-		Total int64 `json:"total"`
-	} `json:"progress"`
-	Error string `json:"error"`
-	ETag  string `json:"etag"`
-}
-
-// The dataset endpoint of cifarlab serve, relative to the page.
-const (
-	statusURL = "dataset/status"
-	trainURL  = "dataset/train.bin"
-	testURL   = "dataset/test.bin"
+	"cifarlab/internal/datasetapi"
 )
 
 // pollEvery is how often the server's status is asked while it prepares
@@ -152,14 +131,14 @@ func (l *loader) noServer(err error) {
 
 // awaitServer polls the server's status until its dataset is ready (or
 // failed), showing its progress when show is set.
-func (l *loader) awaitServer(ctx context.Context, show bool) (*serverStatus, error) {
+func (l *loader) awaitServer(ctx context.Context, show bool) (*datasetapi.Status, error) {
 	for {
-		var st serverStatus
-		if err := fetchJSON(ctx, statusURL, &st); err != nil {
+		var st datasetapi.Status
+		if err := fetchJSON(ctx, datasetapi.StatusPath, &st); err != nil {
 			return nil, err
 		}
 		switch st.State {
-		case "ready":
+		case datasetapi.Ready:
 			if show {
 				l.ui.progress("")
 			}
@@ -167,12 +146,12 @@ func (l *loader) awaitServer(ctx context.Context, show bool) (*serverStatus, err
 				return nil, fmt.Errorf("the server says ready but offers %d training images of %d classes (etag %q)", st.Train, len(st.Classes), st.ETag)
 			}
 			return &st, nil
-		case "error":
+		case datasetapi.Error:
 			if show {
 				l.ui.progress("")
 			}
 			return nil, fmt.Errorf("%s", st.Error)
-		case "downloading":
+		case datasetapi.Downloading:
 			if show {
 				l.ui.progress(fmt.Sprintf("the server is downloading CIFAR-10: %s", megabytes(st.Progress.Done, st.Progress.Total)))
 			}
@@ -191,7 +170,7 @@ func (l *loader) awaitServer(ctx context.Context, show bool) (*serverStatus, err
 
 // downloadServer fetches the server's records with progress and checks
 // them.
-func (l *loader) downloadServer(ctx context.Context, st *serverStatus) (*cifar.Dataset, error) {
+func (l *loader) downloadServer(ctx context.Context, st *datasetapi.Status) (*cifar.Dataset, error) {
 	total := int64(st.Train+st.Test) * cifar.RecordSize
 	get := func(url string, records int, before int64) (*cifar.Split, error) {
 		data, err := download(ctx, url, records*cifar.RecordSize, func(done int) {
@@ -207,12 +186,12 @@ func (l *loader) downloadServer(ctx context.Context, st *serverStatus) (*cifar.D
 	}
 	ds := &cifar.Dataset{Classes: st.Classes, Source: st.Source}
 	var err error
-	if ds.Train, err = get(trainURL, st.Train, 0); err != nil {
+	if ds.Train, err = get(datasetapi.TrainPath, st.Train, 0); err != nil {
 		return nil, err
 	}
 	ds.Train.Name = "train"
 	if st.Test > 0 {
-		if ds.Test, err = get(testURL, st.Test, int64(st.Train)*cifar.RecordSize); err != nil {
+		if ds.Test, err = get(datasetapi.TestPath, st.Test, int64(st.Train)*cifar.RecordSize); err != nil {
 			return nil, err
 		}
 		ds.Test.Name = "test"

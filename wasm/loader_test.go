@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cifarlab/cifar"
+	"cifarlab/internal/datasetapi"
 )
 
 // fakeServer replaces the page's fetch with cifarlab serve's dataset
@@ -23,13 +24,13 @@ type fakeServer struct {
 	train    []byte
 	test     []byte
 	restore  func()
-	statusFn func(polls int) serverStatus
+	statusFn func(polls int) datasetapi.Status
 }
 
 func newFakeServer(t *testing.T, train, test []byte) *fakeServer {
 	f := &fakeServer{gets: map[string]int{}, train: train, test: test}
-	f.statusFn = func(polls int) serverStatus {
-		var st serverStatus
+	f.statusFn = func(polls int) datasetapi.Status {
+		var st datasetapi.Status
 		st.Source = "fake"
 		if polls < 3 {
 			st.State = "downloading"
@@ -50,13 +51,13 @@ func newFakeServer(t *testing.T, train, test []byte) *fakeServer {
 		var body []byte
 		typ, code := "application/octet-stream", 200
 		switch url {
-		case statusURL:
+		case datasetapi.StatusPath:
 			f.polls++
 			body, _ = json.Marshal(f.statusFn(f.polls))
 			typ = "application/json"
-		case trainURL:
+		case datasetapi.TrainPath:
 			body = f.train
-		case testURL:
+		case datasetapi.TestPath:
 			body = f.test
 		default:
 			code, body = 404, []byte("not found")
@@ -124,8 +125,8 @@ func TestLoaderServerAndCache(t *testing.T) {
 	if id != "server-e1" || !bytes.Equal(ds.Train.Records, train) || !bytes.Equal(ds.Test.Records, test) || ds.Source != "fake" {
 		t.Fatalf("from the server: %s, %s", id, ds.Source)
 	}
-	if srv.polls < 3 || srv.gets[trainURL] != 1 || srv.gets[testURL] != 1 {
-		t.Errorf("%d polls, %d and %d downloads", srv.polls, srv.gets[trainURL], srv.gets[testURL])
+	if srv.polls < 3 || srv.gets[datasetapi.TrainPath] != 1 || srv.gets[datasetapi.TestPath] != 1 {
+		t.Errorf("%d polls, %d and %d downloads", srv.polls, srv.gets[datasetapi.TrainPath], srv.gets[datasetapi.TestPath])
 	}
 	if lastUsed() != "server-e1" {
 		t.Errorf("last used %q", lastUsed())
@@ -135,8 +136,8 @@ func TestLoaderServerAndCache(t *testing.T) {
 	l2 := &loader{ui: u, use: got.use, store: st}
 	go l2.start()
 	id, ds = got.wait(t, 2)
-	if id != "server-e1" || !bytes.Equal(ds.Train.Records, train) || srv.gets[trainURL] != 1 {
-		t.Errorf("after a reload: %s, %d downloads of train.bin", id, srv.gets[trainURL])
+	if id != "server-e1" || !bytes.Equal(ds.Train.Records, train) || srv.gets[datasetapi.TrainPath] != 1 {
+		t.Errorf("after a reload: %s, %d downloads of train.bin", id, srv.gets[datasetapi.TrainPath])
 	}
 	if !strings.Contains(ds.Train.Source, "kept by the browser") {
 		t.Errorf("the kept dataset says it comes from %q", ds.Train.Source)
@@ -145,8 +146,8 @@ func TestLoaderServerAndCache(t *testing.T) {
 
 func TestLoaderServerError(t *testing.T) {
 	srv := newFakeServer(t, nil, nil)
-	srv.statusFn = func(int) serverStatus {
-		return serverStatus{State: "error", Error: "the official archive's checksum does not match"}
+	srv.statusFn = func(int) datasetapi.Status {
+		return datasetapi.Status{State: "error", Error: "the official archive's checksum does not match"}
 	}
 	setLastUsed("")
 	u := newUI()
@@ -158,7 +159,7 @@ func TestLoaderServerError(t *testing.T) {
 }
 
 func TestLoaderFile(t *testing.T) {
-	newFakeServer(t, nil, nil).statusFn = func(int) serverStatus { return serverStatus{State: "preparing"} }
+	newFakeServer(t, nil, nil).statusFn = func(int) datasetapi.Status { return datasetapi.Status{State: "preparing"} }
 	st, err := openStore(t.Context())
 	if err != nil {
 		t.Fatal(err)
