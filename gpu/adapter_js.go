@@ -3,17 +3,19 @@
 package gpu
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"syscall/js"
-	"time"
 	"unsafe"
 
 	"github.com/gogpu/gputypes"
 	"github.com/gogpu/wgpu"
+
+	"cifarlab/internal/jsutil"
 )
 
 // requestAdapter asks the page's WebGPU for an adapter (navigator.gpu).
@@ -219,35 +221,11 @@ func (b *Backend) compilationErrors(m *wgpu.ShaderModule) error {
 // await waits for a JavaScript promise, at most the backend's timeout. It
 // blocks the calling goroutine, which must not be a JavaScript callback.
 func (b *Backend) await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.Timeout)
+	defer cancel()
+	v, err := jsutil.Await(ctx, p)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return v, fmt.Errorf("no answer within %v: %w", b.opts.Timeout, errDeviceLost)
 	}
-	ch := make(chan result, 1)
-	then := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		v := js.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	catch := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		msg := "rejected"
-		if len(args) > 0 {
-			msg = args[0].Call("toString").String()
-		}
-		ch <- result{err: errors.New(msg)}
-		return nil
-	})
-	p.Call("then", then, catch)
-	select {
-	case r := <-ch:
-		then.Release()
-		catch.Release()
-		return r.v, r.err
-	case <-time.After(b.opts.Timeout):
-		// The callbacks stay alive: the promise may still settle.
-		return js.Undefined(), fmt.Errorf("no answer within %v: %w", b.opts.Timeout, errDeviceLost)
-	}
+	return v, err
 }

@@ -15,6 +15,7 @@ import (
 
 	"cifarlab/cifar"
 	"cifarlab/internal/datasetapi"
+	"cifarlab/internal/jsutil"
 )
 
 // pollEvery is how often the server's status is asked while it prepares
@@ -237,7 +238,7 @@ func (l *loader) fromFile(file js.Value) {
 			go l.fromServer(l.begin())
 		}
 	}
-	buf, err := await(ctx, file.Call("arrayBuffer"))
+	buf, err := jsutil.Await(ctx, file.Call("arrayBuffer"))
 	if err != nil {
 		if ctx.Err() == nil {
 			fail(fmt.Errorf("read %s: %w", name, err))

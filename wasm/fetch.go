@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"syscall/js"
+
+	"cifarlab/internal/jsutil"
 )
 
 // fetch GETs url (no HTTP cache) and returns the response, an error for a
@@ -17,16 +19,16 @@ func fetch(ctx context.Context, url string) (js.Value, error) {
 	init := js.Global().Get("Object").New()
 	init.Set("cache", "no-store")
 	var p js.Value
-	if err := try(func() { p = js.Global().Call("fetch", url, init) }); err != nil {
+	if err := jsutil.Try(func() { p = js.Global().Call("fetch", url, init) }); err != nil {
 		return js.Value{}, fmt.Errorf("GET %s: %w", url, err)
 	}
-	resp, err := await(ctx, p)
+	resp, err := jsutil.Await(ctx, p)
 	if err != nil {
 		return js.Value{}, fmt.Errorf("GET %s: %w", url, err)
 	}
 	if !resp.Get("ok").Bool() {
 		msg := resp.Get("statusText").String()
-		if text, err := await(ctx, resp.Call("text")); err == nil {
+		if text, err := jsutil.Await(ctx, resp.Call("text")); err == nil {
 			if line, _, _ := strings.Cut(strings.TrimSpace(text.String()), "\n"); line != "" {
 				msg = line
 			}
@@ -51,7 +53,7 @@ func fetchJSON(ctx context.Context, url string, v any) error {
 	if err != nil {
 		return err
 	}
-	text, err := await(ctx, resp.Call("text"))
+	text, err := jsutil.Await(ctx, resp.Call("text"))
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
@@ -71,7 +73,7 @@ func download(ctx context.Context, url string, size int, progress func(done int)
 	}
 	body := resp.Get("body")
 	if !body.Truthy() { // no streams: all at once
-		buf, err := await(ctx, resp.Call("arrayBuffer"))
+		buf, err := jsutil.Await(ctx, resp.Call("arrayBuffer"))
 		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", url, err)
 		}
@@ -82,7 +84,7 @@ func download(ctx context.Context, url string, size int, progress func(done int)
 	reader := body.Call("getReader")
 	data := make([]byte, 0, max(size, 0))
 	for {
-		r, err := await(ctx, reader.Call("read"))
+		r, err := jsutil.Await(ctx, reader.Call("read"))
 		if err != nil {
 			reader.Call("cancel")
 			return nil, fmt.Errorf("GET %s: after %d bytes: %w", url, len(data), err)

@@ -2,75 +2,7 @@
 
 package main
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"syscall/js"
-)
-
-// await blocks until the promise p settles or ctx ends. It must run on a
-// goroutine of its own, never inside a js.Func: the callbacks that settle
-// p run only while Go waits here.
-func await(ctx context.Context, p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	done := make(chan result, 1)
-	onResolve := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		done <- result{v: arg0(args)}
-		return nil
-	})
-	onReject := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		done <- result{err: jsError(arg0(args))}
-		return nil
-	})
-	p.Call("then", onResolve, onReject)
-	select {
-	case r := <-done:
-		onResolve.Release()
-		onReject.Release()
-		return r.v, r.err
-	case <-ctx.Done():
-		// The callbacks stay alive: the promise may still settle.
-		return js.Undefined(), ctx.Err()
-	}
-}
-
-func arg0(args []js.Value) js.Value {
-	if len(args) == 0 {
-		return js.Undefined()
-	}
-	return args[0]
-}
-
-// jsError turns a JavaScript exception or rejection reason into an error.
-func jsError(v js.Value) error {
-	if v.Type() == js.TypeObject && v.Get("message").Type() == js.TypeString {
-		return fmt.Errorf("%s: %s", v.Get("name").String(), v.Get("message").String())
-	}
-	if v.IsUndefined() || v.IsNull() {
-		return errors.New("rejected without a reason")
-	}
-	return errors.New(v.Call("toString").String())
-}
-
-// try runs f, turning a JavaScript exception (which syscall/js raises as a
-// panic of js.Error) into an error.
-func try(f func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(js.Error); ok {
-				err = jsError(e.Value)
-				return
-			}
-			panic(r)
-		}
-	}()
-	f()
-	return nil
-}
+import "syscall/js"
 
 // toJS copies b into a new Uint8Array.
 func toJS(b []byte) js.Value {

@@ -44,6 +44,7 @@ import (
 
 	"cifarlab/cifar"
 	"cifarlab/internal/app"
+	"cifarlab/internal/jsutil"
 	"cifarlab/viz"
 )
 
@@ -242,7 +243,7 @@ func (h *host) serveIntents(s *app.Session) {
 // download offers the bytes of a saved weights file as a download (a Blob
 // behind a link that is clicked), and records it in window.cifarlab.saved.
 func (h *host) download(name string, data []byte) {
-	err := try(func() {
+	err := jsutil.Try(func() {
 		g := js.Global()
 		opts := g.Get("Object").New()
 		opts.Set("type", "application/octet-stream")
@@ -282,7 +283,7 @@ func (h *host) pickWeights() {
 // loadWeightsFile reads a picked weights file and loads it.
 func (h *host) loadWeightsFile(file js.Value) {
 	name := file.Get("name").String()
-	buf, err := await(context.Background(), file.Call("arrayBuffer"))
+	buf, err := jsutil.Await(context.Background(), file.Call("arrayBuffer"))
 	if err != nil {
 		h.ui.setError(errWeights, fmt.Errorf("read %s: %w", name, err))
 		return
@@ -400,7 +401,7 @@ func (h *host) hookPage() {
 	on := func(target js.Value, event string, f func(e js.Value)) {
 		if target.Truthy() {
 			target.Call("addEventListener", event, js.FuncOf(func(_ js.Value, args []js.Value) any {
-				f(arg0(args))
+				f(jsutil.Arg0(args))
 				return nil
 			}))
 		}

@@ -12,6 +12,7 @@ import (
 	"syscall/js"
 
 	"cifarlab/cifar"
+	"cifarlab/internal/jsutil"
 )
 
 // The page keeps the dataset it trained on last in the browser's Cache
@@ -55,7 +56,7 @@ func openStore(ctx context.Context) (*store, error) {
 	if !caches.Truthy() {
 		return nil, errors.New("this page has no Cache Storage (it needs a secure context, such as http://127.0.0.1 or https), so datasets are not kept across reloads")
 	}
-	c, err := await(ctx, caches.Call("open", storeName))
+	c, err := jsutil.Await(ctx, caches.Call("open", storeName))
 	if err != nil {
 		return nil, fmt.Errorf("open the dataset cache: %w", err)
 	}
@@ -70,14 +71,14 @@ func fileID(name string, size int) string { return fmt.Sprintf("file-%s-%d", nam
 
 // get returns the bytes of an entry, or nil when there is none.
 func (s *store) get(ctx context.Context, key string) ([]byte, error) {
-	resp, err := await(ctx, s.cache.Call("match", key))
+	resp, err := jsutil.Await(ctx, s.cache.Call("match", key))
 	if err != nil {
 		return nil, err
 	}
 	if !resp.Truthy() {
 		return nil, nil
 	}
-	buf, err := await(ctx, resp.Call("arrayBuffer"))
+	buf, err := jsutil.Await(ctx, resp.Call("arrayBuffer"))
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +91,10 @@ func (s *store) put(ctx context.Context, key string, data []byte, typ string) er
 	init := js.Global().Get("Object").New()
 	init.Set("headers", headers)
 	var resp js.Value
-	if err := try(func() { resp = js.Global().Get("Response").New(toJS(data), init) }); err != nil {
+	if err := jsutil.Try(func() { resp = js.Global().Get("Response").New(toJS(data), init) }); err != nil {
 		return err
 	}
-	_, err := await(ctx, s.cache.Call("put", key, resp))
+	_, err := jsutil.Await(ctx, s.cache.Call("put", key, resp))
 	return err
 }
 
@@ -162,12 +163,12 @@ func (s *store) save(ctx context.Context, id string, ds *cifar.Dataset) error {
 
 // clear deletes every stored entry.
 func (s *store) clear(ctx context.Context) error {
-	keys, err := await(ctx, s.cache.Call("keys"))
+	keys, err := jsutil.Await(ctx, s.cache.Call("keys"))
 	if err != nil {
 		return err
 	}
 	for i := 0; i < keys.Length(); i++ {
-		if _, err := await(ctx, s.cache.Call("delete", keys.Index(i))); err != nil {
+		if _, err := jsutil.Await(ctx, s.cache.Call("delete", keys.Index(i))); err != nil {
 			return err
 		}
 	}
@@ -178,12 +179,12 @@ func (s *store) clear(ctx context.Context) error {
 // (localStorage; "" when there is none or no localStorage).
 func lastUsed() string {
 	var v js.Value
-	if try(func() { v = js.Global().Get("localStorage").Call("getItem", lastKey) }) != nil || v.Type() != js.TypeString {
+	if jsutil.Try(func() { v = js.Global().Get("localStorage").Call("getItem", lastKey) }) != nil || v.Type() != js.TypeString {
 		return ""
 	}
 	return v.String()
 }
 
 func setLastUsed(id string) {
-	_ = try(func() { js.Global().Get("localStorage").Call("setItem", lastKey, id) })
+	_ = jsutil.Try(func() { js.Global().Get("localStorage").Call("setItem", lastKey, id) })
 }

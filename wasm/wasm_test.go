@@ -13,6 +13,7 @@ import (
 
 	"cifarlab/cifar"
 	"cifarlab/internal/app"
+	"cifarlab/internal/jsutil"
 	"cifarlab/net"
 )
 
@@ -104,7 +105,7 @@ func TestStore(t *testing.T) {
 
 	// A dataset whose meta.json is missing (an interrupted save) is not
 	// stored.
-	if _, err := await(ctx, st.cache.Call("delete", storeURL(fileID("a.bin", 9219), "meta.json"))); err != nil {
+	if _, err := jsutil.Await(ctx, st.cache.Call("delete", storeURL(fileID("a.bin", 9219), "meta.json"))); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := st.load(ctx, fileID("a.bin", 9219)); got != nil {

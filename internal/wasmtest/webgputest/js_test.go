@@ -3,53 +3,18 @@
 package webgputest
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"os"
 	"slices"
 	"strings"
 	"syscall/js"
 	"testing"
+
+	"cifarlab/internal/jsutil"
 )
 
-// await blocks until the promise p settles. It must run on a goroutine of
-// its own (a test's, say), never inside a js.Func: the callbacks that settle
-// p run only while Go waits here.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	done := make(chan result, 1)
-	onResolve := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		done <- result{v: arg0(args)}
-		return nil
-	})
-	defer onResolve.Release()
-	onReject := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		done <- result{err: jsError(arg0(args))}
-		return nil
-	})
-	defer onReject.Release()
-	p.Call("then", onResolve, onReject)
-	r := <-done
-	return r.v, r.err
-}
-
-func arg0(args []js.Value) js.Value {
-	if len(args) == 0 {
-		return js.Undefined()
-	}
-	return args[0]
-}
-
-// jsError turns a rejection reason into an error.
-func jsError(v js.Value) error {
-	if v.Type() == js.TypeObject && v.Get("message").Type() == js.TypeString {
-		return fmt.Errorf("%s: %s", v.Get("name").String(), v.Get("message").String())
-	}
-	return errors.New(v.String())
-}
+// await blocks until the promise p settles (see jsutil.Await).
+func await(p js.Value) (js.Value, error) { return jsutil.Await(context.Background(), p) }
 
 // webgpuRequired reports whether CIFARLAB_REQUIRE names webgpu: a missing
 // WebGPU is then a failure, not a skip.
