@@ -15,7 +15,8 @@
 // (window.cifarlab.status().step ≥ 1, polled every 5 ms in the page).
 // -device sets the page's device parameter: by default the page trains on
 // the CPU where WebGPU only emulates a GPU (as SwiftShader does);
-// -device=gpu measures WebGPU there anyway.
+// -device=gpu measures WebGPU there anyway. With -train D it then counts
+// the steps the page trains over D and reports images/s.
 package main
 
 import (
@@ -50,7 +51,7 @@ type options struct {
 	cifarlab, site, data, chromium string
 	model, device, query           string
 	limit, runs                    int
-	timeout                        time.Duration
+	timeout, train                 time.Duration
 	console, chromiumLog           bool
 }
 
@@ -66,6 +67,7 @@ func run() error {
 	flag.IntVar(&o.limit, "limit", 1000, "training images")
 	flag.IntVar(&o.runs, "runs", 4, "page loads; the first fills the cache")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "bound of each load")
+	flag.DurationVar(&o.train, "train", 0, "after the last load, count the steps trained over this long (from step 3) and report images/s")
 	flag.BoolVar(&o.console, "console", false, "print the page's console messages, timed")
 	flag.BoolVar(&o.chromiumLog, "chromium-log", false, "print Chromium's own log (--enable-logging=stderr --v=0)")
 	flag.Parse()
@@ -170,6 +172,52 @@ func run() error {
 		fmt.Printf("\nfirst step with the dataset cached: median %.0f ms, min %.0f, max %.0f (%d loads)\n",
 			cached[len(cached)/2], cached[0], cached[len(cached)-1], len(cached))
 	}
+	if o.train > 0 {
+		return measureTraining(ctx, o.train)
+	}
+	return nil
+}
+
+// progress is what measureTraining reads of the page's status.
+type progress struct {
+	Step    int    `json:"step"`
+	Batch   int    `json:"batch"`
+	Backend string `json:"backend"`
+	Error   string `json:"error"`
+}
+
+// measureTraining counts the steps the open page trains over d, from its
+// third step (the first ones include compiling and warming up), and
+// prints images/s: steps × batch / elapsed time.
+func measureTraining(ctx context.Context, d time.Duration) error {
+	get := func() (progress, error) {
+		return chromedp.Run(ctx, chromedp.Evaluate[progress](`globalThis.cifarlab.status()`))
+	}
+	var a progress
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		if a, err = get(); err != nil {
+			return err
+		}
+		if a.Error != "" {
+			return fmt.Errorf("the page failed: %s", a.Error)
+		}
+		if a.Step >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no third step within 3 minutes (step %d)", a.Step)
+		}
+	}
+	t0 := time.Now()
+	time.Sleep(d)
+	b, err := get()
+	if err != nil {
+		return err
+	}
+	secs := time.Since(t0).Seconds()
+	fmt.Printf("\ntraining on %s, batch %d: steps %d → %d in %.1f s: %.1f images/s\n",
+		b.Backend, b.Batch, a.Step, b.Step, secs, float64((b.Step-a.Step)*b.Batch)/secs)
 	return nil
 }
 
