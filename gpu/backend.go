@@ -25,7 +25,20 @@ type Options struct {
 	// backends restricts the native backends tried (0: Vulkan, Metal and
 	// DX12). Tests use it to offer only gogpu's Software adapter.
 	backends gputypes.Backends
+	// kernels picks the staged or unstaged matrix-product kernels (auto:
+	// unstaged on a CPU emulation). Tests use it to run both.
+	kernels kernelChoice
 }
+
+// kernelChoice is which variant of the kernels that stage blocks in
+// workgroup memory a backend runs.
+type kernelChoice int
+
+const (
+	autoKernels     kernelChoice = iota // unstaged on a CPU emulation, else staged
+	stagedKernels                       // always staged
+	unstagedKernels                     // always unstaged
+)
 
 // Errors a failure wraps, for errors.Is.
 var (
@@ -53,6 +66,11 @@ type Backend struct {
 	info     gputypes.AdapterInfo
 	limits   gputypes.Limits // of the device
 	cpu      bool            // the adapter emulates a GPU on the CPU
+	// unstaged: run the unstaged variants of the kernels that have one.
+	// On a CPU emulation each workgroup barrier costs every invocation a
+	// coroutine switch, and a pipeline with barriers takes up to a second
+	// to compile in SwiftShader (about 0.1 s without).
+	unstaged bool
 
 	errMu sync.Mutex
 	err   error // first failure
@@ -117,6 +135,7 @@ func Open(opts Options) (*Backend, error) {
 	}
 	b.info = adapterInfo(b.adapter)
 	b.cpu = b.info.DeviceType == gputypes.DeviceTypeCPU
+	b.unstaged = opts.kernels == unstagedKernels || opts.kernels == autoKernels && b.cpu
 	b.device, err = b.adapter.RequestDevice(&wgpu.DeviceDescriptor{
 		Label:          "cifarlab",
 		RequiredLimits: requiredLimits(b.adapter.Limits()),

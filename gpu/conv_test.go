@@ -161,9 +161,19 @@ var convPlans = []struct {
 // plan, on shapes at the edges of the tiles (channels one past a multiple
 // of 16 or 64, n·ho·wo one past a multiple of 64), the layers of LeNet5 and
 // ResNet18 at a small batch, dead taps, and strides whose phases see
-// different numbers of taps.
+// different numbers of taps; with the staged and the unstaged kernels.
 func TestConvTiles(t *testing.T) {
-	b := open(t, Options{})
+	for _, v := range kernelVariants(t) {
+		t.Run(v.name, func(t *testing.T) {
+			convTiles(t, v.b)
+			for _, k := range []*kernel{kConvForwardThin, kConvBackwardDataThin, kConvBackwardParamsThin} {
+				ranVariant(t, v.b, k)
+			}
+		})
+	}
+}
+
+func convTiles(t *testing.T, b *Backend) {
 	cases := []convCase{
 		{2, 3, 32, 32, 6, 5, 1, 0},   // LeNet5 conv1
 		{3, 6, 14, 14, 16, 5, 1, 0},  // LeNet5 conv2

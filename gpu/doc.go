@@ -27,6 +27,21 @@
 // Free returns a buffer to the pool, and NewTensor zeroes a buffer with a
 // dispatch, in stream order.
 //
+// # Staged and unstaged kernels
+//
+// The matrix products (linear layers, and convolutions as implicit
+// products) stage blocks of their operands in workgroup memory between
+// barriers, which is what makes them fast on a GPU. On a CPU emulation of
+// a GPU (SwiftShader in the browser, Mesa's lavapipe) a barrier costs every
+// invocation a coroutine switch, and a pipeline with one takes about a
+// second to compile in SwiftShader. There the backend runs the unstaged
+// variants ("<entry>_unstaged", made by newStagedKernel; dispatch picks
+// them): the same tiles, invocation layout and summation order, each
+// invocation reading its operands straight from storage. The linear
+// layers' tiles and the thin convolution tiles have one; the wide
+// convolution tiles stay staged, since unstaged they train ResNet18 more
+// slowly even there. TestLinearTiles and TestConvTiles run both variants.
+//
 // # Adding a kernel family
 //
 //  1. Write shaders/FAMILY.wgsl: `struct Params` of u32/i32/f32 fields padded

@@ -40,6 +40,41 @@ func open(t *testing.T, opts Options) *Backend {
 	return b
 }
 
+// kernelVariants opens a backend for each variant of the kernels that
+// stage blocks in workgroup memory, staged and unstaged, for the tests
+// that run both whatever the adapter's default.
+func kernelVariants(t *testing.T) []struct {
+	name string
+	b    *Backend
+} {
+	return []struct {
+		name string
+		b    *Backend
+	}{{"staged", open(t, Options{kernels: stagedKernels})}, {"unstaged", open(t, Options{kernels: unstagedKernels})}}
+}
+
+// ranVariant fails t unless b compiled the variant of k it was opened for
+// and not the other.
+func ranVariant(t *testing.T, b *Backend, k *kernel) {
+	t.Helper()
+	want, other := k, k.unstaged
+	if b.unstaged {
+		want, other = other, want
+	}
+	if b.pipelines[want] == nil || b.pipelines[other] != nil {
+		t.Errorf("%s: want only %s compiled", b.Name(), want.name())
+	}
+}
+
+// TestKernelVariantDefault: a CPU emulation runs the unstaged kernels by
+// default, a GPU the staged ones.
+func TestKernelVariantDefault(t *testing.T) {
+	b := open(t, Options{})
+	if b.unstaged != b.CPUEmulation() {
+		t.Errorf("%s: unstaged kernels %v, want %v", b.Name(), b.unstaged, b.CPUEmulation())
+	}
+}
+
 // TestConformance runs the conformance suite's families this backend
 // implements, with the small shapes of a slow (emulated) device.
 func TestConformance(t *testing.T) {

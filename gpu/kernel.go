@@ -37,6 +37,11 @@ type kernel struct {
 	// workgroup is the entry point's @workgroup_size(x); 0 marks a kernel
 	// dispatched as a single workgroup whatever its work.
 	workgroup uint32
+	// unstaged is the entry point "<entry>_unstaged" of a kernel that
+	// stages blocks in workgroup memory: the same results from the same
+	// dispatch without workgroup memory or barriers, which dispatch runs
+	// instead on a CPU emulation (nil: the kernel has none).
+	unstaged *kernel
 }
 
 // name is "file:entry", for labels and errors.
@@ -67,6 +72,23 @@ func newKernel[P any](file, entry string, workgroup uint32, slots ...slot) *kern
 	}
 	k := &kernel{file: file, source: src, entry: entry, params: reflect.TypeFor[P](), slots: slots, workgroup: workgroup}
 	kernels = append(kernels, k)
+	return k
+}
+
+// newStagedKernel registers a kernel and its unstaged variant, entry point
+// entry+"_unstaged" with the same Params, bindings and workgroup size.
+func newStagedKernel[P any](file, entry string, workgroup uint32, slots ...slot) *kernel {
+	k := newKernel[P](file, entry, workgroup, slots...)
+	k.unstaged = newKernel[P](file, entry+"_unstaged", workgroup, slots...)
+	return k
+}
+
+// variant is the kernel b runs for k: its unstaged variant where b uses
+// those.
+func (b *Backend) variant(k *kernel) *kernel {
+	if b.unstaged && k.unstaged != nil {
+		return k.unstaged
+	}
 	return k
 }
 

@@ -15,7 +15,8 @@ type matmulParams struct {
 	Pad0   uint32 `wgsl:"_pad0"`
 }
 
-// tiling is one of matmul.wgsl's two tile shapes with its entry points.
+// tiling is one of matmul.wgsl's two tile shapes with its entry points
+// (each with its unstaged variant).
 // Bindings: 1 a, 2 b, 3 bias (read); 4 c, 5 rowsum (written); 6 part_c,
 // 7 part_sum (read, by sum_splits).
 type tiling struct {
@@ -28,9 +29,9 @@ type tiling struct {
 func newTiling(suffix string, width, step int) *tiling {
 	return &tiling{
 		width: width, step: step,
-		forward:        newKernel[matmulParams]("matmul.wgsl", "linear_forward_"+suffix, 256, slot{1, read}, slot{2, read}, slot{3, read}, slot{4, readWrite}),
-		backwardData:   newKernel[matmulParams]("matmul.wgsl", "linear_backward_data_"+suffix, 256, slot{1, read}, slot{2, read}, slot{4, readWrite}),
-		backwardParams: newKernel[matmulParams]("matmul.wgsl", "linear_backward_params_"+suffix, 256, slot{1, read}, slot{2, read}, slot{4, readWrite}, slot{5, readWrite}),
+		forward:        newStagedKernel[matmulParams]("matmul.wgsl", "linear_forward_"+suffix, 256, slot{1, read}, slot{2, read}, slot{3, read}, slot{4, readWrite}),
+		backwardData:   newStagedKernel[matmulParams]("matmul.wgsl", "linear_backward_data_"+suffix, 256, slot{1, read}, slot{2, read}, slot{4, readWrite}),
+		backwardParams: newStagedKernel[matmulParams]("matmul.wgsl", "linear_backward_params_"+suffix, 256, slot{1, read}, slot{2, read}, slot{4, readWrite}, slot{5, readWrite}),
 	}
 }
 

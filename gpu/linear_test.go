@@ -97,9 +97,19 @@ func closeTo(t *testing.T, what string, cols int, got, want, mag []float32) {
 // at the edges of the tiles (one row or column past a multiple of 32 or
 // 64, batch 1, a reduction shorter than one step or over a few thousand
 // samples), under each plan: small tiles, large tiles, and the batch
-// reduction of LinearBackwardParams split into pieces.
+// reduction of LinearBackwardParams split into pieces; with the staged and
+// the unstaged kernels.
 func TestLinearTiles(t *testing.T) {
-	b := open(t, Options{})
+	for _, v := range kernelVariants(t) {
+		t.Run(v.name, func(t *testing.T) {
+			linearTiles(t, v.b)
+			ranVariant(t, v.b, smallTiles.forward)
+			ranVariant(t, v.b, largeTiles.backwardParams)
+		})
+	}
+}
+
+func linearTiles(t *testing.T, b *Backend) {
 	cases := []struct {
 		n, in, out int
 		split      bool // also under the plans that split the batch

@@ -176,6 +176,7 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 	if b.failed() || work == 0 {
 		return
 	}
+	k = b.variant(k)
 	if len(regions) != len(k.slots) || reflect.TypeFor[P]() != k.params {
 		panic(fmt.Sprintf("gpu: %s: %v and %d regions for %s, which takes %v and %d", op,
 			reflect.TypeFor[P](), len(regions), k.name(), k.params, len(k.slots)))

@@ -38,6 +38,16 @@
 //   *       256 invocations, BM = 64   (most layers)
 //   *_thin   64 invocations, BM = 16   (M ≤ 16: LeNet's 6 and 16 channels)
 //
+// Unstaged entry points (*_thin_unstaged) compute the same thin tiles with
+// the same invocation layout and summation order, each invocation
+// gathering its own A and B values straight from storage: no workgroup
+// memory and no barrier. They are for GPUs emulated on the CPU
+// (SwiftShader, lavapipe), where a barrier costs each invocation a
+// coroutine switch and makes a pipeline take about a second to compile,
+// ten times an unstaged one. (Wide tiles have none: there each invocation
+// would gather 16 times what it stages, which costs more than the
+// barriers save.)
+//
 // Split reduction. A long reduction (dw over the batch, or few tiles) is
 // split: workgroup t handles split (t / (tiles_m·tiles_n)) mod splits (of
 // phase t / (tiles_m·tiles_n·splits)), tile t mod (tiles_m·tiles_n) with the
@@ -145,17 +155,21 @@ fn stage(blk: Block, lid: u32, threads: u32) {
     }
 }
 
+// accumulate adds the outer product of an invocation's 4 values of A (one
+// per row) and 4 of B (one per column), at one reduction index.
+fn accumulate(a: vec4<f32>, b: vec4<f32>) {
+    acc0 += a.x * b;
+    acc1 += a.y * b;
+    acc2 += a.z * b;
+    acc3 += a.w * b;
+}
+
 // multiply adds the staged blocks' product to the outputs.
 fn multiply(lid: u32) {
     let tm = lid / 16u;
     let tn = lid % 16u;
     for (var kk = 0u; kk < STEP; kk++) {
-        let a = tile_a[kk * A_ROW + tm];
-        let b = tile_b[kk * 16u + tn];
-        acc0 += a.x * b;
-        acc1 += a.y * b;
-        acc2 += a.z * b;
-        acc3 += a.w * b;
+        accumulate(tile_a[kk * A_ROW + tm], tile_b[kk * 16u + tn]);
     }
 }
 
@@ -299,7 +313,25 @@ fn forward_tile(t: u32, lid: u32, threads: u32) {
         multiply(lid);
         workgroupBarrier();
     }
+    forward_store(tl, cols, lid);
+}
 
+// forward_tile_unstaged is a thin tile, unstaged.
+fn forward_tile_unstaged(t: u32, lid: u32) {
+    if (t >= params.tiles_m * params.tiles_n * params.splits) {
+        return;
+    }
+    let tl = tile_of(t, 16u);
+    let cols = forward_cols(tl.n0, lid);
+    clear_acc();
+    for (var k = tl.k0; k < tl.k1; k++) {
+        accumulate(forward_a(tl, k, lid / 16u), forward_b(tl, cols, k));
+    }
+    forward_store(tl, cols, lid);
+}
+
+// forward_store writes an invocation's outputs, plus the bias when asked.
+fn forward_store(tl: Tile, cols: Cols, lid: u32) {
     let at = tl.split * params.out_len;
     let howo = params.ho * params.wo;
     for (var i = 0u; i < 4u; i++) {
@@ -467,7 +499,30 @@ fn backward_data_tile(t: u32, lid: u32, threads: u32) {
         multiply(lid);
         workgroupBarrier();
     }
+    data_store(tl, cols, lid);
+}
 
+// backward_data_tile_unstaged is a thin tile, unstaged.
+fn backward_data_tile_unstaged(t: u32, lid: u32) {
+    if (t >= params.tiles_m * params.tiles_n * params.splits * params.stride * params.stride) {
+        return;
+    }
+    var tl = tile_of(t, 16u);
+    let ph = phase_of(tl.phase);
+    if (tl.n0 >= params.n * ph.hq * ph.wq) {
+        return;
+    }
+    tl.k1 = min(tl.k1, params.co * ph.ty.count * ph.tx.count);
+    let cols = data_cols(ph, tl.n0, lid);
+    clear_acc();
+    for (var k = tl.k0; k < tl.k1; k++) {
+        accumulate(data_a(tl, ph, k, lid / 16u), data_b(tl, ph, cols, k));
+    }
+    data_store(tl, cols, lid);
+}
+
+// data_store writes an invocation's outputs of dx.
+fn data_store(tl: Tile, cols: Cols, lid: u32) {
     let at = tl.split * params.out_len;
     let plane = params.h * params.w;
     for (var i = 0u; i < 4u; i++) {
@@ -581,7 +636,25 @@ fn backward_params_tile(t: u32, lid: u32, threads: u32) {
         multiply(lid);
         workgroupBarrier();
     }
+    params_store(tl, lid);
+}
 
+// backward_params_tile_unstaged is a thin tile, unstaged.
+fn backward_params_tile_unstaged(t: u32, lid: u32) {
+    if (t >= params.tiles_m * params.tiles_n * params.splits) {
+        return;
+    }
+    let tl = tile_of(t, 16u);
+    let cols = params_cols(tl.n0, lid);
+    clear_acc();
+    for (var k = tl.k0; k < tl.k1; k++) {
+        accumulate(params_a(tl, k, lid / 16u), params_b(tl, cols, k));
+    }
+    params_store(tl, lid);
+}
+
+// params_store writes an invocation's outputs: of dw and db, or partial.
+fn params_store(tl: Tile, lid: u32) {
     let at = tl.split * params.out_len;
     let taps = params.gn - 1u;
     for (var i = 0u; i < 4u; i++) {
@@ -614,6 +687,26 @@ fn backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroup
 fn backward_params_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                         @builtin(local_invocation_id) lid: vec3<u32>) {
     backward_params_tile(flat_group(wid, nwg), lid.x, 64u);
+}
+
+// ---- the unstaged entry points ----
+
+@compute @workgroup_size(64)
+fn forward_thin_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_id) lid: vec3<u32>) {
+    forward_tile_unstaged(flat_group(wid, nwg), lid.x);
+}
+
+@compute @workgroup_size(64)
+fn backward_data_thin_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                               @builtin(local_invocation_id) lid: vec3<u32>) {
+    backward_data_tile_unstaged(flat_group(wid, nwg), lid.x);
+}
+
+@compute @workgroup_size(64)
+fn backward_params_thin_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                 @builtin(local_invocation_id) lid: vec3<u32>) {
+    backward_params_tile_unstaged(flat_group(wid, nwg), lid.x);
 }
 
 // ---- sums of split reductions ----

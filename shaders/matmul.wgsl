@@ -18,6 +18,13 @@
 //   *_large  64×64 tile, reduction step 16, 4×4 outputs per invocation
 //   *_small  32×32 tile, reduction step 32, 2×2 outputs per invocation
 //
+// Unstaged entry points (*_large_unstaged, *_small_unstaged) compute the
+// same tiles with the same invocation layout and summation order, reading
+// A and B straight from storage: no workgroup memory and no barrier. They
+// are for GPUs emulated on the CPU (SwiftShader, lavapipe), where a barrier
+// costs each invocation a coroutine switch and makes a pipeline take about
+// a second to compile, ten times an unstaged one.
+//
 // Each step stages a 1024-element block of A and one of B in workgroup
 // memory, [step][tile width + padding], 4 elements per invocation, read
 // from global memory with neighbouring invocations at neighbouring
@@ -101,12 +108,9 @@ fn place(e: u32, width: u32, step: u32, across_fast: bool) -> vec2<u32> {
     return vec2<u32>(e / step, e % step);
 }
 
-// load_a is element e of the A block at (m0, k0); A is stored [K,M] when
-// trans, else [M,K].
-fn load_a(m0: u32, k0: u32, e: u32, width: u32, step: u32, trans: bool) -> f32 {
-    let p = place(e, width, step, trans);
-    let row = m0 + p.x;
-    let kk = k0 + p.y;
+// a_at is A[row, kk], or 0 outside A; A is stored [K,M] when trans, else
+// [M,K].
+fn a_at(row: u32, kk: u32, trans: bool) -> f32 {
     if (row >= params.m || kk >= params.k) {
         return 0.0;
     }
@@ -116,12 +120,9 @@ fn load_a(m0: u32, k0: u32, e: u32, width: u32, step: u32, trans: bool) -> f32 {
     return a[row * params.k + kk];
 }
 
-// load_b is element e of the B block at (k0, n0); B is stored [N,K] when
-// trans, else [K,N].
-fn load_b(n0: u32, k0: u32, e: u32, width: u32, step: u32, trans: bool) -> f32 {
-    let p = place(e, width, step, !trans);
-    let col = n0 + p.x;
-    let kk = k0 + p.y;
+// b_at is B[kk, col], or 0 outside B; B is stored [N,K] when trans, else
+// [K,N].
+fn b_at(col: u32, kk: u32, trans: bool) -> f32 {
     if (col >= params.n || kk >= params.k) {
         return 0.0;
     }
@@ -129,6 +130,18 @@ fn load_b(n0: u32, k0: u32, e: u32, width: u32, step: u32, trans: bool) -> f32 {
         return b[col * params.k + kk];
     }
     return b[kk * params.n + col];
+}
+
+// load_a is element e of the A block at (m0, k0).
+fn load_a(m0: u32, k0: u32, e: u32, width: u32, step: u32, trans: bool) -> f32 {
+    let p = place(e, width, step, trans);
+    return a_at(m0 + p.x, k0 + p.y, trans);
+}
+
+// load_b is element e of the B block at (k0, n0).
+fn load_b(n0: u32, k0: u32, e: u32, width: u32, step: u32, trans: bool) -> f32 {
+    let p = place(e, width, step, !trans);
+    return b_at(n0 + p.x, k0 + p.y, trans);
 }
 
 // fetch_a is invocation lid's 4 elements (lid + 256r) of the A block.
@@ -218,6 +231,36 @@ fn product_large(tl: Tile, lid: u32, a_trans: bool, b_trans: bool, sum_row: bool
     return acc;
 }
 
+// row_sum is the sum of A's row over the tile's reduction range.
+fn row_sum(tl: Tile, row: u32, a_trans: bool) -> f32 {
+    var sum = 0.0;
+    for (var kk = tl.k0; kk < tl.k1; kk += 1u) {
+        sum += a_at(row, kk, a_trans);
+    }
+    return sum;
+}
+
+// product_large_unstaged is product_large reading A and B from storage.
+fn product_large_unstaged(tl: Tile, lid: u32, a_trans: bool, b_trans: bool, sum_row: bool) -> LargeAcc {
+    let row = tl.m0 + lid / 16u;
+    let col = tl.n0 + lid % 16u;
+    var acc = LargeAcc(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), 0.0);
+    for (var kk = tl.k0; kk < tl.k1; kk += 1u) {
+        let av = vec4<f32>(a_at(row, kk, a_trans), a_at(row + 16u, kk, a_trans),
+                           a_at(row + 32u, kk, a_trans), a_at(row + 48u, kk, a_trans));
+        let bv = vec4<f32>(b_at(col, kk, b_trans), b_at(col + 16u, kk, b_trans),
+                           b_at(col + 32u, kk, b_trans), b_at(col + 48u, kk, b_trans));
+        acc.r0 = fma(vec4<f32>(av.x), bv, acc.r0);
+        acc.r1 = fma(vec4<f32>(av.y), bv, acc.r1);
+        acc.r2 = fma(vec4<f32>(av.z), bv, acc.r2);
+        acc.r3 = fma(vec4<f32>(av.w), bv, acc.r3);
+    }
+    if (sum_row) {
+        acc.sum = row_sum(tl, tl.m0 + lid, a_trans);
+    }
+    return acc;
+}
+
 // SmallAcc is an invocation's 2×2 outputs of a small tile, and a row sum.
 struct SmallAcc {
     r0: vec2<f32>,
@@ -255,6 +298,23 @@ fn product_small(tl: Tile, lid: u32, a_trans: bool, b_trans: bool, sum_row: bool
             }
         }
         workgroupBarrier();
+    }
+    return acc;
+}
+
+// product_small_unstaged is product_small reading A and B from storage.
+fn product_small_unstaged(tl: Tile, lid: u32, a_trans: bool, b_trans: bool, sum_row: bool) -> SmallAcc {
+    let row = tl.m0 + lid / 16u;
+    let col = tl.n0 + lid % 16u;
+    var acc = SmallAcc(vec2<f32>(0.0), vec2<f32>(0.0), 0.0);
+    for (var kk = tl.k0; kk < tl.k1; kk += 1u) {
+        let av = vec2<f32>(a_at(row, kk, a_trans), a_at(row + 16u, kk, a_trans));
+        let bv = vec2<f32>(b_at(col, kk, b_trans), b_at(col + 16u, kk, b_trans));
+        acc.r0 = fma(vec2<f32>(av.x), bv, acc.r0);
+        acc.r1 = fma(vec2<f32>(av.y), bv, acc.r1);
+    }
+    if (sum_row) {
+        acc.sum = row_sum(tl, tl.m0 + lid, a_trans);
     }
     return acc;
 }
@@ -366,6 +426,58 @@ fn linear_backward_params_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(
                                 @builtin(local_invocation_id) lid: vec3<u32>) {
     let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
     let acc = product_small(tl, lid.x, true, false, tl.n0 == 0u && lid.x < SMALL);
+    store_small(tl, lid.x, acc, vec2<f32>(0.0));
+    store_sum(tl, lid.x, SMALL, acc.sum);
+}
+
+// The unstaged entry points, as the staged ones above.
+
+@compute @workgroup_size(256)
+fn linear_forward_large_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                 @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
+    let acc = product_large_unstaged(tl, lid.x, false, true, false);
+    let col = tl.n0 + lid.x % 16u;
+    store_large(tl, lid.x, acc, vec4<f32>(bias_at(col), bias_at(col + 16u), bias_at(col + 32u), bias_at(col + 48u)));
+}
+
+@compute @workgroup_size(256)
+fn linear_forward_small_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                 @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
+    let acc = product_small_unstaged(tl, lid.x, false, true, false);
+    let col = tl.n0 + lid.x % 16u;
+    store_small(tl, lid.x, acc, vec2<f32>(bias_at(col), bias_at(col + 16u)));
+}
+
+@compute @workgroup_size(256)
+fn linear_backward_data_large_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                       @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
+    store_large(tl, lid.x, product_large_unstaged(tl, lid.x, false, false, false), vec4<f32>(0.0));
+}
+
+@compute @workgroup_size(256)
+fn linear_backward_data_small_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                       @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
+    store_small(tl, lid.x, product_small_unstaged(tl, lid.x, false, false, false), vec2<f32>(0.0));
+}
+
+@compute @workgroup_size(256)
+fn linear_backward_params_large_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                         @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
+    let acc = product_large_unstaged(tl, lid.x, true, false, tl.n0 == 0u && lid.x < LARGE);
+    store_large(tl, lid.x, acc, vec4<f32>(0.0));
+    store_sum(tl, lid.x, LARGE, acc.sum);
+}
+
+@compute @workgroup_size(256)
+fn linear_backward_params_small_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                         @builtin(local_invocation_id) lid: vec3<u32>) {
+    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
+    let acc = product_small_unstaged(tl, lid.x, true, false, tl.n0 == 0u && lid.x < SMALL);
     store_small(tl, lid.x, acc, vec2<f32>(0.0));
     store_sum(tl, lid.x, SMALL, acc.sum);
 }
