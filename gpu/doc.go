@@ -12,7 +12,6 @@
 //	kernel.go       the kernel registry and the pipeline and bind-group caches
 //	elementwise.go  one file per kernel family, beside shaders/FAMILY.wgsl
 //	gather.go, xent.go, adam.go, …
-//	stubs_*.go      the families without shaders yet, which panic
 //
 // # How a step runs
 //
@@ -58,10 +57,9 @@
 //     backend does (panicf), then dispatch(b, op, kernel, invocations,
 //     &params, regions…) with t.st.region() of each tensor. Add the file to
 //     sources in kernel.go.
-//  3. Delete the family's stubs_FAMILY.go and add its backendtest.CheckFAMILY
-//     to TestConformance. TestKernels then checks the
-//     Params layout, bindings and workgroup size of every kernel against its
-//     WGSL.
+//  3. Add its backendtest.CheckFAMILY to TestConformance. TestKernels then
+//     checks the Params layout, bindings and workgroup size of every kernel
+//     against its WGSL.
 //
 // # Errors
 //
