@@ -57,8 +57,9 @@
 //     backend does (panicf), then dispatch(b, op, kernel, invocations,
 //     &params, regions…) with t.st.region() of each tensor. Add the file to
 //     sources in kernel.go.
-//  3. Add its backendtest.CheckFAMILY to TestConformance. TestKernels then
-//     checks the Params layout, bindings and workgroup size of every kernel
+//  3. Write backendtest.CheckFAMILY against the CPU reference and add it to
+//     backendtest.Run, which TestConformance runs. TestKernels then checks
+//     the Params layout, bindings and workgroup size of every kernel
 //     against its WGSL.
 //
 // # Errors
