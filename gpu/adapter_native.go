@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/gogpu/gputypes"
@@ -17,12 +18,26 @@ import (
 // 0, barriers do nothing, atomics give zeros.
 const nativeBackends = gputypes.BackendsVulkan | gputypes.BackendsMetal | gputypes.BackendsDX12
 
+// quietDeviceSelect turns Mesa's device-select Vulkan layer off where there
+// is no desktop session (no XDG_RUNTIME_DIR: servers, CI, Xvfb), unless the
+// user set NODEVICE_SELECT. The layer only orders the adapters, which Open
+// does itself, and without a session its probe for a Wayland display makes
+// libwayland print "error: XDG_RUNTIME_DIR is invalid or not set in the
+// environment." on every start. The Vulkan loader reads the variable when
+// the instance is created.
+func quietDeviceSelect() {
+	if os.Getenv("XDG_RUNTIME_DIR") == "" && os.Getenv("NODEVICE_SELECT") == "" {
+		os.Setenv("NODEVICE_SELECT", "1")
+	}
+}
+
 // requestAdapter picks the best adapter of the native backends (those of
 // mask when not 0), refusing gogpu's Software and noop adapters.
 func requestAdapter(mask gputypes.Backends) (*wgpu.Instance, *wgpu.Adapter, error) {
 	if mask == 0 {
 		mask = nativeBackends
 	}
+	quietDeviceSelect()
 	inst, err := wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: mask})
 	if err != nil {
 		return nil, nil, fmt.Errorf("gpu: create a WebGPU instance: %w", err)

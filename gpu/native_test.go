@@ -3,6 +3,9 @@
 package gpu
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -37,4 +40,40 @@ func TestSoftwareAdapterRefused(t *testing.T) {
 		t.Errorf("error does not name the Software adapter: %v", err)
 	}
 	t.Logf("Open: %v", err)
+}
+
+// TestQuietWithoutSession opens a backend in a child process without a
+// desktop session (no XDG_RUNTIME_DIR) and checks that nothing prints
+// libwayland's complaint about it, which Mesa's device-select layer would
+// cause.
+func TestQuietWithoutSession(t *testing.T) {
+	if os.Getenv("CIFARLAB_OPEN_CHILD") == "1" {
+		b, err := Open(Options{})
+		if err != nil {
+			os.Stdout.WriteString("no adapter: " + err.Error() + "\n")
+			return
+		}
+		os.Stdout.WriteString("opened " + b.Name() + "\n")
+		b.Close()
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestQuietWithoutSession$", "-test.count=1")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") && !strings.HasPrefix(kv, "NODEVICE_SELECT=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "CIFARLAB_OPEN_CHILD=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("child: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "opened ") {
+		t.Skipf("the child opened no backend: %s", stdout.String())
+	}
+	t.Logf("child: %s", strings.TrimSpace(stdout.String()))
+	if strings.Contains(stderr.String(), "XDG_RUNTIME_DIR") {
+		t.Errorf("opening a backend printed on stderr:\n%s", stderr.String())
+	}
 }
