@@ -50,6 +50,22 @@ func TestSaveLoadWeights(t *testing.T) {
 	if got := decodeWeights(t, "the loaded weights", loaded); !reflect.DeepEqual(w.Entries, got.Entries) {
 		t.Errorf("the weights saved after loading differ from those loaded")
 	}
+
+	// A file that is not the weights of this network: an error naming it,
+	// on the page and in status(), and the weights stay as they were.
+	for _, bad := range []struct{ name, js, want string }{
+		{"junk.safetensors", `new TextEncoder().encode("not a safetensors file")`, "junk.safetensors"},
+		{"half.safetensors", fmt.Sprintf(`Uint8Array.from(atob(%q), (c) => c.charCodeAt(0))`,
+			base64.StdEncoding.EncodeToString(trained[:len(trained)/2])), "half.safetensors"},
+	} {
+		eval[any](b, fmt.Sprintf(`globalThis.cifarlab.loadWeights(%s, %q)`, bad.js, bad.name))
+		st := b.waitFor("the error about "+bad.name, time.Minute, true, func(s status) bool { return strings.Contains(s.Error, bad.want) }, nil)
+		t.Logf("%s: the page's error: %s", bad.name, st.Error)
+		checkErrorShown(t, b, bad.want)
+		if got := decodeWeights(t, "the weights after "+bad.name, downloads.save(b)); !reflect.DeepEqual(w.Entries, got.Entries) {
+			t.Errorf("%s changed the weights", bad.name)
+		}
+	}
 	for _, e := range b.console.errors() {
 		t.Errorf("console: %s", e)
 	}
