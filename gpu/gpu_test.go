@@ -82,6 +82,20 @@ func TestConformance(t *testing.T) {
 	backendtest.Run(t, b, backendtest.Small)
 }
 
+// TestConformanceOtherVariant runs the suite's matrix-product families with
+// the variant of their kernels the adapter does not use by default (the
+// staged ones on a CPU emulation), so that both pass it everywhere.
+func TestConformanceOtherVariant(t *testing.T) {
+	kc := unstagedKernels
+	if open(t, Options{}).unstaged {
+		kc = stagedKernels
+	}
+	b := open(t, Options{kernels: kc})
+	t.Logf("unstaged: %v", b.unstaged)
+	backendtest.CheckConv2D(t, b, backendtest.Small)
+	backendtest.CheckLinear(t, b, backendtest.Small)
+}
+
 // TestTrainingMatchesCPU: whole training steps of both networks on the GPU
 // match the CPU backend: losses of 5 steps, and the state dict after 3.
 func TestTrainingMatchesCPU(t *testing.T) {
