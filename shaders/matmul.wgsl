@@ -373,31 +373,56 @@ fn bias_at(col: u32) -> f32 {
     return 0.0;
 }
 
+// group_tile is the tile of workgroup wid, for tiles of width w.
+fn group_tile(wid: vec3<u32>, nwg: vec3<u32>, w: u32) -> Tile {
+    return tile_of(wid.y * nwg.x + wid.x, w);
+}
+
+// store_forward_large writes a large tile's outputs plus the bias.
+fn store_forward_large(tl: Tile, lid: u32, acc: LargeAcc) {
+    let col = tl.n0 + lid % 16u;
+    store_large(tl, lid, acc, vec4<f32>(bias_at(col), bias_at(col + 16u), bias_at(col + 32u), bias_at(col + 48u)));
+}
+
+// store_forward_small writes a small tile's outputs plus the bias.
+fn store_forward_small(tl: Tile, lid: u32, acc: SmallAcc) {
+    let col = tl.n0 + lid % 16u;
+    store_small(tl, lid, acc, vec2<f32>(bias_at(col), bias_at(col + 16u)));
+}
+
+// store_params_large writes a large tile of dw and its row sums of db.
+fn store_params_large(tl: Tile, lid: u32, acc: LargeAcc) {
+    store_large(tl, lid, acc, vec4<f32>(0.0));
+    store_sum(tl, lid, LARGE, acc.sum);
+}
+
+// store_params_small writes a small tile of dw and its row sums of db.
+fn store_params_small(tl: Tile, lid: u32, acc: SmallAcc) {
+    store_small(tl, lid, acc, vec2<f32>(0.0));
+    store_sum(tl, lid, SMALL, acc.sum);
+}
+
 // linear_forward_large: y = x·wᵀ + b over 64×64 tiles.
 @compute @workgroup_size(256)
 fn linear_forward_large(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
-    let acc = product_large(tl, lid.x, false, true, false);
-    let col = tl.n0 + lid.x % 16u;
-    store_large(tl, lid.x, acc, vec4<f32>(bias_at(col), bias_at(col + 16u), bias_at(col + 32u), bias_at(col + 48u)));
+    let tl = group_tile(wid, nwg, LARGE);
+    store_forward_large(tl, lid.x, product_large(tl, lid.x, false, true, false));
 }
 
 // linear_forward_small: y = x·wᵀ + b over 32×32 tiles.
 @compute @workgroup_size(256)
 fn linear_forward_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
-    let acc = product_small(tl, lid.x, false, true, false);
-    let col = tl.n0 + lid.x % 16u;
-    store_small(tl, lid.x, acc, vec2<f32>(bias_at(col), bias_at(col + 16u)));
+    let tl = group_tile(wid, nwg, SMALL);
+    store_forward_small(tl, lid.x, product_small(tl, lid.x, false, true, false));
 }
 
 // linear_backward_data_large: dx = dy·w over 64×64 tiles.
 @compute @workgroup_size(256)
 fn linear_backward_data_large(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                               @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
+    let tl = group_tile(wid, nwg, LARGE);
     store_large(tl, lid.x, product_large(tl, lid.x, false, false, false), vec4<f32>(0.0));
 }
 
@@ -405,7 +430,7 @@ fn linear_backward_data_large(@builtin(workgroup_id) wid: vec3<u32>, @builtin(nu
 @compute @workgroup_size(256)
 fn linear_backward_data_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                               @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
+    let tl = group_tile(wid, nwg, SMALL);
     store_small(tl, lid.x, product_small(tl, lid.x, false, false, false), vec2<f32>(0.0));
 }
 
@@ -414,20 +439,16 @@ fn linear_backward_data_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(nu
 @compute @workgroup_size(256)
 fn linear_backward_params_large(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                 @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
-    let acc = product_large(tl, lid.x, true, false, tl.n0 == 0u && lid.x < LARGE);
-    store_large(tl, lid.x, acc, vec4<f32>(0.0));
-    store_sum(tl, lid.x, LARGE, acc.sum);
+    let tl = group_tile(wid, nwg, LARGE);
+    store_params_large(tl, lid.x, product_large(tl, lid.x, true, false, tl.n0 == 0u && lid.x < LARGE));
 }
 
 // linear_backward_params_small: dw = dyᵀ·x over 32×32 tiles, and db.
 @compute @workgroup_size(256)
 fn linear_backward_params_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                 @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
-    let acc = product_small(tl, lid.x, true, false, tl.n0 == 0u && lid.x < SMALL);
-    store_small(tl, lid.x, acc, vec2<f32>(0.0));
-    store_sum(tl, lid.x, SMALL, acc.sum);
+    let tl = group_tile(wid, nwg, SMALL);
+    store_params_small(tl, lid.x, product_small(tl, lid.x, true, false, tl.n0 == 0u && lid.x < SMALL));
 }
 
 // The unstaged entry points, as the staged ones above.
@@ -435,51 +456,43 @@ fn linear_backward_params_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(
 @compute @workgroup_size(256)
 fn linear_forward_large_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                  @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
-    let acc = product_large_unstaged(tl, lid.x, false, true, false);
-    let col = tl.n0 + lid.x % 16u;
-    store_large(tl, lid.x, acc, vec4<f32>(bias_at(col), bias_at(col + 16u), bias_at(col + 32u), bias_at(col + 48u)));
+    let tl = group_tile(wid, nwg, LARGE);
+    store_forward_large(tl, lid.x, product_large_unstaged(tl, lid.x, false, true, false));
 }
 
 @compute @workgroup_size(256)
 fn linear_forward_small_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                  @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
-    let acc = product_small_unstaged(tl, lid.x, false, true, false);
-    let col = tl.n0 + lid.x % 16u;
-    store_small(tl, lid.x, acc, vec2<f32>(bias_at(col), bias_at(col + 16u)));
+    let tl = group_tile(wid, nwg, SMALL);
+    store_forward_small(tl, lid.x, product_small_unstaged(tl, lid.x, false, true, false));
 }
 
 @compute @workgroup_size(256)
 fn linear_backward_data_large_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                        @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
+    let tl = group_tile(wid, nwg, LARGE);
     store_large(tl, lid.x, product_large_unstaged(tl, lid.x, false, false, false), vec4<f32>(0.0));
 }
 
 @compute @workgroup_size(256)
 fn linear_backward_data_small_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                        @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
+    let tl = group_tile(wid, nwg, SMALL);
     store_small(tl, lid.x, product_small_unstaged(tl, lid.x, false, false, false), vec2<f32>(0.0));
 }
 
 @compute @workgroup_size(256)
 fn linear_backward_params_large_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                          @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, LARGE);
-    let acc = product_large_unstaged(tl, lid.x, true, false, tl.n0 == 0u && lid.x < LARGE);
-    store_large(tl, lid.x, acc, vec4<f32>(0.0));
-    store_sum(tl, lid.x, LARGE, acc.sum);
+    let tl = group_tile(wid, nwg, LARGE);
+    store_params_large(tl, lid.x, product_large_unstaged(tl, lid.x, true, false, tl.n0 == 0u && lid.x < LARGE));
 }
 
 @compute @workgroup_size(256)
 fn linear_backward_params_small_unstaged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                                          @builtin(local_invocation_id) lid: vec3<u32>) {
-    let tl = tile_of(wid.y * nwg.x + wid.x, SMALL);
-    let acc = product_small_unstaged(tl, lid.x, true, false, tl.n0 == 0u && lid.x < SMALL);
-    store_small(tl, lid.x, acc, vec2<f32>(0.0));
-    store_sum(tl, lid.x, SMALL, acc.sum);
+    let tl = group_tile(wid, nwg, SMALL);
+    store_params_small(tl, lid.x, product_small_unstaged(tl, lid.x, true, false, tl.n0 == 0u && lid.x < SMALL));
 }
 
 // sum_splits: c = Σ_split part_c[split], rowsum = Σ_split part_sum[split],
