@@ -32,9 +32,8 @@ type convParams struct {
 
 // The kernels of conv.wgsl, each product in a wide (64-row tiles, 256
 // invocations) and a thin (16-row tiles, 64 invocations) size, the thin
-// ones with their unstaged variants (a wide unstaged tile, each invocation
-// gathering 16 times what it would stage, trained ResNet18 on lavapipe at
-// three quarters of the staged speed). Bindings:
+// ones with their unstaged variants (unstaged, each invocation of a wide
+// tile would gather 16 times what it stages). Bindings:
 // 1 x, 2 w, 3 bias, 4 dy (read); 5 out, 6 out2 (written); 7 partial
 // products (read).
 var (

@@ -38,8 +38,9 @@
 // them): the same tiles, invocation layout and summation order, each
 // invocation reading its operands straight from storage. The linear
 // layers' tiles and the thin convolution tiles have one; the wide
-// convolution tiles stay staged, since unstaged they train ResNet18 more
-// slowly even there. TestLinearTiles and TestConvTiles run both variants.
+// convolution tiles stay staged, since unstaged each of their invocations
+// would gather 16 times what it stages. TestLinearTiles and TestConvTiles
+// run both variants; BenchmarkTrainStep times whole steps with each.
 //
 // # Adding a kernel family
 //

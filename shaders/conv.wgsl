@@ -45,8 +45,7 @@
 // (SwiftShader, lavapipe), where a barrier costs each invocation a
 // coroutine switch and makes a pipeline take about a second to compile,
 // ten times an unstaged one. (Wide tiles have none: there each invocation
-// would gather 16 times what it stages, which costs more than the
-// barriers save.)
+// would gather 16 times what it stages.)
 //
 // Split reduction. A long reduction (dw over the batch, or few tiles) is
 // split: workgroup t handles split (t / (tiles_m·tiles_n)) mod splits (of
