@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 )
@@ -36,7 +37,25 @@ var commands = []command{
 }
 
 func main() {
+	if !needsMainThread(os.Args[1:]) {
+		// ebiten's desktop UI locks the main goroutine to the main OS
+		// thread in an init function (it must draw there), and in a binary
+		// that links it (make build) that lock holds for every subcommand.
+		// The CPU backend forks and joins goroutines several times per op;
+		// on a locked main goroutine every join hands the processor over
+		// between OS threads, which made a LeNet5 training step on the CPU
+		// 1.6–1.9× slower and a ResNet18 step 1.1× (BENCHMARKS.md). Only
+		// the desktop viewer needs the main thread, so every other
+		// subcommand gives it up here.
+		runtime.UnlockOSThread()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// needsMainThread reports whether the subcommand of args must run on the
+// main OS thread: only the desktop viewer, whose window ebiten drives there.
+func needsMainThread(args []string) bool {
+	return len(args) > 0 && args[0] == "desktop"
 }
 
 // errUsage is returned after a flag error has been printed with the usage.

@@ -298,3 +298,23 @@ func TestPredictImageFilesMatchesDataset(t *testing.T) {
 		}
 	}
 }
+
+// Only the desktop viewer keeps the main OS thread that ebiten's init
+// locks; every other subcommand releases it (see main).
+func TestOnlyDesktopNeedsMainThread(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{"desktop"}, true},
+		{[]string{"desktop", "-model", "resnet18"}, true},
+		{[]string{"train", "-model", "lenet5"}, false},
+		{[]string{"bench"}, false},
+		{[]string{"serve", "desktop"}, false},
+	} {
+		if got := needsMainThread(c.args); got != c.want {
+			t.Errorf("needsMainThread(%q) = %v, want %v", c.args, got, c.want)
+		}
+	}
+}
