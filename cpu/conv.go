@@ -133,14 +133,27 @@ func (b *Backend) forChunks(n, nb int, f func(s *scratch, w, i0, i1 int)) {
 // Conv2D is y = x ⋆ w + b.
 func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 	const op = "Conv2D"
-	Y, X, W, B := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w), tensor(op, "b", bias)
+	Y, X, W := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w)
 	d := convShapes(op, X.shape, W.shape, g)
-	mustShape(op, "b", B.shape, d.co)
+	var bv []float32 // nil without bias
+	if bias != nil {
+		B := tensor(op, "b", bias)
+		mustShape(op, "b", B.shape, d.co)
+		bv = B.data
+	}
 	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
 	wl := b.liveWeights(d, W.data)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
-		convForward(s, d, Y.data, X.data, wl, B.data, i0, i1)
+		convForward(s, d, Y.data, X.data, wl, bv, i0, i1)
 	})
+}
+
+// biasOf is bias[o], or 0 for a convolution without bias (bias nil).
+func biasOf(bias []float32, o int) float32 {
+	if bias == nil {
+		return 0
+	}
+	return bias[o]
 }
 
 func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
@@ -149,7 +162,7 @@ func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 			for o := 0; o < d.co; o++ {
 				out := y[i*d.imgOut+o*d.howo:][:d.howo]
 				for p := range out {
-					out[p] = bias[o]
+					out[p] = biasOf(bias, o)
 				}
 			}
 		}
@@ -167,7 +180,7 @@ func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 	if nb == 1 && !d.wide {
 		out := y[i0*d.imgOut : i1*d.imgOut]
 		sgemm.Gemm(false, false, d.co, cols, d.kdim, 1, w, d.kdim, col, cols, 0, out, cols)
-		for o := 0; o < d.co; o++ {
+		for o := 0; o < d.co && bias != nil; o++ {
 			addScalar(out[o*cols:(o+1)*cols], bias[o])
 		}
 		return
@@ -178,7 +191,7 @@ func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 		for o := 0; o < d.co; o++ {
 			dst := y[(i0+j)*d.imgOut+o*d.howo:][:d.howo]
 			src := out[o*cols+j*d.pcols:][:d.pcols]
-			bv := bias[o]
+			bv := biasOf(bias, o)
 			for oy := 0; oy < d.ho; oy++ {
 				dr, sr := dst[oy*d.wo:][:d.wo], src[oy*d.rowW:][:d.wo]
 				for p, v := range sr {
@@ -254,9 +267,13 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 // buffers are summed at the end.
 func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom) {
 	const op = "Conv2DBackwardParams"
-	DW, DB, DY, X := tensor(op, "dw", dw), tensor(op, "db", db), tensor(op, "dy", dy), tensor(op, "x", x)
+	DW, DY, X := tensor(op, "dw", dw), tensor(op, "dy", dy), tensor(op, "x", x)
 	d := convShapes(op, X.shape, DW.shape, g)
-	mustShape(op, "db", DB.shape, d.co)
+	var DB *Tensor // nil without bias
+	if db != nil {
+		DB = tensor(op, "db", db)
+		mustShape(op, "db", DB.shape, d.co)
+	}
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
 	nw := d.co * d.kdim // live part of dw
 	used := make([]bool, b.threads)
@@ -312,6 +329,9 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 				}
 			}
 		}
+	}
+	if DB == nil {
+		return
 	}
 	// db[o] = Σ over images and pixels of dy.
 	b.parallel(d.co, max(1, (1<<14)/(d.n*d.howo)), func(_, lo, hi int) {

@@ -141,3 +141,25 @@ func b2u(c bool) uint32 {
 	}
 	return 0
 }
+
+// SumSquares stores Σ x², summed in float64, into stats[slot].
+func (b *Backend) SumSquares(stats net.Tensor, slot int, x net.Tensor) {
+	const op = "SumSquares"
+	S, X := tensor(op, "stats", stats), tensor(op, "x", x)
+	if err := net.SumSquaresShapes(S.shape, slot); err != nil {
+		panicf("%v", err)
+	}
+	parts := make([]float64, b.threads)
+	b.parallel(len(X.data), elemGrain, func(w, lo, hi int) {
+		var s float64
+		for _, v := range X.data[lo:hi] {
+			s += float64(v) * float64(v)
+		}
+		parts[w] += s
+	})
+	var s float64
+	for _, p := range parts {
+		s += p
+	}
+	S.data[slot] = float32(s)
+}

@@ -121,3 +121,38 @@ func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor, g n
 		}
 	})
 }
+
+// GlobalAvgPool2D is y[n,c,0,0] = the mean of plane (n, c) of x, summed in
+// float64.
+func (b *Backend) GlobalAvgPool2D(y, x net.Tensor) {
+	const op = "GlobalAvgPool2D"
+	Y, X := tensor(op, "y", y), tensor(op, "x", x)
+	planes, hw, err := net.GlobalAvgPoolShapes(op, Y.shape, X.shape)
+	if err != nil {
+		panicf("%v", err)
+	}
+	b.parallel(planes, planeGrain(hw), func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			Y.data[p] = float32(sum64(X.data[p*hw:(p+1)*hw]) / float64(hw))
+		}
+	})
+}
+
+// GlobalAvgPool2DBackward spreads dy[n,c,0,0] / (H·W) over plane (n, c) of dx.
+func (b *Backend) GlobalAvgPool2DBackward(dx, dy net.Tensor) {
+	const op = "GlobalAvgPool2DBackward"
+	DX, DY := tensor(op, "dx", dx), tensor(op, "dy", dy)
+	planes, hw, err := net.GlobalAvgPoolShapes(op, DY.shape, DX.shape)
+	if err != nil {
+		panicf("%v", err)
+	}
+	b.parallel(planes, planeGrain(hw), func(_, lo, hi int) {
+		for p := lo; p < hi; p++ {
+			v := DY.data[p] / float32(hw)
+			plane := DX.data[p*hw : (p+1)*hw]
+			for i := range plane {
+				plane[i] = v
+			}
+		}
+	})
+}

@@ -85,6 +85,7 @@ type Backend struct {
 	tensors    *pool
 	stagings   *pool
 	freeChunks []*chunk
+	spare      *buffer // bound where a binding is unused; see unused
 	rec        recorder
 	counts     Counters
 	closed     bool
@@ -246,6 +247,7 @@ func (b *Backend) Close() error {
 	}
 	clear(b.live)
 	b.freeChunks = nil
+	b.spare = nil
 	b.tensors = newPool(usageTensor, "tensor")
 	b.stagings = newPool(usageStaging, "staging")
 	b.device.Release()

@@ -4,30 +4,30 @@ import "cifarlab/net"
 
 // convParams mirrors Params in shaders/conv.wgsl.
 type convParams struct {
-	N       uint32 `wgsl:"n"`
-	Ci      uint32 `wgsl:"ci"`
-	H       uint32 `wgsl:"h"`
-	W       uint32 `wgsl:"w"`
-	Co      uint32 `wgsl:"co"`
-	K       uint32 `wgsl:"k"`
-	Ho      uint32 `wgsl:"ho"`
-	Wo      uint32 `wgsl:"wo"`
-	Stride  uint32 `wgsl:"stride"`
-	Pad     uint32 `wgsl:"pad"`
-	KY0     uint32 `wgsl:"ky0"`
-	KX0     uint32 `wgsl:"kx0"`
-	NKY     uint32 `wgsl:"nky"`
-	NKX     uint32 `wgsl:"nkx"`
-	GN      uint32 `wgsl:"gn"`
-	GK      uint32 `wgsl:"gk"`
-	TilesM  uint32 `wgsl:"tiles_m"`
-	TilesN  uint32 `wgsl:"tiles_n"`
-	Splits  uint32 `wgsl:"splits"`
-	Chunk   uint32 `wgsl:"chunk"`
-	OutLen  uint32 `wgsl:"out_len"`
-	AddBias uint32 `wgsl:"add_bias"`
-	Direct  uint32 `wgsl:"direct"`
-	Lanes   uint32 `wgsl:"lanes"`
+	N      uint32 `wgsl:"n"`
+	Ci     uint32 `wgsl:"ci"`
+	H      uint32 `wgsl:"h"`
+	W      uint32 `wgsl:"w"`
+	Co     uint32 `wgsl:"co"`
+	K      uint32 `wgsl:"k"`
+	Ho     uint32 `wgsl:"ho"`
+	Wo     uint32 `wgsl:"wo"`
+	Stride uint32 `wgsl:"stride"`
+	Pad    uint32 `wgsl:"pad"`
+	KY0    uint32 `wgsl:"ky0"`
+	KX0    uint32 `wgsl:"kx0"`
+	NKY    uint32 `wgsl:"nky"`
+	NKX    uint32 `wgsl:"nkx"`
+	GN     uint32 `wgsl:"gn"`
+	GK     uint32 `wgsl:"gk"`
+	TilesM uint32 `wgsl:"tiles_m"`
+	TilesN uint32 `wgsl:"tiles_n"`
+	Splits uint32 `wgsl:"splits"`
+	Chunk  uint32 `wgsl:"chunk"`
+	OutLen uint32 `wgsl:"out_len"`
+	Bias   uint32 `wgsl:"bias"`
+	Direct uint32 `wgsl:"direct"`
+	Lanes  uint32 `wgsl:"lanes"`
 }
 
 // The kernels of conv.wgsl, each product in a wide (64-row tiles, 256
@@ -35,7 +35,8 @@ type convParams struct {
 // ones with their unstaged variants (unstaged, each invocation of a wide
 // tile would gather 16 times what it stages). Bindings:
 // 1 x, 2 w, 3 bias, 4 dy (read); 5 out, 6 out2 (written); 7 partial
-// products (read).
+// products (read). A convolution without bias binds the unused placeholder
+// at 3 and 6, which Params.bias = 0 keeps every entry point from touching.
 var (
 	kConvForward            = newKernel[convParams]("conv.wgsl", "forward", 256, slot{1, read}, slot{2, read}, slot{3, read}, slot{5, readWrite})
 	kConvForwardThin        = newStagedKernel[convParams]("conv.wgsl", "forward_thin", 64, slot{1, read}, slot{2, read}, slot{3, read}, slot{5, readWrite})
@@ -213,28 +214,51 @@ func (b *Backend) partials(op string, pr product) (region, func()) {
 	return region{buf: buf, size: size}, func() { b.tensors.put(buf) }
 }
 
-// Conv2D is y = x ⋆ w + b: one product C[co, n·ho·wo] with the bias added
-// at the store, or a split product and its sum.
+// optionalBias unwraps a convolution's bias b (or db), checked to be [co];
+// nil for a convolution without bias.
+func optionalBias(op, name string, t net.Tensor, co int) *Tensor {
+	if t == nil {
+		return nil
+	}
+	B := tensor(op, name, t)
+	mustShape(op, name, B.shape, co)
+	return B
+}
+
+// biasBinding is what a convolution binds for its bias (or db) B, and the
+// value of Params.bias: B's storage and 1, or without bias (B nil) the
+// unused placeholder and 0.
+func (b *Backend) biasBinding(op string, B *Tensor) (region, uint32) {
+	if B == nil {
+		return b.unused(op), 0
+	}
+	return B.st.region(), 1
+}
+
+// Conv2D is y = x ⋆ w + b (no b when bias is nil): one product
+// C[co, n·ho·wo] with the bias added at the store, or a split product and
+// its sum, which adds the bias.
 func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 	const op = "Conv2D"
-	Y, X, W, B := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w), tensor(op, "b", bias)
+	Y, X, W := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w)
 	d := convShapes(op, X.shape, W.shape, g)
-	mustShape(op, "b", B.shape, d.co)
+	B := optionalBias(op, "b", bias, d.co)
 	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
+	br, hasBias := b.biasBinding(op, B)
 	pr := planProduct(d.co, d.n*d.ho*d.wo, d.ci*d.nky*d.nkx, 1, Y.shape.Len())
 	p := d.params()
 	pr.set(&p)
 	k := pr.kernel(kConvForward, kConvForwardThin)
 	if pr.splits == 1 {
-		p.AddBias = 1
-		dispatch(b, op, k, pr.invocations(), &p, X.st.region(), W.st.region(), B.st.region(), Y.st.region())
+		p.Bias = hasBias
+		dispatch(b, op, k, pr.invocations(), &p, X.st.region(), W.st.region(), br, Y.st.region())
 		return
 	}
 	part, done := b.partials(op, pr)
 	defer done()
-	dispatch(b, op, k, pr.invocations(), &p, X.st.region(), W.st.region(), B.st.region(), part)
-	p.AddBias = 1
-	dispatch(b, op, kConvReduce, pr.outLen*pr.lanes(), &p, part, B.st.region(), Y.st.region())
+	dispatch(b, op, k, pr.invocations(), &p, X.st.region(), W.st.region(), br, part)
+	p.Bias = hasBias
+	dispatch(b, op, kConvReduce, pr.outLen*pr.lanes(), &p, part, br, Y.st.region())
 }
 
 // Conv2DBackwardData is dx = ∂L/∂x from dy: one product per phase of the
@@ -277,31 +301,43 @@ func backwardDataPlan(d convDims, outLen int) product {
 
 // Conv2DBackwardParams is dw = ∂L/∂w and db = ∂L/∂b from dy and the forward
 // input x: one product C[co, taps + 1] over the batch's output pixels, its
-// last column db. The reduction is usually long, so it is usually split,
-// and reduce_params writes dw and db (zero at dead taps) from the partials.
+// last column db (C[co, taps] without bias, db nil). The reduction is
+// usually long, so it is usually split, and reduce_params writes dw and db
+// (zero at dead taps) from the partials.
 func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom) {
 	const op = "Conv2DBackwardParams"
-	DW, DB, DY, X := tensor(op, "dw", dw), tensor(op, "db", db), tensor(op, "dy", dy), tensor(op, "x", x)
+	DW, DY, X := tensor(op, "dw", dw), tensor(op, "dy", dy), tensor(op, "x", x)
 	d := convShapes(op, X.shape, DW.shape, g)
-	mustShape(op, "db", DB.shape, d.co)
+	DB := optionalBias(op, "db", db, d.co)
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
 	if d.n == 0 { // an empty batch: no product, zero gradients
 		b.zero(op, DW.st)
-		b.zero(op, DB.st)
+		if DB != nil {
+			b.zero(op, DB.st)
+		}
 		return
 	}
-	taps := d.ci * d.nky * d.nkx
-	pr := planProduct(d.co, taps+1, d.n*d.ho*d.wo, 1, d.co*(taps+1))
+	dbr, hasBias := b.biasBinding(op, DB)
+	pr := backwardParamsPlan(d, hasBias)
 	p := d.params()
 	pr.set(&p)
+	p.Bias = hasBias
 	k := pr.kernel(kConvBackwardParams, kConvBackwardParamsThin)
-	if pr.splits == 1 && taps == d.ci*d.k*d.k {
+	if pr.splits == 1 && d.ci*d.nky*d.nkx == d.ci*d.k*d.k {
 		p.Direct = 1
-		dispatch(b, op, k, pr.invocations(), &p, DY.st.region(), X.st.region(), DW.st.region(), DB.st.region())
+		dispatch(b, op, k, pr.invocations(), &p, DY.st.region(), X.st.region(), DW.st.region(), dbr)
 		return
 	}
 	part, done := b.partials(op, pr)
 	defer done()
-	dispatch(b, op, k, pr.invocations(), &p, DY.st.region(), X.st.region(), part, DB.st.region())
-	dispatch(b, op, kConvReduceParams, (DW.shape.Len()+d.co)*pr.lanes(), &p, part, DW.st.region(), DB.st.region())
+	dispatch(b, op, k, pr.invocations(), &p, DY.st.region(), X.st.region(), part, dbr)
+	outs := DW.shape.Len() + int(hasBias)*d.co
+	dispatch(b, op, kConvReduceParams, outs*pr.lanes(), &p, part, DW.st.region(), dbr)
+}
+
+// backwardParamsPlan plans backward params' product: a column per live
+// tap, and db's column of ones when the convolution has a bias (bias 1).
+func backwardParamsPlan(d convDims, bias uint32) product {
+	cols := d.ci*d.nky*d.nkx + int(bias)
+	return planProduct(d.co, cols, d.n*d.ho*d.wo, 1, d.co*cols)
 }

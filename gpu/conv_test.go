@@ -25,11 +25,13 @@ func (c convCase) shapes() (xs, ws, bs, ys net.Shape) {
 		net.Shape{c.n, c.co, g.Out(c.h, c.k), g.Out(c.w, c.k)}
 }
 
-// convResults are the three ops' results for one case.
+// convResults are the three ops' results for one case (db nil without
+// bias).
 type convResults struct{ y, dx, dw, db []float32 }
 
 // runConv runs Conv2D, Conv2DBackwardData and Conv2DBackwardParams on any
-// backend, starting from NaN-filled destinations.
+// backend, starting from NaN-filled destinations; without bias (bias nil)
+// the ops get a nil b and db.
 func runConv(t *testing.T, b net.Backend, c convCase, x, w, bias, dy []float32) convResults {
 	t.Helper()
 	xs, ws, bs, ys := c.shapes()
@@ -53,8 +55,12 @@ func runConv(t *testing.T, b net.Backend, c convCase, x, w, bias, dy []float32) 
 		}
 		return up(s, v)
 	}
-	X, W, B, DY := up(xs, x), up(ws, w), up(bs, bias), up(ys, dy)
-	Y, DX, DW, DB := nan(ys), nan(xs), nan(ws), nan(bs)
+	X, W, DY := up(xs, x), up(ws, w), up(ys, dy)
+	Y, DX, DW := nan(ys), nan(xs), nan(ws)
+	var B, DB net.Tensor
+	if bias != nil {
+		B, DB = up(bs, bias), nan(bs)
+	}
 	b.Conv2D(Y, X, W, B, g)
 	b.Conv2DBackwardData(DX, DY, W, g)
 	b.Conv2DBackwardParams(DW, DB, DY, X, g)
@@ -68,7 +74,11 @@ func runConv(t *testing.T, b net.Backend, c convCase, x, w, bias, dy []float32) 
 		}
 		return v
 	}
-	return convResults{get(Y), get(DX), get(DW), get(DB)}
+	r := convResults{y: get(Y), dx: get(DX), dw: get(DW)}
+	if DB != nil {
+		r.db = get(DB)
+	}
+	return r
 }
 
 // convRef is what the CPU backend computes for a case, and the same ops
@@ -104,7 +114,11 @@ func convRandom(seed uint64, n int, scale float64) []float32 {
 	return v
 }
 
+// convAbs is |v| elementwise (nil for nil: no bias).
 func convAbs(v []float32) []float32 {
+	if v == nil {
+		return nil
+	}
 	out := make([]float32, len(v))
 	for i, x := range v {
 		out[i] = float32(math.Abs(float64(x)))
@@ -161,7 +175,8 @@ var convPlans = []struct {
 // plan, on shapes at the edges of the tiles (channels one past a multiple
 // of 16 or 64, n·ho·wo one past a multiple of 64), the layers of LeNet5 and
 // ResNet18 at a small batch, dead taps, and strides whose phases see
-// different numbers of taps; with the staged and the unstaged kernels.
+// different numbers of taps; with the staged and the unstaged kernels, with
+// and without bias.
 func TestConvTiles(t *testing.T) {
 	for _, v := range kernelVariants(t) {
 		t.Run(v.name, func(t *testing.T) {
@@ -191,6 +206,9 @@ func convTiles(t *testing.T, b *Backend) {
 	for i, c := range cases {
 		x, w, bias, dy := convData(i, c)
 		ref, mag := convRef(t, c, x, w, bias, dy)
+		// Without bias: the same case with a nil b and db; dx is the
+		// same op, so only y and dw are compared.
+		refNB, magNB := convRef(t, c, x, w, nil, dy)
 		for _, p := range convPlans {
 			t.Run(p.name+"/"+c.String(), func(t *testing.T) {
 				withConvPlan(t, p.thinMax, p.fill, p.minChunk)
@@ -200,6 +218,9 @@ func convTiles(t *testing.T, b *Backend) {
 				convClose(t, "dx", xs, got.dx, ref.dx, mag.dx)
 				convClose(t, "dw", ws, got.dw, ref.dw, mag.dw)
 				convClose(t, "db", bs, got.db, ref.db, mag.db)
+				got = runConv(t, b, c, x, w, nil, dy)
+				convClose(t, "y without bias", ys, got.y, refNB.y, magNB.y)
+				convClose(t, "dw without bias", ws, got.dw, refNB.dw, magNB.dw)
 			})
 		}
 	}
@@ -258,7 +279,7 @@ func TestConvPlanLimits(t *testing.T) {
 		taps := d.ci * d.nky * d.nkx
 		plans := map[string]product{
 			"forward": planProduct(d.co, d.n*d.ho*d.wo, taps, 1, ys.Len()),
-			"params":  planProduct(d.co, taps+1, d.n*d.ho*d.wo, 1, d.co*(taps+1)),
+			"params":  backwardParamsPlan(d, 1),
 			"data":    backwardDataPlan(d, xs.Len()),
 		}
 		for _, op := range []string{"forward", "data", "params"} {

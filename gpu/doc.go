@@ -11,7 +11,7 @@
 //	record.go       the command encoder of a step, the per-submit arena, dispatch
 //	kernel.go       the kernel registry and the pipeline and bind-group caches
 //	elementwise.go  one file per kernel family, beside shaders/FAMILY.wgsl
-//	gather.go, xent.go, adam.go, …
+//	gather.go, xent.go, adam.go, reduce.go, …
 //
 // # How a step runs
 //

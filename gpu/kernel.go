@@ -61,6 +61,7 @@ var sources = map[string]string{
 	"batchnorm.wgsl":    shaders.BatchNorm,
 	"matmul.wgsl":       shaders.Matmul,
 	"conv.wgsl":         shaders.Conv,
+	"reduce.wgsl":       shaders.Reduce,
 }
 
 // newKernel registers entry point entry of a shader file whose Params

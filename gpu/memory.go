@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math/bits"
+	"unsafe"
 
 	"github.com/gogpu/gputypes"
 	"github.com/gogpu/wgpu"
@@ -98,6 +99,30 @@ func (p *pool) get(b *Backend, op string, n uint64) *buffer {
 // put returns a buffer to the pool.
 func (p *pool) put(buf *buffer) {
 	p.free[buf.size] = append(p.free[buf.size], buf)
+}
+
+// unused returns a small buffer to bind where a dispatch leaves a binding
+// of its kernel unused (the bias of a convolution without one, the x of an
+// empty SumSquares): a bind group needs a buffer at every binding of its
+// layout. Kernels never read or write it; it is made on first use and
+// filled with NaN, so that a kernel that did read it would show.
+func (b *Backend) unused(op string) region {
+	if b.spare == nil {
+		buf := b.newBuffer(op, "unused", 256, usageTensor)
+		if buf == nil {
+			return region{}
+		}
+		nan := make([]uint32, buf.size/4)
+		for i := range nan {
+			nan[i] = 0x7fc00000
+		}
+		if err := b.queue.WriteBuffer(buf.buf, 0, unsafe.Slice((*byte)(unsafe.Pointer(&nan[0])), buf.size)); err != nil {
+			b.fail(op, fmt.Errorf("fill the unused-binding buffer: %w", err))
+			return region{}
+		}
+		b.spare = buf
+	}
+	return region{buf: b.spare, size: b.spare.size}
 }
 
 // storage is the memory of a tensor and of its reshaped views.

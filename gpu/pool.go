@@ -21,8 +21,10 @@ type poolParams struct {
 // The kernels of pool.wgsl. Bindings: 1 x, 2 y, 3 argmax_out (forward);
 // 4 dy, 5 argmax, 6 dx (backward).
 var (
-	kMaxPool         = newKernel[poolParams]("pool.wgsl", "max_pool", 256, slot{1, read}, slot{2, readWrite}, slot{3, readWrite})
-	kMaxPoolBackward = newKernel[poolParams]("pool.wgsl", "max_pool_backward", 256, slot{4, read}, slot{5, read}, slot{6, readWrite})
+	kMaxPool               = newKernel[poolParams]("pool.wgsl", "max_pool", 256, slot{1, read}, slot{2, readWrite}, slot{3, readWrite})
+	kMaxPoolBackward       = newKernel[poolParams]("pool.wgsl", "max_pool_backward", 256, slot{4, read}, slot{5, read}, slot{6, readWrite})
+	kGlobalAvgPool         = newKernel[poolParams]("pool.wgsl", "global_avg_pool", 256, slot{1, read}, slot{2, readWrite})
+	kGlobalAvgPoolBackward = newKernel[poolParams]("pool.wgsl", "global_avg_pool_backward", 256, slot{4, read}, slot{6, readWrite})
 )
 
 // dims4 returns the dimensions of a 4-D shape.
@@ -61,6 +63,41 @@ func (b *Backend) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor, g n
 	mustShape(op, "argmax", A.shape, n, c, ho, wo)
 	total := n * c * h * w
 	dispatch(b, op, kMaxPoolBackward, total, newPoolParams(total, h, w, ho, wo, g), DY.st.region(), A.st.region(), DX.st.region())
+}
+
+// GlobalAvgPool2D is y[n,c,0,0] = the mean of plane (n, c) of x, one
+// invocation per plane.
+func (b *Backend) GlobalAvgPool2D(y, x net.Tensor) {
+	const op = "GlobalAvgPool2D"
+	Y, X := tensor(op, "y", y), tensor(op, "x", x)
+	planes, h, w := globalPoolDims(op, Y.shape, X.shape)
+	dispatch(b, op, kGlobalAvgPool, planes, newGlobalPoolParams(planes, h, w), X.st.region(), Y.st.region())
+}
+
+// GlobalAvgPool2DBackward spreads dy[n,c,0,0] / (H·W) over plane (n, c) of
+// dx, one invocation per element of dx.
+func (b *Backend) GlobalAvgPool2DBackward(dx, dy net.Tensor) {
+	const op = "GlobalAvgPool2DBackward"
+	DX, DY := tensor(op, "dx", dx), tensor(op, "dy", dy)
+	planes, h, w := globalPoolDims(op, DY.shape, DX.shape)
+	total := planes * h * w
+	dispatch(b, op, kGlobalAvgPoolBackward, total, newGlobalPoolParams(total, h, w), DY.st.region(), DX.st.region())
+}
+
+// globalPoolDims checks the shapes of a global average pool (y and x, or
+// dy and dx) and returns the number of planes and their size.
+func globalPoolDims(op string, y, x net.Shape) (planes, h, w int) {
+	planes, _, err := net.GlobalAvgPoolShapes(op, y, x)
+	if err != nil {
+		panicf("%v", err)
+	}
+	return planes, x[2], x[3]
+}
+
+// newGlobalPoolParams is the Params of a global pool over h×w planes: the
+// window of the whole plane, whose output is 1×1.
+func newGlobalPoolParams(total, h, w int) *poolParams {
+	return newPoolParams(total, h, w, 1, 1, net.PoolGeom{KH: h, KW: w, SH: h, SW: w})
 }
 
 // poolDims returns the dimensions of the pooled input x (or dx) and the

@@ -89,3 +89,30 @@ func BenchmarkMaxPool2D(tb *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGlobalAvgPool2D times global average pooling at the end of
+// ResNet18 (4×4 maps of 512 channels) and of ResNet20 (8×8 of 64) at batch
+// 256, forward and backward. On a real GPU:
+//
+//	go test ./gpu -run '^$' -bench GlobalAvgPool2D -benchtime 2000x
+func BenchmarkGlobalAvgPool2D(tb *testing.B) {
+	g := openLayerBench(tb)
+	for _, c := range []struct {
+		name string
+		x    net.Shape
+	}{
+		{"resnet18_gap_b256", net.Shape{256, 512, 4, 4}},
+		{"resnet20_gap_b256", net.Shape{256, 64, 8, 8}},
+	} {
+		ys := net.Shape{c.x[0], c.x[1], 1, 1}
+		rng := rand.New(rand.NewPCG(1, 2))
+		x, dy := randomTensor(g, rng, c.x), randomTensor(g, rng, ys)
+		y, dx := g.NewTensor(ys), g.NewTensor(c.x)
+		bytes := float64(4*c.x.Len() + 4*ys.Len())
+		benchLayer(tb, g, c.name+"/forward", bytes, y, func() { g.GlobalAvgPool2D(y, x) })
+		benchLayer(tb, g, c.name+"/backward", bytes, dx, func() { g.GlobalAvgPool2DBackward(dx, dy) })
+		for _, t := range []any{x, dy, y, dx} {
+			g.Free(t)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"cifarlab/cpu"
@@ -149,4 +150,63 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 	if bad > 1 {
 		t.Errorf("%s: %d of %d values differ", what, bad, len(want))
 	}
+}
+
+// TestGlobalAvgPoolVsCPU compares GlobalAvgPool2D and its backward with the
+// CPU backend (which sums in float64) on ResNet18's pool at a small batch,
+// odd planes, a plane of one row or column and a large plane, with
+// outliers: y to 1e-6 + 1e-5 of the mean magnitude, dx to 1e-6 relative
+// (one division, rounded by the GPU within 2.5 ulp).
+func TestGlobalAvgPoolVsCPU(t *testing.T) {
+	g := open(t, Options{})
+	c := cpu.New()
+	defer c.Close()
+	for i, xs := range []net.Shape{{8, 512, 4, 4}, {3, 70, 5, 7}, {2, 3, 1, 13}, {3, 2, 11, 1}, {2, 3, 50, 150}} {
+		rnd := rand.New(rand.NewPCG(uint64(i), 78))
+		ys := net.Shape{xs[0], xs[1], 1, 1}
+		xv, dyv := poolData(rnd, xs.Len()), poolData(rnd, ys.Len())
+
+		cx, cy, cdy, cdx := c.NewTensor(xs), c.NewTensor(ys), c.NewTensor(ys), c.NewTensor(xs)
+		c.Upload(cx, xv)
+		c.Upload(cdy, dyv)
+		c.GlobalAvgPool2D(cy, cx)
+		c.GlobalAvgPool2DBackward(cdx, cdy)
+		wantY, wantDX := fetch(t, c, cy), fetch(t, c, cdx)
+		c.Upload(cx, convAbs(xv))
+		c.GlobalAvgPool2D(cy, cx)
+		magY := fetch(t, c, cy)
+
+		t.Run(shapeString(xs), func(t *testing.T) {
+			x, y := tensorOf(t, g, xs, xv), tensorOf(t, g, ys, nil)
+			dy, dx := tensorOf(t, g, ys, dyv), tensorOf(t, g, xs, nil)
+			g.GlobalAvgPool2D(y, x)
+			g.GlobalAvgPool2DBackward(dx, dy)
+			gotY, gotDX := fetch(t, g, y), fetch(t, g, dx)
+			for j, want := range wantY {
+				if err := math.Abs(float64(gotY[j] - want)); !(err <= 1e-6+1e-5*float64(magY[j])) {
+					t.Fatalf("y[%d] = %.9g, want %.9g", j, gotY[j], want)
+				}
+			}
+			for j, want := range wantDX {
+				if err := math.Abs(float64(gotDX[j] - want)); !(err <= 1e-6*math.Abs(float64(want))) {
+					t.Fatalf("dx[%d] = %.9g, want %.9g", j, gotDX[j], want)
+				}
+			}
+		})
+		for _, v := range []any{cx, cy, cdy, cdx} {
+			c.Free(v)
+		}
+	}
+}
+
+// shapeString is a shape as a test name, e.g. "8x512x4x4".
+func shapeString(s net.Shape) string {
+	out := ""
+	for i, d := range s {
+		if i > 0 {
+			out += "x"
+		}
+		out += strconv.Itoa(d)
+	}
+	return out
 }

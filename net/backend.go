@@ -152,12 +152,13 @@ type Backend interface {
 	// non-nil) and labels[i] its label. x is [len(index), C, H, W].
 	Gather(x Tensor, labels IntTensor, recs Records, index []int32, crop []Crop, pad int, norm Normalize)
 
-	// Conv2D: y[N,Co,Ho,Wo] = x[N,Ci,H,W] ⋆ w[Co,Ci,K,K] + b[Co].
+	// Conv2D: y[N,Co,Ho,Wo] = x[N,Ci,H,W] ⋆ w[Co,Ci,K,K] + b[Co]; b is
+	// nil for a convolution without bias (bias=False).
 	Conv2D(y, x, w, b Tensor, g ConvGeom)
 	// Conv2DBackwardData: dx = ∂L/∂x from dy.
 	Conv2DBackwardData(dx, dy, w Tensor, g ConvGeom)
 	// Conv2DBackwardParams: dw = ∂L/∂w and db = ∂L/∂b from dy and the
-	// forward input x.
+	// forward input x; db is nil for a convolution without bias.
 	Conv2DBackwardParams(dw, db, dy, x Tensor, g ConvGeom)
 
 	// Linear: y[N,O] = x[N,I]·w[O,I]ᵀ + b[O].
@@ -176,6 +177,13 @@ type Backend interface {
 	// forward that produced argmax; dy's shape must be g.Out of dx's (a
 	// mismatch panics, like other shape misuse).
 	MaxPool2DBackward(dx, dy Tensor, argmax IntTensor, g PoolGeom)
+
+	// GlobalAvgPool2D: y[N,C,1,1] is the mean of each H×W plane of
+	// x[N,C,H,W] (adaptive_avg_pool2d to 1×1).
+	GlobalAvgPool2D(y, x Tensor)
+	// GlobalAvgPool2DBackward: dx[n,c,i,j] = dy[n,c,0,0] / (H·W) for
+	// dx[N,C,H,W] and dy[N,C,1,1].
+	GlobalAvgPool2DBackward(dx, dy Tensor)
 
 	// BatchNorm2DTrain normalises x[N,C,H,W] with the batch mean and
 	// biased variance of each channel, scales by gamma and shifts by beta.
@@ -202,6 +210,11 @@ type Backend interface {
 	// predictions (argmax equal to label, first maximum on ties) into
 	// stats[slot, 0] and stats[slot, 1]; stats is [S, 2].
 	SoftmaxCrossEntropy(dlogits, stats Tensor, slot int, logits Tensor, labels IntTensor)
+
+	// SumSquares stores Σ x² over every element of x (of any shape) into
+	// element slot of stats (of any shape, indexed flat), overwriting it:
+	// the squared L2 norm of a gradient, kept on the device.
+	SumSquares(stats Tensor, slot int, x Tensor)
 
 	// Adam updates param in place from grad and its moment estimates m, v.
 	Adam(param, grad, m, v Tensor, p AdamParams)

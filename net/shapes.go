@@ -179,3 +179,29 @@ func SoftmaxCrossEntropyShapes(dlogits, stats Shape, slot int, logits, labels Sh
 	}
 	return n, k, nil
 }
+
+// GlobalAvgPoolShapes checks y[N,C,1,1] as the global average pool of
+// x[N,C,H,W] (or dy and dx of its backward, for op
+// GlobalAvgPool2DBackward) and returns N·C planes of H·W values.
+func GlobalAvgPoolShapes(op string, y, x Shape) (planes, hw int, err error) {
+	xname, yname := "x", "y"
+	if op == "GlobalAvgPool2DBackward" {
+		xname, yname = "dx", "dy"
+	}
+	n, c, h, w, err := dims4(op, xname, x)
+	if err != nil {
+		return 0, 0, err
+	}
+	if h < 1 || w < 1 {
+		return 0, 0, fmt.Errorf("%s: %s %v has an empty plane", op, xname, x)
+	}
+	return n * c, h * w, wantShape(op, yname, y, n, c, 1, 1)
+}
+
+// SumSquaresShapes checks that slot is an element of stats.
+func SumSquaresShapes(stats Shape, slot int) error {
+	if slot < 0 || slot >= stats.Len() {
+		return fmt.Errorf("SumSquares: slot %d of stats %v, want 0 ≤ slot < %d", slot, stats, stats.Len())
+	}
+	return nil
+}

@@ -25,6 +25,11 @@
 // Backward params appends a column of ones to col, so that the last column
 // of C is db, the row sums of dy.
 //
+// Bias. A convolution without bias (PyTorch's bias=False) runs with
+// params.bias = 0: forward and reduce add nothing to y, backward params'
+// C has no column of ones (gn = taps) and nothing writes db. The host then
+// binds a placeholder at bias and out2, which no entry point touches.
+//
 // Tiling. A workgroup computes a tile of C of BM rows × 64 columns with a
 // reduction step of 16; invocation lid owns rows 4·(lid / 16) + i and
 // columns 4·(lid mod 16) + j (i, j < 4), 16 outputs in 4 vec4 registers.
@@ -81,7 +86,8 @@ struct Params {
     splits: u32,    // splits of the reduction; 1 for none
     chunk: u32,     // reduction length of one split, a multiple of 16
     out_len: u32,   // elements of one partial result in out
-    add_bias: u32,  // 1: add bias[channel] to what is stored
+    bias: u32,      // forward, reduce: 1 adds bias[channel] to what is stored;
+                    // backward_params, reduce_params: 1 when C's last column is db
     direct: u32,    // backward_params: 1 stores dw and db, 0 partials
     lanes: u32,     // reduce: invocations per output, a power of two ≤ 64
 }
@@ -217,7 +223,7 @@ fn tap(t: u32, ty: Taps, tx: Taps, step: u32) -> vec3<u32> {
 //   backward_data:   base = image offset in dy (−1 past the last column),
 //                    row, col = output pixel of the first taps, dst = offset in dx
 //   backward_params: base = channel offset in an image of x, row, col =
-//                    kernel offsets (row −1: the column of ones; −2: past it)
+//                    kernel offsets (row −1: db's column of ones; −2: past C)
 struct Cols {
     base: vec4<i32>,
     row: vec4<i32>,
@@ -329,7 +335,8 @@ fn forward_tile_unstaged(t: u32, lid: u32) {
     forward_store(tl, cols, lid);
 }
 
-// forward_store writes an invocation's outputs, plus the bias when asked.
+// forward_store writes an invocation's outputs, plus the bias when asked
+// (never in a split: reduce adds it).
 fn forward_store(tl: Tile, cols: Cols, lid: u32) {
     let at = tl.split * params.out_len;
     let howo = params.ho * params.wo;
@@ -337,7 +344,7 @@ fn forward_store(tl: Tile, cols: Cols, lid: u32) {
         let m = tl.m0 + 4u * (lid / 16u) + i;
         if (m < params.co) {
             var b = 0.0;
-            if (params.add_bias == 1u) {
+            if (params.bias == 1u) {
                 b = bias[m];
             }
             let v = acc_row(i);
@@ -550,9 +557,11 @@ fn backward_data_thin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgr
 }
 
 // ---- backward_params: C[co, taps + 1] = dy[co, n·ho·wo] · [col; 1]ᵀ ----
+//
+// Without bias C is [co, taps] = dy · colᵀ: gn = taps + params.bias.
 
 fn params_cols(n0: u32, lid: u32) -> Cols {
-    let taps = params.gn - 1u;  // the last column is db's
+    let taps = params.gn - params.bias;  // db's column, if any, is the last
     var cols = Cols(vec4<i32>(0), vec4<i32>(-2), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
         let c = n0 + 4u * (lid % 16u) + j;
@@ -561,7 +570,7 @@ fn params_cols(n0: u32, lid: u32) -> Cols {
             cols.base[j] = i32(tp.x * params.h * params.w);
             cols.row[j] = i32(tp.y);
             cols.col[j] = i32(tp.z);
-        } else if (c == taps) {
+        } else if (c < params.gn) {
             cols.row[j] = -1;
         }
     }
@@ -655,7 +664,7 @@ fn backward_params_tile_unstaged(t: u32, lid: u32) {
 // params_store writes an invocation's outputs: of dw and db, or partial.
 fn params_store(tl: Tile, lid: u32) {
     let at = tl.split * params.out_len;
-    let taps = params.gn - 1u;
+    let taps = params.gn - params.bias;
     for (var i = 0u; i < 4u; i++) {
         let m = tl.m0 + 4u * (lid / 16u) + i;
         if (m < params.co) {
@@ -668,7 +677,7 @@ fn params_store(tl: Tile, lid: u32) {
                     }
                 } else if (c < taps) {
                     out[m * taps + c] = v[j];
-                } else if (c == taps) {
+                } else if (c < params.gn) {
                     out2[m] = v[j];
                 }
             }
@@ -757,15 +766,15 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
     let v = lane_total(lid.x, lane, split_sum(src, lane));
     if (src >= 0 && lane == 0u) {
         var b = 0.0;
-        if (params.add_bias == 1u) {
+        if (params.bias == 1u) {
             b = bias[(i / (params.ho * params.wo)) % params.co];
         }
         out[i] = v + b;
     }
 }
 
-// reduce_params: dw (out) and db (out2) from the partial C[co, gn] of
-// backward_params: a dead tap's weight gets 0.
+// reduce_params: dw (out) and db (out2, with a bias) from the partial
+// C[co, gn] of backward_params: a dead tap's weight gets 0.
 @compute @workgroup_size(256)
 fn reduce_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                  @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -784,14 +793,14 @@ fn reduce_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
         if (ky >= params.ky0 && ky < params.ky0 + params.nky && kx >= params.kx0 && kx < params.kx0 + params.nkx) {
             src = i32(m * params.gn + (c * params.nky + ky - params.ky0) * params.nkx + kx - params.kx0);
         }
-    } else if (i < nw + params.co) {
+    } else if (params.bias == 1u && i < nw + params.co) {
         src = i32((i - nw) * params.gn + params.gn - 1u);
     }
     let v = lane_total(lid.x, lane, split_sum(src, lane));
     if (lane == 0u) {
         if (i < nw) {
             out[i] = v;
-        } else if (i < nw + params.co) {
+        } else if (params.bias == 1u && i < nw + params.co) {
             out2[i - nw] = v;
         }
     }

@@ -1,5 +1,6 @@
 // Max pooling without padding of x [n, c, h, w] over kh×kw windows at
-// strides sh, sw, and its backward.
+// strides sh, sw, and its backward; global average pooling of each h×w
+// plane, and its backward.
 //
 // max_pool: one invocation per output [n, c, ho, wo]. It scans its window in
 // row-major order and keeps the first maximum, as PyTorch does on ties; a
@@ -20,9 +21,21 @@
 //
 // An argmax outside its own window (MaxPool2D never writes one) reaches no
 // element.
+//
+// global_avg_pool: one invocation per plane [n, c] (total planes): y is the
+// mean of its h·w values, summed in 4 interleaved partial sums added
+// pairwise. The planes at the end of a network are small (4×4 to 8×8) and
+// many (batch × channels), so one invocation each fills the GPU.
+//
+// global_avg_pool_backward: one invocation per element of dx [n, c, h, w]
+// (total elements): dx = dy[n, c] / (h·w), the CPU backend's float32
+// division.
+//
+// The global pool is the window of the whole plane: kh = sh = h and
+// kw = sw = w, so ho = wo = 1 and y, dy are [n, c] planes of one value.
 
 struct Params {
-    total: u32,   // outputs (max_pool) or inputs (max_pool_backward)
+    total: u32,   // outputs or planes (forward), inputs (backward)
     h: u32,       // input plane
     w: u32,
     ho: u32,      // output plane
@@ -118,4 +131,42 @@ fn max_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgro
         }
     }
     dx[i] = sum;
+}
+
+@compute @workgroup_size(256)
+fn global_avg_pool(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_id) lid: vec3<u32>) {
+    let p = element(wid, nwg, lid);
+    if (p >= params.total) {
+        return;
+    }
+    let hw = params.h * params.w;
+    let plane = p * hw;
+    var acc = vec4<f32>(0.0);
+    var i = 0u;
+    for (; i + 4u <= hw; i = i + 4u) {
+        acc = acc + vec4<f32>(x[plane + i], x[plane + i + 1u], x[plane + i + 2u], x[plane + i + 3u]);
+    }
+    // The last hw mod 4 values.
+    if (i < hw) {
+        acc.x = acc.x + x[plane + i];
+    }
+    if (i + 1u < hw) {
+        acc.y = acc.y + x[plane + i + 1u];
+    }
+    if (i + 2u < hw) {
+        acc.z = acc.z + x[plane + i + 2u];
+    }
+    y[p] = ((acc.x + acc.y) + (acc.z + acc.w)) / f32(hw);
+}
+
+@compute @workgroup_size(256)
+fn global_avg_pool_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                            @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = element(wid, nwg, lid);
+    if (i >= params.total) {
+        return;
+    }
+    let hw = params.h * params.w;
+    dx[i] = dy[i / hw] / f32(hw);
 }

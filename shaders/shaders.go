@@ -6,10 +6,11 @@
 //	gather.wgsl        batch assembly from uint8 records (crop, flip, normalise, labels)
 //	softmax_xent.wgsl  softmax cross-entropy: dlogits, mean loss, correct count
 //	adam.wgsl          PyTorch's Adam update
-//	pool.wgsl          max pooling and its backward (a gather per input element)
+//	pool.wgsl          max and global average pooling and their backward
 //	batchnorm.wgsl     batch norm: per-channel statistics, normalisation, backward
 //	conv.wgsl          2-D convolutions as implicit matrix products, forward and backward
 //	matmul.wgsl        tiled matrix products of the linear layers, forward and backward
+//	reduce.wgsl        whole-tensor reductions into a stats element: sum of squares
 //
 // Conventions every file follows, which gpu/ relies on:
 //
@@ -52,4 +53,6 @@ var (
 	Matmul string
 	//go:embed conv.wgsl
 	Conv string
+	//go:embed reduce.wgsl
+	Reduce string
 )

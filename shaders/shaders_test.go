@@ -39,6 +39,7 @@ func TestEmbedded(t *testing.T) {
 		"batchnorm.wgsl":    BatchNorm,
 		"matmul.wgsl":       Matmul,
 		"conv.wgsl":         Conv,
+		"reduce.wgsl":       Reduce,
 	} {
 		b, err := fs.ReadFile(FS, name)
 		if err != nil || string(b) != src || src == "" {

@@ -115,6 +115,31 @@ func CheckConv2D(t *testing.T, b net.Backend, p Profile) {
 			want[0].check(t, "dw", s.get(dw), tolSum)
 			want[1].check(t, "db", s.get(db), tolSum)
 		})
+
+		// Without bias (bias=False): a nil b and db.
+		t.Run("Conv2D/"+c.name()+"_nobias", func(t *testing.T) {
+			want := memo(key+"/y_nobias", func() [2]Array {
+				zero := NewArray(bs)
+				return [2]Array{RefConv2D(X, W, zero, g), RefConv2D(X.Abs(), W.Abs(), zero, g)}
+			})
+			s := newSession(t, b)
+			y := s.dst(ys)
+			b.Conv2D(y, s.tensor(xs, x), s.tensor(ws, w), nil, g)
+			checkSum(t, "y", s.get(y), want[0], want[1], tolSum)
+		})
+
+		t.Run("Conv2DBackwardParams/"+c.name()+"_nobias", func(t *testing.T) {
+			want := memo(key+"/dw_nobias", func() gradCheck {
+				dw, _ := RefConv2DBackwardParams(R, X, ws, g)
+				magW, _ := RefConv2DBackwardParams(R.Abs(), X.Abs(), ws, g)
+				idxW := newGen(uint64(3000+i)).sample(ws.Len(), count)
+				return gradCheck{dw, magW, idxW, fd(loss, W.Data, idxW, h)}
+			})
+			s := newSession(t, b)
+			dw := s.dst(ws)
+			b.Conv2DBackwardParams(dw, nil, s.tensor(ys, r), s.tensor(xs, x), g)
+			want.check(t, "dw", s.get(dw), tolSum)
+		})
 	}
 }
 

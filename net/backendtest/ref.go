@@ -532,3 +532,40 @@ func RefGather(data []byte, img net.Shape, index []int32, crop []net.Crop, pad i
 	}
 	return x, labels
 }
+
+// RefGlobalAvgPool2D is adaptive_avg_pool2d(x, 1): y[n,c,0,0] is the mean
+// of plane (n, c) of x.
+func RefGlobalAvgPool2D(x Array) Array {
+	n, c, h, w := dims4("x", x.Shape)
+	y := NewArray(net.Shape{n, c, 1, 1})
+	hw := h * w
+	for p := range y.Data {
+		var s float64
+		for _, v := range x.Data[p*hw : (p+1)*hw] {
+			s += v
+		}
+		y.Data[p] = s / float64(hw)
+	}
+	return y
+}
+
+// RefGlobalAvgPool2DBackward is dx[n,c,i,j] = dy[n,c,0,0] / (H·W).
+func RefGlobalAvgPool2DBackward(dy Array, xs net.Shape) Array {
+	n, c, h, w := dims4("dx", xs)
+	mustShape("dy", dy.Shape, net.Shape{n, c, 1, 1})
+	dx := NewArray(xs)
+	hw := h * w
+	for i := range dx.Data {
+		dx.Data[i] = dy.Data[i/hw] / float64(hw)
+	}
+	return dx
+}
+
+// RefSumSquares is Σ x².
+func RefSumSquares(x Array) float64 {
+	var s float64
+	for _, v := range x.Data {
+		s += v * v
+	}
+	return s
+}

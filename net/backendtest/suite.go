@@ -66,9 +66,11 @@ func Run(t *testing.T, b net.Backend, p Profile) {
 		CheckConv2D,
 		CheckLinear,
 		CheckMaxPool2D,
+		CheckGlobalAvgPool2D,
 		CheckBatchNorm2D,
 		CheckElementwise,
 		CheckSoftmaxCrossEntropy,
+		CheckSumSquares,
 		CheckAdam,
 		CheckPanics,
 	} {
