@@ -14,13 +14,13 @@ import (
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
-	model := newChoice("lenet5", net.Models...)
+	model := registerModel(fs, "lenet5", "")
 	device := newChoice("auto", devices...)
-	fs.Var(model, "model", "network: lenet5 or resnet18")
 	fs.Var(device, "device", "auto, cpu or gpu")
 	batch := fs.Int("batch", 256, "images per step")
 	steps := fs.Int("steps", 10, "timed steps (after 2 warm-up steps)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	gradNorms := fs.Bool("grad-norms", false, "measure every parameter's gradient norm in every step, as train -log does")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,19 +32,26 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	case *steps < 1:
 		return flagError(fs, "-steps %d: must be at least 1", *steps)
 	}
+	if err := model.check(fs); err != nil {
+		return err
+	}
 	b, err := openBackend(device.value, stderr)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	r, err := bench(b, model.value, *batch, *steps)
+	r, err := bench(b, model.name(), *batch, *steps, *gradNorms)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s on %s, batch %d, median of %d steps:\n", r.Model, r.Device, r.Batch, r.Steps)
+	gn := ""
+	if r.GradNorms {
+		gn = ", measuring gradient norms"
+	}
+	fmt.Fprintf(stdout, "%s on %s, batch %d%s, median of %d steps:\n", r.Model, r.Device, r.Batch, gn, r.Steps)
 	fmt.Fprintf(stdout, "  train step (forward, backward, Adam) %8.2f ms  %8.0f images/s\n", r.TrainStepMS, r.TrainImagesPerS)
 	fmt.Fprintf(stdout, "  eval forward                        %8.2f ms  %8.0f images/s\n", r.EvalForwardMS, r.EvalImagesPerS)
 	if r.DispatchesPerStep != nil {
@@ -61,6 +68,7 @@ type benchResult struct {
 	Device          string  `json:"device"`
 	Batch           int     `json:"batch"`
 	Steps           int     `json:"steps"`
+	GradNorms       bool    `json:"grad_norms"`
 	TrainStepMS     float64 `json:"train_step_ms"`
 	TrainImagesPerS float64 `json:"train_images_per_s"`
 	EvalForwardMS   float64 `json:"eval_forward_ms"`
@@ -76,8 +84,8 @@ type benchResult struct {
 type counting interface{ Counters() gpu.Counters }
 
 // bench times whole training steps and eval forwards on random images.
-func bench(b net.Backend, model string, batch, steps int) (benchResult, error) {
-	res := benchResult{Model: model, Device: b.Name(), Batch: batch, Steps: steps}
+func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (benchResult, error) {
+	res := benchResult{Model: model, Device: b.Name(), Batch: batch, Steps: steps, GradNorms: gradNorms}
 	n, err := net.New(b, model, 10, 1)
 	if err != nil {
 		return res, err
@@ -96,7 +104,11 @@ func bench(b net.Backend, model string, batch, steps int) (benchResult, error) {
 		return res, err
 	}
 	defer b.Free(recs)
-	tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Norm: norm}, 1e-3)
+	cfg := net.TrainConfig{Batch: batch, Norm: norm}
+	if gradNorms {
+		cfg.GradNormsEvery = 1
+	}
+	tr, err := net.NewTrainer(b, n, cfg, 1e-3)
 	if err != nil {
 		return res, err
 	}

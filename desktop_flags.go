@@ -8,13 +8,13 @@ import (
 
 	"cifarlab/cifar"
 	"cifarlab/internal/app"
-	"cifarlab/net"
 )
 
 // desktopFlags are the command line of `cifarlab desktop`: train's
 // settings that a live session has, plus the window's own.
 type desktopFlags struct {
-	model, device    *choice
+	model            *modelFlag
+	device           *choice
 	data, test       string
 	batch, limit     int
 	seed             uint64
@@ -36,8 +36,8 @@ const desktopUsage = "the trainer and its live feature maps in a native window (
 // cifarlab, so that the flags are tested without a display.
 func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	fs := newFlagSet("desktop", stderr)
-	f := &desktopFlags{model: newChoice(app.DefaultModel, net.Models...), device: newChoice("auto", devices...)}
-	fs.Var(f.model, "model", "network: lenet5 or resnet18")
+	f := &desktopFlags{device: newChoice("auto", devices...)}
+	f.model = registerModel(fs, app.DefaultModel, "")
 	fs.Var(f.device, "device", "auto, cpu or gpu")
 	fs.StringVar(&f.data, "data", "", "dataset: "+cifar.Formats+" (default: the official archive, downloaded once into the cache)")
 	fs.StringVar(&f.test, "test", "", "held-out test split, when -data has none (e.g. a single .bin)")
@@ -75,8 +75,11 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	case f.seed == 0:
 		return nil, flagError(fs, "-seed 0: must be at least 1")
 	}
+	if err := f.model.check(fs); err != nil {
+		return nil, err
+	}
 	if f.weights == "" {
-		f.weights = f.model.value + ".safetensors"
+		f.weights = f.model.name() + ".safetensors"
 	}
 	if f.threads == 0 {
 		f.threads = max(runtime.NumCPU()-1, 1)
@@ -87,7 +90,7 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 // sessionConfig is the live session's configuration for these flags.
 func (f *desktopFlags) sessionConfig(statsEvery int) app.Config {
 	return app.Config{
-		Model: f.model.value, LR: f.lr, Batch: f.batch, Seed: f.seed, Limit: f.limit,
+		Model: f.model.name(), LR: f.lr, Batch: f.batch, Seed: f.seed, Limit: f.limit,
 		FileOrder: !f.shuffle, Augment: f.augment, EvalLimit: f.evalLimit, StatsEvery: statsEvery,
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // modelFlags are the flags eval and predict share.
 type modelFlags struct {
-	model     *choice
+	model     *modelFlag
 	device    *choice
 	weights   string
 	data      string
@@ -25,9 +25,8 @@ type modelFlags struct {
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
-	m.model = newChoice("", net.Models...)
+	m.model = registerModel(fs, "", "as recorded in -weights")
 	m.device = newChoice("auto", devices...)
-	fs.Var(m.model, "model", "network: lenet5 or resnet18 (default: as recorded in -weights)")
 	fs.Var(m.device, "device", "auto, cpu or gpu")
 	fs.StringVar(&m.weights, "weights", "", "weights to use (.safetensors, as written by train or PyTorch)")
 	fs.StringVar(&m.data, "data", "", "dataset: "+cifar.Formats+" (default: the official archive, downloaded once into the cache)")
@@ -42,7 +41,7 @@ func (m *modelFlags) check(fs *flag.FlagSet) error {
 	if m.batch < 1 {
 		return flagError(fs, "-batch %d: must be at least 1", m.batch)
 	}
-	return nil
+	return m.model.check(fs)
 }
 
 // loadModel builds the network that -weights holds.
@@ -51,7 +50,7 @@ func loadModel(b net.Backend, m *modelFlags) (*net.Network, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	model := m.model.value
+	model := m.model.name()
 	if model == "" {
 		if model = w.Model; model == "" {
 			return nil, nil, fmt.Errorf("%s does not say which model it holds; pass -model", m.weights)

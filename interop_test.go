@@ -5,10 +5,12 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"cifarlab/internal/testenv"
+	"cifarlab/net"
 )
 
 // torchProbs has PyTorch load weights strictly into the reference module
@@ -43,7 +45,7 @@ func itoa(n int) string {
 // ourProbs is `cifarlab predict -json` for the first n test images.
 func ourProbs(t *testing.T, model, weights, bin string, n int) [][]float64 {
 	t.Helper()
-	code, out, errs := cli(t, "predict", "-model", model, "-weights", weights, "-data", bin, "-n", itoa(n), "-json")
+	code, out, errs := cli(t, append(modelArgs("predict", model), "-weights", weights, "-data", bin, "-n", itoa(n), "-json")...)
 	if code != 0 {
 		t.Fatalf("predict: %s", errs)
 	}
@@ -56,6 +58,12 @@ func ourProbs(t *testing.T, model, weights, bin string, n int) [][]float64 {
 		probs = append(probs, p.Probs)
 	}
 	return probs
+}
+
+// modelArgs is cmd with the -model and -bn flags that name model.
+func modelArgs(cmd, model string) []string {
+	base, nobn := strings.CutSuffix(model, net.NoBNSuffix)
+	return []string{cmd, "-model", base, "-bn=" + strconv.FormatBool(!nobn)}
 }
 
 func compareProbs(t *testing.T, what string, ours, torch [][]float64) {
@@ -81,9 +89,9 @@ func TestCheckpointsInterchangeWithPyTorch(t *testing.T) {
 	py := testenv.Torch(t)
 	bin := filepath.Join(testenv.Data(t), "exact", "test_batch.bin")
 	dir := t.TempDir()
-	for _, model := range []string{"lenet5", "resnet18"} {
+	for _, model := range []string{"lenet5", "resnet18", "resnet18-plain", "resnet20", "plain20-nobn", "plain56"} {
 		ours := filepath.Join(dir, model+".safetensors")
-		code, _, errs := cli(t, "train", "-model", model, "-data", bin, "-limit", "96", "-batch", "32", "-epochs", "1", "-save", ours)
+		code, _, errs := cli(t, append(modelArgs("train", model), "-data", bin, "-limit", "96", "-batch", "32", "-epochs", "1", "-save", ours)...)
 		if code != 0 {
 			t.Fatalf("train %s: %s", model, errs)
 		}

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+
+	"cifarlab/net"
 )
 
 // jsonLog writes JSON Lines; the first write error is kept in err and
@@ -30,6 +33,30 @@ func openLog(path string, appendTo bool) (*jsonLog, error) {
 		return nil, fmt.Errorf("-log: %w", err)
 	}
 	return &jsonLog{path: path, f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// stepLine is the log's line of a training step: its loss and accuracy,
+// and its gradient norms by parameter name when it measured them.
+func stepLine(r net.StepResult, params []*net.Param) map[string]any {
+	line := map[string]any{"event": "step", "step": r.Step, "epoch": r.Epoch, "batch": r.Batch,
+		"images": r.N, "loss": r.Loss, "accuracy": float64(r.Correct) / float64(r.N)}
+	if r.GradNorms != nil {
+		norms := make(map[string]any, len(params))
+		for i, p := range params {
+			norms[p.Name] = jsonNumber(r.GradNorms[i])
+		}
+		line["grad_norms"] = norms
+	}
+	return line
+}
+
+// jsonNumber is v, or nil (JSON null) for an infinity or a NaN, which
+// JSON cannot hold: a gradient norm that overflowed float32.
+func jsonNumber(v float64) any {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return v
 }
 
 func (l *jsonLog) write(v map[string]any) {

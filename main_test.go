@@ -31,8 +31,18 @@ func TestSummaryShapesAndParameters(t *testing.T) {
 		{"resnet18", "trainable parameters: 9,817,354", []string{
 			"[2,64,10,10]", "[2,128,5,5]", "[2,256,3,3]", "[2,512,2,2]", "[2,512,1,1]", "[2,10]",
 			"blk4.extra.0", "Conv2d(512, 512, kernel_size=1, stride=2)"}},
+		// The counts PyTorch gives the modules of net/testdata/pytorch_reference.py.
+		{"resnet18-plain", "trainable parameters: 9,378,954", []string{"PlainBlk(512, 512, stride=2)", "[2,512,1,1]"}},
+		{"resnet20", "trainable parameters: 272,474", []string{
+			"[2,16,32,32]", "[2,32,16,16]", "[2,64,8,8]", "[2,64,1,1]", "layer2.0.shortcut.0",
+			"Conv2d(16, 32, kernel_size=1, stride=2, bias=False)", "AdaptiveAvgPool2d", "layer3.2.bn2"}},
+		{"plain20", "trainable parameters: 269,722", []string{"PlainBlk(16, 32, stride=2)", "layer3.2.conv2"}},
+		{"resnet56", "trainable parameters: 855,770", []string{"layer3.8.bn2", "layer3.0.shortcut.1"}},
+		{"plain56", "trainable parameters: 853,018", []string{"layer3.8.conv2"}},
+		{"plain20 -bn=false", "trainable parameters: 269,034", []string{"Conv2d(3, 16, kernel_size=3, padding=1)"}},
+		{"resnet18 -bn=false", "trainable parameters: 9,808,778", []string{"blk4.extra.0"}},
 	} {
-		code, out, errs := cli(t, "summary", "-model", tc.model)
+		code, out, errs := cli(t, append([]string{"summary", "-model"}, strings.Fields(tc.model)...)...)
 		if code != 0 {
 			t.Fatalf("summary -model %s: exit %d: %s", tc.model, code, errs)
 		}
@@ -62,7 +72,9 @@ func TestBadFlagsNameValidValues(t *testing.T) {
 		{[]string{"predict", "-weights", "w.safetensors"}, "give image files"},
 		{[]string{"predict", "-weights", "w", "-data", "d", "x.png"}, "not both"},
 		{[]string{"bench", "-steps", "0"}, "-steps 0"},
-		{[]string{"summary", "-model", "alexnet"}, "lenet5, resnet18"},
+		{[]string{"summary", "-model", "alexnet"}, "lenet5, resnet18, resnet18-plain, resnet20, plain20, resnet56, plain56"},
+		{[]string{"train", "-model", "lenet5", "-bn=false"}, "lenet5 has no BatchNorm"},
+		{[]string{"eval", "-weights", "w", "-bn=false"}, "-bn=false needs -model"},
 		{[]string{"frobnicate"}, "valid: train, eval, predict, summary, bench"},
 	} {
 		code, _, errs := cli(t, tc.args...)
@@ -137,7 +149,7 @@ func TestTrainOnGPU(t *testing.T) {
 	exact := filepath.Join(testenv.Data(t), "exact")
 	logPath := filepath.Join(t.TempDir(), "log.jsonl")
 	code, out, errs := cli(t, "train", "-device", "gpu", "-data", filepath.Join(exact, "data_batch_1.bin"), "-limit", "1024",
-		"-test", filepath.Join(exact, "test_batch.bin"), "-batch", "64", "-epochs", "1", "-save", filepath.Join(t.TempDir(), "w.safetensors"), "-log", logPath)
+		"-test", filepath.Join(exact, "test_batch.bin"), "-batch", "64", "-epochs", "1", "-save", filepath.Join(t.TempDir(), "w.safetensors"), "-log", logPath, "-log-grads", "4")
 	if code != 0 {
 		t.Fatalf("train -device gpu: exit %d\n%s", code, errs)
 	}
@@ -153,6 +165,7 @@ func TestTrainOnGPU(t *testing.T) {
 		if int(s["step"].(float64)) != i+1 {
 			t.Fatalf("log step %d is %v", i+1, s)
 		}
+		checkGradNorms(t, s, (i+1)%4 == 0)
 	}
 	if acc := epochs[0]["test_accuracy"].(float64); acc < 0.15 {
 		t.Errorf("test accuracy after one epoch on 1,024 images: %.3f", acc)
@@ -204,6 +217,28 @@ func readLog(t *testing.T, path string) (steps, epochs []map[string]any) {
 // TestTrainLearnsOnRealData trains LeNet5 on the 4,000 exact training
 // images, tests on the 1,000 exact test images, and checks the log, the
 // checkpoint, eval and predict against each other.
+// checkGradNorms checks a LeNet5 step line of the log: with want, a
+// positive gradient norm for each of its 10 parameters by state-dict name;
+// without, none.
+func checkGradNorms(t *testing.T, step map[string]any, want bool) {
+	t.Helper()
+	norms, ok := step["grad_norms"].(map[string]any)
+	if ok != want {
+		t.Fatalf("step %v: grad_norms %v, want them: %v", step["step"], step["grad_norms"], want)
+	}
+	if !want {
+		return
+	}
+	if len(norms) != 10 {
+		t.Errorf("step %v: %d gradient norms, want LeNet5's 10 parameters", step["step"], len(norms))
+	}
+	for _, name := range []string{"conv_unit.0.weight", "conv_unit.2.bias", "fc_unit.4.weight"} {
+		if v, ok := norms[name].(float64); !ok || !(v > 0) {
+			t.Errorf("step %v: gradient norm of %s is %v", step["step"], name, norms[name])
+		}
+	}
+}
+
 func TestTrainLearnsOnRealData(t *testing.T) {
 	exact := filepath.Join(testenv.Data(t), "exact")
 	dir := t.TempDir()
@@ -222,6 +257,7 @@ func TestTrainLearnsOnRealData(t *testing.T) {
 		if int(s["step"].(float64)) != i+1 || int(s["epoch"].(float64)) != i/125+1 {
 			t.Fatalf("log step %d is %v", i+1, s)
 		}
+		checkGradNorms(t, s, true)
 	}
 	first, last := epochs[0], epochs[3]
 	acc := last["test_accuracy"].(float64)

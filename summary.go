@@ -11,8 +11,7 @@ import (
 
 func runSummary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("summary", stderr)
-	model := newChoice("lenet5", net.Models...)
-	fs.Var(model, "model", "network: lenet5 or resnet18")
+	model := registerModel(fs, "lenet5", "")
 	classes := fs.Int("classes", 10, "outputs of the last layer")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -23,9 +22,12 @@ func runSummary(args []string, stdout, stderr io.Writer) error {
 	if *classes < 2 {
 		return flagError(fs, "-classes %d: must be at least 2", *classes)
 	}
+	if err := model.check(fs); err != nil {
+		return err
+	}
 	b := cpu.New()
 	defer b.Close()
-	n, err := net.New(b, model.value, *classes, 0)
+	n, err := net.New(b, model.name(), *classes, 0)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 
 // trainFlags are train's command line.
 type trainFlags struct {
-	model                   *choice
+	model                   *modelFlag
 	device                  *choice
 	data, test              string
 	epochs, batch, limit    int
@@ -26,13 +26,14 @@ type trainFlags struct {
 	shuffle, augment        bool
 	init, resume, save, log string
 	evalBatch               int
+	logGrads                int // gradient norms in the log every N steps
 	startStep               int // the optimizer's step count when this run began training
 }
 
 func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs := newFlagSet("train", stderr)
-	f := &trainFlags{model: newChoice("lenet5", net.Models...), device: newChoice("auto", devices...)}
-	fs.Var(f.model, "model", "network: lenet5 or resnet18")
+	f := &trainFlags{device: newChoice("auto", devices...)}
+	f.model = registerModel(fs, "lenet5", "")
 	fs.Var(f.device, "device", "auto, cpu or gpu")
 	fs.StringVar(&f.data, "data", "", "dataset: "+cifar.Formats+" (default: the official archive, downloaded once into the cache)")
 	fs.StringVar(&f.test, "test", "", "held-out test split, when -data has none (e.g. a single .bin)")
@@ -47,6 +48,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&f.resume, "resume", "", "continue a checkpoint: weights, optimizer state and epoch")
 	fs.StringVar(&f.save, "save", "", "checkpoint written after every epoch and on Ctrl-C (default MODEL.safetensors)")
 	fs.StringVar(&f.log, "log", "", "write one JSON object per step and per epoch to this file")
+	fs.IntVar(&f.logGrads, "log-grads", 1, "with -log: the L2 norm of every parameter's gradient on every N-th step's line (0: none)")
 	fs.IntVar(&f.evalBatch, "eval-batch", 500, "images per forward when evaluating")
 	if err := parse(fs, args); err != nil {
 		return nil, err
@@ -62,13 +64,18 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 		return nil, flagError(fs, "-eval-batch %d: must be at least 1", f.evalBatch)
 	case f.limit < 0:
 		return nil, flagError(fs, "-limit %d: must be 0 (all) or more", f.limit)
+	case f.logGrads < 0:
+		return nil, flagError(fs, "-log-grads %d: must be 0 (none) or more", f.logGrads)
 	case !(f.lr > 0) || math.IsInf(f.lr, 0):
 		return nil, flagError(fs, "-lr %v: must be a positive number", f.lr)
 	case f.init != "" && f.resume != "":
 		return nil, flagError(fs, "-init and -resume exclude each other (-resume already restores the weights)")
 	}
+	if err := f.model.check(fs); err != nil {
+		return nil, err
+	}
 	if f.save == "" {
-		f.save = f.model.value + ".safetensors"
+		f.save = f.model.name() + ".safetensors"
 	}
 	return f, nil
 }
@@ -103,14 +110,16 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	n, err := net.New(b, f.model.value, len(ds.Classes), f.seed)
+	n, err := net.New(b, f.model.name(), len(ds.Classes), f.seed)
 	if err != nil {
 		return err
 	}
 	defer n.Free()
-	tr, err := net.NewTrainer(b, n, net.TrainConfig{
-		Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: statsEvery(b),
-	}, float32(f.lr))
+	cfg := net.TrainConfig{Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: statsEvery(b)}
+	if f.log != "" {
+		cfg.GradNormsEvery = f.logGrads
+	}
+	tr, err := net.NewTrainer(b, n, cfg, float32(f.lr))
 	if err != nil {
 		return err
 	}
@@ -193,10 +202,10 @@ func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records
 	total := tr.EpochImages(recs.Len())
 	bar := newProgress(stderr, fmt.Sprintf("epoch %d/%d", epoch, f.epochs), total)
 	bar.done = min(tr.Batch*f.batch, total)
+	params := tr.Net.Params()
 	res, err := tr.RunEpoch(ctx, recs, func(r net.StepResult) {
 		bar.add(r.N, r.Loss)
-		log.write(map[string]any{"event": "step", "step": r.Step, "epoch": r.Epoch, "batch": r.Batch,
-			"images": r.N, "loss": r.Loss, "accuracy": float64(r.Correct) / float64(r.N)})
+		log.write(stepLine(r, params))
 	})
 	bar.finish()
 	if errors.Is(err, context.Canceled) {

@@ -54,8 +54,8 @@ type Weights struct {
 
 // NumClasses is the number of outputs of the last layer.
 func (w *Weights) NumClasses() int {
-	for _, name := range []string{"fc_unit.4.weight", "outlayer.weight"} {
-		if e, ok := w.Entries[name]; ok && len(e.Shape) == 2 {
+	for _, spec := range Specs {
+		if e, ok := w.Entries[spec.Head+".weight"]; ok && len(e.Shape) == 2 {
 			return e.Shape[0]
 		}
 	}
@@ -116,12 +116,34 @@ func readEntries(f *safetensors.File) (*Weights, error) {
 	return w, nil
 }
 
+// guessModel names the network a state dict without metadata is for, from
+// its keys: "" when they match none.
 func guessModel(es map[string]StateEntry) string {
-	if _, ok := es["conv_unit.0.weight"]; ok {
+	has := func(k string) bool { _, ok := es[k]; return ok }
+	var base string
+	bn := true
+	switch {
+	case has("conv_unit.0.weight"):
 		return "lenet5"
+	case has("blk1.conv1.weight"):
+		base, bn = "resnet18", has("conv1.1.weight")
+		if !has("blk1.extra.0.weight") {
+			base = "resnet18-plain"
+		}
+	case has("layer1.0.conv1.weight"):
+		n := 0
+		for has(fmt.Sprintf("layer1.%d.conv1.weight", n)) {
+			n++
+		}
+		base, bn = fmt.Sprintf("resnet%d", 6*n+2), has("bn1.weight")
+		if !has("layer2.0.shortcut.0.weight") {
+			base = fmt.Sprintf("plain%d", 6*n+2)
+		}
+	default:
+		return ""
 	}
-	if _, ok := es["blk1.conv1.weight"]; ok {
-		return "resnet18"
+	if name := ModelName(base, bn); ValidModel(name) {
+		return name
 	}
 	return ""
 }

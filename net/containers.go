@@ -65,61 +65,138 @@ func (s *Sequential) Free() {
 
 // ---- ResBlk ----
 
-// ResBlk is the reference's residual block:
+// BlockOpts says which residual block a ResBlk is.
+type BlockOpts struct {
+	// Shortcut adds the block's input (or its projection) to the main
+	// path; without it the block is a plain stack of two convolutions.
+	Shortcut bool
+	// BatchNorm follows every convolution with a BatchNorm2d; without it
+	// each convolution gets a bias instead (ConvBias is then implied).
+	BatchNorm bool
+	// ConvBias gives the convolutions a bias even with BatchNorm, as the
+	// tutorial's ResNet18 does; He et al.'s nets have none.
+	ConvBias bool
+	// ReLUOut applies a ReLU after the sum (He et al.); the tutorial's
+	// block has none.
+	ReLUOut bool
+	// ShortcutName is the projection's state-dict name: "extra" in the
+	// tutorial, "shortcut" in He et al.'s nets.
+	ShortcutName string
+}
+
+// TutorialBlock is the tutorial ResNet18's block.
+var TutorialBlock = BlockOpts{Shortcut: true, BatchNorm: true, ConvBias: true, ShortcutName: "extra"}
+
+// HeBlock is the block of He et al.'s CIFAR-10 ResNets (option B).
+var HeBlock = BlockOpts{Shortcut: true, BatchNorm: true, ReLUOut: true, ShortcutName: "shortcut"}
+
+// ResBlk is a residual block (or, without a shortcut, a plain one):
 //
-//	main  = bn2(conv2(relu(bn1(conv1(x)))))
-//	extra = bn(conv1×1(x)) when cin ≠ cout or stride ≠ 1, else x
-//	y     = extra + main (no ReLU after the add)
+//	main  = bn2(conv2(relu(bn1(conv1(x)))))   (no bn without BatchNorm)
+//	short = bn(conv1×1(x)) when cin ≠ cout or stride ≠ 1, else x
+//	sum   = short + main                      (main alone without Shortcut)
+//	y     = relu(sum) with ReLUOut, else sum
 type ResBlk struct {
 	b         Backend
 	name      string
+	Opts      BlockOpts
 	Cin, Cout int
 	Stride    int
 	Conv1     *Conv2d      // [Cout, Cin, 3, 3], stride, pad 1
-	BN1       *BatchNorm2d //
+	BN1       *BatchNorm2d // nil without BatchNorm
 	Relu      *ReLU        //
 	Conv2     *Conv2d      // [Cout, Cout, 3, 3], pad 1
-	BN2       *BatchNorm2d // its output is the main path
-	Extra     *Sequential  // 1×1 projection + BatchNorm2d; nil for the identity
+	BN2       *BatchNorm2d // nil without BatchNorm; the last layer of the main path
+	Extra     *Sequential  // 1×1 projection (+ BatchNorm2d); nil for the identity and without Shortcut
+	OutRelu   *ReLU        // nil without ReLUOut
 	main      *Sequential
 	x         Tensor // input, which is the shortcut output for the identity
+	sum       Tensor // shortcut + main of the last forward (main without Shortcut)
 	y, dx     scratch
+	dsum      Tensor // ∂L/∂sum of the last backward
 }
 
-// NewResBlk makes the block blk under the prefix name.
+// NewResBlk makes the tutorial ResNet18's block under the prefix name.
 func NewResBlk(b Backend, rng *rand.Rand, name string, cin, cout, stride int) *ResBlk {
-	r := &ResBlk{b: b, name: name, Cin: cin, Cout: cout, Stride: stride}
-	r.Conv1 = NewConv2d(b, rng, join(name, "conv1"), cin, cout, 3, stride, 1)
-	r.BN1 = NewBatchNorm2d(b, join(name, "bn1"), cout)
+	return NewBlock(b, rng, name, cin, cout, stride, TutorialBlock)
+}
+
+// NewBlock makes the block o describes under the prefix name. A block
+// without a shortcut draws from rng what the projection would have drawn,
+// so that with the same seed every tensor it shares with the block with a
+// shortcut starts with the same values.
+func NewBlock(b Backend, rng *rand.Rand, name string, cin, cout, stride int, o BlockOpts) *ResBlk {
+	r := &ResBlk{b: b, name: name, Opts: o, Cin: cin, Cout: cout, Stride: stride}
+	bias := o.ConvBias || !o.BatchNorm
+	conv := func(name string, cin, k, stride, pad int) *Conv2d {
+		if bias {
+			return NewConv2d(b, rng, name, cin, cout, k, stride, pad)
+		}
+		return NewConv2dNoBias(b, rng, name, cin, cout, k, stride, pad)
+	}
+	r.Conv1 = conv(join(name, "conv1"), cin, 3, stride, 1)
+	main := []Layer{r.Conv1}
+	if o.BatchNorm {
+		r.BN1 = NewBatchNorm2d(b, join(name, "bn1"), cout)
+		main = append(main, r.BN1)
+	}
 	r.Relu = NewReLU(b, join(name, "relu"))
-	r.Conv2 = NewConv2d(b, rng, join(name, "conv2"), cout, cout, 3, 1, 1)
-	r.BN2 = NewBatchNorm2d(b, join(name, "bn2"), cout)
-	r.main = NewSequential(name, r.Conv1, r.BN1, r.Relu, r.Conv2, r.BN2)
+	r.Conv2 = conv(join(name, "conv2"), cout, 3, 1, 1)
+	main = append(main, r.Relu, r.Conv2)
+	if o.BatchNorm {
+		r.BN2 = NewBatchNorm2d(b, join(name, "bn2"), cout)
+		main = append(main, r.BN2)
+	}
+	r.main = NewSequential(name, main...)
 	if cin != cout || stride != 1 {
-		extra := join(name, "extra")
-		r.Extra = NewSequential(extra,
-			NewConv2d(b, rng, join(extra, "0"), cin, cout, 1, stride, 0),
-			NewBatchNorm2d(b, join(extra, "1"), cout))
+		if !o.Shortcut {
+			skipDraws(rng, cout*cin+cout*btoi(bias), cin)
+		} else {
+			extra := join(name, o.ShortcutName)
+			proj := []Layer{conv(join(extra, "0"), cin, 1, stride, 0)}
+			if o.BatchNorm {
+				proj = append(proj, NewBatchNorm2d(b, join(extra, "1"), cout))
+			}
+			r.Extra = NewSequential(extra, proj...)
+		}
+	}
+	if o.ReLUOut {
+		r.OutRelu = NewReLU(b, join(name, "relu_out"))
 	}
 	return r
 }
 
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 func (r *ResBlk) Name() string { return r.name }
 func (r *ResBlk) Kind() string {
-	return fmt.Sprintf("ResBlk(%d, %d, stride=%d)", r.Cin, r.Cout, r.Stride)
+	kind := "ResBlk"
+	if !r.Opts.Shortcut {
+		kind = "PlainBlk"
+	}
+	return fmt.Sprintf("%s(%d, %d, stride=%d)", kind, r.Cin, r.Cout, r.Stride)
 }
 
 func (r *ResBlk) Children() []Layer {
-	if r.Extra == nil {
-		return r.main.Layers
+	ls := append([]Layer{}, r.main.Layers...)
+	if r.Extra != nil {
+		ls = append(ls, r.Extra)
 	}
-	return append(append([]Layer{}, r.main.Layers...), r.Extra)
+	return ls
 }
 
 func (r *ResBlk) OutShape(in Shape) (Shape, error) {
 	m, err := r.main.OutShape(in)
 	if err != nil {
 		return nil, err
+	}
+	if !r.Opts.Shortcut {
+		return m, nil
 	}
 	s := in
 	if r.Extra != nil {
@@ -136,17 +213,33 @@ func (r *ResBlk) OutShape(in Shape) (Shape, error) {
 func (r *ResBlk) Forward(x Tensor, train bool) Tensor {
 	r.x = x
 	m := r.main.Forward(x, train)
-	s := x
-	if r.Extra != nil {
-		s = r.Extra.Forward(x, train)
+	r.sum = m
+	if r.Opts.Shortcut {
+		s := x
+		if r.Extra != nil {
+			s = r.Extra.Forward(x, train)
+		}
+		r.sum = r.y.get(r.b, m.Shape())
+		r.b.Add(r.sum, s, m)
 	}
-	y := r.y.get(r.b, m.Shape())
-	r.b.Add(y, s, m)
-	return y
+	if r.OutRelu != nil {
+		return r.OutRelu.Forward(r.sum, train)
+	}
+	return r.sum
 }
 
 func (r *ResBlk) Backward(dy Tensor, needDx bool) Tensor {
+	if r.OutRelu != nil {
+		dy = r.OutRelu.Backward(dy, true)
+	}
+	r.dsum = dy
 	dm := r.main.Backward(dy, true)
+	if !r.Opts.Shortcut {
+		if !needDx {
+			return nil
+		}
+		return dm
+	}
 	ds := dy
 	if r.Extra != nil {
 		ds = r.Extra.Backward(dy, true)
@@ -159,20 +252,42 @@ func (r *ResBlk) Backward(dy Tensor, needDx bool) Tensor {
 	return dx
 }
 
-// Output is the block's output, the sum of the shortcut and the main path.
-func (r *ResBlk) Output() Tensor { return r.y.t }
+// Output is the block's output: the sum of the shortcut and the main path
+// (after the ReLU with ReLUOut).
+func (r *ResBlk) Output() Tensor {
+	if r.OutRelu != nil {
+		return r.OutRelu.Output()
+	}
+	return r.sum
+}
 
-// Main is the main path's output of the last forward (bn2's output).
-func (r *ResBlk) Main() Tensor { return r.BN2.Output() }
+// Sum is shortcut + main of the last forward, before any ReLU (the main
+// path alone without a shortcut).
+func (r *ResBlk) Sum() Tensor { return r.sum }
+
+// Main is the main path's output of the last forward (bn2's output, or
+// conv2's without BatchNorm).
+func (r *ResBlk) Main() Tensor { return r.main.Layers[len(r.main.Layers)-1].Output() }
 
 // Shortcut is the shortcut's output of the last forward: the projection's
-// output, or the block's input for the identity.
+// output, or the block's input for the identity; nil without a shortcut.
 func (r *ResBlk) Shortcut() Tensor {
-	if r.Extra == nil {
+	switch {
+	case !r.Opts.Shortcut:
+		return nil
+	case r.Extra == nil:
 		return r.x
 	}
 	return r.Extra.Output()
 }
+
+// MainInputGrad is ∂L/∂x through the main path alone in the last
+// backward: what reaches the block's input without the shortcut.
+func (r *ResBlk) MainInputGrad() Tensor { return r.main.Layers[0].(*Conv2d).dx.t }
+
+// SumGrad is ∂L/∂sum of the last backward: the gradient arriving at the
+// block's output, which the shortcut carries to its input unchanged.
+func (r *ResBlk) SumGrad() Tensor { return r.dsum }
 
 func (r *ResBlk) State() State {
 	st := r.main.State()
@@ -186,6 +301,9 @@ func (r *ResBlk) Free() {
 	r.main.Free()
 	if r.Extra != nil {
 		r.Extra.Free()
+	}
+	if r.OutRelu != nil {
+		r.OutRelu.Free()
 	}
 	r.y.free(r.b)
 	r.dx.free(r.b)

@@ -46,25 +46,35 @@ func join(prefix, name string) string {
 
 // ---- Conv2d ----
 
-// Conv2d is torch.nn.Conv2d with a bias, square kernel, stride and padding.
+// Conv2d is torch.nn.Conv2d with a square kernel, stride and padding, and
+// a bias unless it was made by NewConv2dNoBias.
 type Conv2d struct {
 	b            Backend
 	name         string
 	Cin, Cout, K int
 	Geom         ConvGeom
-	Weight, Bias *Param // [Cout, Cin, K, K], [Cout]
+	Weight, Bias *Param // [Cout, Cin, K, K], [Cout] (Bias nil for bias=False)
 	x            Tensor // forward input [N, Cin, H, W], kept for backward
 	y, dx        scratch
 }
 
-// NewConv2d makes a convolution initialised as PyTorch does.
+// NewConv2d makes a convolution with a bias, initialised as PyTorch does.
 func NewConv2d(b Backend, rng *rand.Rand, name string, cin, cout, k, stride, pad int) *Conv2d {
+	c := newConv2d(b, rng, name, cin, cout, k, stride, pad)
+	c.Bias = newParam(b, join(name, "bias"), Shape{cout})
+	b.Upload(c.Bias.Value, uniform(rng, cout, cin*k*k))
+	return c
+}
+
+// NewConv2dNoBias is Conv2d(…, bias=False), initialised as PyTorch does.
+func NewConv2dNoBias(b Backend, rng *rand.Rand, name string, cin, cout, k, stride, pad int) *Conv2d {
+	return newConv2d(b, rng, name, cin, cout, k, stride, pad)
+}
+
+func newConv2d(b Backend, rng *rand.Rand, name string, cin, cout, k, stride, pad int) *Conv2d {
 	c := &Conv2d{b: b, name: name, Cin: cin, Cout: cout, K: k, Geom: ConvGeom{Stride: stride, Pad: pad}}
 	c.Weight = newParam(b, join(name, "weight"), Shape{cout, cin, k, k})
-	c.Bias = newParam(b, join(name, "bias"), Shape{cout})
-	fanIn := cin * k * k
-	b.Upload(c.Weight.Value, uniform(rng, c.Weight.Shape.Len(), fanIn))
-	b.Upload(c.Bias.Value, uniform(rng, cout, fanIn))
+	b.Upload(c.Weight.Value, uniform(rng, c.Weight.Shape.Len(), cin*k*k))
 	return c
 }
 
@@ -77,6 +87,9 @@ func (c *Conv2d) Kind() string {
 	}
 	if c.Geom.Pad != 0 {
 		s += fmt.Sprintf(", padding=%d", c.Geom.Pad)
+	}
+	if c.Bias == nil {
+		s += ", bias=False"
 	}
 	return s + ")"
 }
@@ -95,12 +108,20 @@ func (c *Conv2d) OutShape(in Shape) (Shape, error) {
 func (c *Conv2d) Forward(x Tensor, train bool) Tensor {
 	c.x = x
 	y := c.y.get(c.b, mustOut(c, x.Shape()))
-	c.b.Conv2D(y, x, c.Weight.Value, c.Bias.Value, c.Geom)
+	var bias Tensor
+	if c.Bias != nil {
+		bias = c.Bias.Value
+	}
+	c.b.Conv2D(y, x, c.Weight.Value, bias, c.Geom)
 	return y
 }
 
 func (c *Conv2d) Backward(dy Tensor, needDx bool) Tensor {
-	c.b.Conv2DBackwardParams(c.Weight.Grad, c.Bias.Grad, dy, c.x, c.Geom)
+	var db Tensor
+	if c.Bias != nil {
+		db = c.Bias.Grad
+	}
+	c.b.Conv2DBackwardParams(c.Weight.Grad, db, dy, c.x, c.Geom)
 	if !needDx {
 		return nil
 	}
@@ -110,7 +131,13 @@ func (c *Conv2d) Backward(dy Tensor, needDx bool) Tensor {
 }
 
 func (c *Conv2d) Output() Tensor { return c.y.t }
-func (c *Conv2d) State() State   { return State{Params: []*Param{c.Weight, c.Bias}} }
+func (c *Conv2d) State() State {
+	if c.Bias == nil {
+		return State{Params: []*Param{c.Weight}}
+	}
+	return State{Params: []*Param{c.Weight, c.Bias}}
+}
+
 func (c *Conv2d) Free() {
 	c.y.free(c.b)
 	c.dx.free(c.b)
@@ -128,6 +155,9 @@ func mustOut(l Layer, in Shape) Shape {
 
 func freeParams(b Backend, ps ...*Param) {
 	for _, p := range ps {
+		if p == nil {
+			continue
+		}
 		for _, t := range []Tensor{p.Value, p.Grad, p.M, p.V} {
 			if t != nil {
 				b.Free(t)
@@ -418,3 +448,51 @@ func (f *Flatten) Backward(dy Tensor, needDx bool) Tensor {
 func (f *Flatten) Output() Tensor { return f.y }
 func (f *Flatten) State() State   { return State{} }
 func (f *Flatten) Free()          {}
+
+// ---- GlobalAvgPool2d ----
+
+// GlobalAvgPool2d is AdaptiveAvgPool2d((1, 1)): the mean of each plane.
+type GlobalAvgPool2d struct {
+	b     Backend
+	name  string
+	x     Shape
+	y, dx scratch
+}
+
+// NewGlobalAvgPool2d is nn.AdaptiveAvgPool2d((1, 1)).
+func NewGlobalAvgPool2d(b Backend, name string) *GlobalAvgPool2d {
+	return &GlobalAvgPool2d{b: b, name: name}
+}
+
+func (p *GlobalAvgPool2d) Name() string { return p.name }
+func (p *GlobalAvgPool2d) Kind() string { return "AdaptiveAvgPool2d(output_size=(1, 1))" }
+
+func (p *GlobalAvgPool2d) OutShape(in Shape) (Shape, error) {
+	if len(in) != 4 || in[2] < 1 || in[3] < 1 {
+		return nil, fmt.Errorf("%s: %s expects [N,C,H,W], got %v", p.name, p.Kind(), in)
+	}
+	return Shape{in[0], in[1], 1, 1}, nil
+}
+
+func (p *GlobalAvgPool2d) Forward(x Tensor, train bool) Tensor {
+	p.x = x.Shape()
+	y := p.y.get(p.b, mustOut(p, p.x))
+	p.b.GlobalAvgPool2D(y, x)
+	return y
+}
+
+func (p *GlobalAvgPool2d) Backward(dy Tensor, needDx bool) Tensor {
+	if !needDx {
+		return nil
+	}
+	dx := p.dx.get(p.b, p.x)
+	p.b.GlobalAvgPool2DBackward(dx, dy)
+	return dx
+}
+
+func (p *GlobalAvgPool2d) Output() Tensor { return p.y.t }
+func (p *GlobalAvgPool2d) State() State   { return State{} }
+func (p *GlobalAvgPool2d) Free() {
+	p.y.free(p.b)
+	p.dx.free(p.b)
+}

@@ -3,11 +3,7 @@ package net
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 )
-
-// Models are the networks cifarlab builds, by the name the command line uses.
-var Models = []string{"lenet5", "resnet18"}
 
 // InputShape is the shape of one input image: 3 channels of 32×32.
 var InputShape = Shape{3, 32, 32}
@@ -15,89 +11,36 @@ var InputShape = Shape{3, 32, 32}
 // Network is a model: its top-level layers in forward order, all on one
 // backend.
 type Network struct {
-	Model   string // "lenet5" or "resnet18"
+	Model   string // a name of Models, or one with NoBNSuffix
 	Classes int    // outputs of the last linear layer
 	B       Backend
 	Layers  []Layer
 	y       Tensor // logits of the last forward [N, Classes]
 }
 
-// New builds the named model with PyTorch's default initialisation drawn
-// from seed, and checks its shapes.
+// New builds the named model (a name of Models, or one with the suffix
+// NoBNSuffix: the same network without BatchNorm) with PyTorch's default
+// initialisation drawn from seed, and checks its shapes.
 func New(b Backend, model string, classes int, seed uint64) (*Network, error) {
 	if classes < 2 {
 		return nil, fmt.Errorf("a classifier needs at least 2 classes, got %d", classes)
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x63696661726c6162)) // "cifarlab"
-	var n *Network
-	switch model {
-	case "lenet5":
-		n = newLeNet5(b, rng, classes)
-	case "resnet18":
-		n = newResNet18(b, rng, classes)
-	default:
-		return nil, fmt.Errorf("unknown model %q (valid: %s)", model, strings.Join(Models, ", "))
+	spec, bn, err := ParseModel(model)
+	if err != nil {
+		return nil, err
 	}
-	if err := n.checkShapes(); err != nil {
+	rng := rand.New(rand.NewPCG(seed, 0x63696661726c6162)) // "cifarlab"
+	n := &Network{Model: model, Classes: classes, B: b, Layers: spec.build(b, rng, classes, bn)}
+	if err := n.checkShapes(spec.shapes(classes)); err != nil {
 		n.Free()
 		return nil, err
 	}
 	return n, nil
 }
 
-// newLeNet5 is the reference LeNet5: conv_unit (no activation after the
-// convolutions, as the reference wrote it), flatten, fc_unit.
-func newLeNet5(b Backend, rng *rand.Rand, classes int) *Network {
-	conv := NewSequential("conv_unit",
-		NewConv2d(b, rng, "conv_unit.0", 3, 6, 5, 1, 0),
-		NewMaxPool2d(b, "conv_unit.1", 2, 2),
-		NewConv2d(b, rng, "conv_unit.2", 6, 16, 5, 1, 0),
-		NewMaxPool2d(b, "conv_unit.3", 2, 2))
-	fc := NewSequential("fc_unit",
-		NewLinear(b, rng, "fc_unit.0", 400, 120),
-		NewReLU(b, "fc_unit.1"),
-		NewLinear(b, rng, "fc_unit.2", 120, 84),
-		NewReLU(b, "fc_unit.3"),
-		NewLinear(b, rng, "fc_unit.4", 84, classes))
-	return &Network{Model: "lenet5", Classes: classes, B: b,
-		Layers: []Layer{conv, NewFlatten(b, "flatten"), fc}}
-}
-
-// newResNet18 is the reference ResNet18, except that blk4 (512→512,
-// stride 2) gets a projection shortcut (see ResBlk).
-func newResNet18(b Backend, rng *rand.Rand, classes int) *Network {
-	stem := NewSequential("conv1",
-		NewConv2d(b, rng, "conv1.0", 3, 64, 3, 3, 0),
-		NewBatchNorm2d(b, "conv1.1", 64))
-	return &Network{Model: "resnet18", Classes: classes, B: b, Layers: []Layer{
-		stem,
-		NewReLU(b, "relu"),
-		NewResBlk(b, rng, "blk1", 64, 128, 2),
-		NewResBlk(b, rng, "blk2", 128, 256, 2),
-		NewResBlk(b, rng, "blk3", 256, 512, 2),
-		NewResBlk(b, rng, "blk4", 512, 512, 2),
-		NewGlobalMaxPool2d(b, "pool"),
-		NewFlatten(b, "flatten"),
-		NewLinear(b, rng, "outlayer", 512, classes),
-	}}
-}
-
-// expectedShapes are the top-level output shapes for input [2,3,32,32].
-func (n *Network) expectedShapes() map[string]Shape {
-	k := n.Classes
-	switch n.Model {
-	case "lenet5":
-		return map[string]Shape{"conv_unit": {2, 16, 5, 5}, "flatten": {2, 400}, "fc_unit": {2, k}}
-	default:
-		return map[string]Shape{"conv1": {2, 64, 10, 10}, "blk1": {2, 128, 5, 5}, "blk2": {2, 256, 3, 3},
-			"blk3": {2, 512, 2, 2}, "blk4": {2, 512, 1, 1}, "pool": {2, 512, 1, 1}, "outlayer": {2, k}}
-	}
-}
-
 // checkShapes runs the shape inference for input [2,3,32,32] and compares
 // every top-level output with the shapes the model is defined to have.
-func (n *Network) checkShapes() error {
-	want := n.expectedShapes()
+func (n *Network) checkShapes(want map[string]Shape) error {
 	s := append(Shape{2}, InputShape...)
 	for _, l := range n.Layers {
 		var err error
@@ -234,4 +177,29 @@ func countParams(l Layer) int {
 		c += p.Shape.Len()
 	}
 	return c
+}
+
+// PathWeights are the weights of the convolutions and linear layers on
+// the main path, in forward order, leaving out the shortcuts'
+// projections: one per layer of depth, the same list for a residual
+// network and its plain twin.
+func (n *Network) PathWeights() []*Param {
+	var out []*Param
+	var walk func(ls []Layer)
+	walk = func(ls []Layer) {
+		for _, l := range ls {
+			switch c := l.(type) {
+			case *Conv2d:
+				out = append(out, c.Weight)
+			case *Linear:
+				out = append(out, c.Weight)
+			case *ResBlk:
+				walk(c.main.Layers)
+			case Container:
+				walk(c.Children())
+			}
+		}
+	}
+	walk(n.Layers)
+	return out
 }

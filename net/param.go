@@ -59,6 +59,11 @@ func uniform(rng *rand.Rand, n int, fanIn int) []float32 {
 	return v
 }
 
+// skipDraws advances rng past what uniform(rng, n, fanIn) would draw.
+func skipDraws(rng *rand.Rand, n, fanIn int) {
+	uniform(rng, n, fanIn)
+}
+
 func constant(n int, c float32) []float32 {
 	v := make([]float32, n)
 	for i := range v {

@@ -18,6 +18,10 @@ type TrainConfig struct {
 	// StatsEvery is how many steps record their loss and accuracy on the
 	// backend before one download reads them all (1 reads every step).
 	StatsEvery int
+	// GradNormsEvery makes every GradNormsEvery-th step (by its global
+	// step number) also measure the L2 norm of every parameter's gradient
+	// on the backend, read back with the loss; 0 measures none.
+	GradNormsEvery int
 }
 
 // AugmentPad is the zero padding of the random crop (RandomCrop(32, padding=4)).
@@ -32,6 +36,10 @@ type StepResult struct {
 	N       int     // images in the batch
 	Loss    float64 // mean cross-entropy of the batch
 	Correct int     // correct predictions in the batch (train mode, before the update)
+	// GradNorms are the L2 norms of the parameters' gradients, in the
+	// order of Network.Params, on the steps TrainConfig.GradNormsEvery
+	// selects; nil on the others.
+	GradNorms []float64
 }
 
 // EpochResult sums the steps of one epoch (of the part run by this call,
@@ -55,10 +63,16 @@ type Trainer struct {
 	// stopped.
 	Epoch, Batch int
 
-	x        scratch
-	labels   intScratch
-	dlogits  scratch
-	stats    Tensor       // [StatsEvery, 2]
+	x       scratch
+	labels  intScratch
+	dlogits scratch
+	// stats holds, for each of StatsEvery steps, a row of width values:
+	// the loss and the correct count, then with GradNormsEvery the Σ grad²
+	// of every parameter (width is even, so that stats is [StatsEvery·width/2,
+	// 2] for SoftmaxCrossEntropy's slots), read back in one copy.
+	stats    Tensor
+	width    int
+	params   []*Param     // the network's parameters, in the order of their Σ grad²
 	pending  []StepResult // steps whose statistics are still only on the backend
 	inflight []statsRead  // statistics being read back, oldest first
 }
@@ -74,8 +88,14 @@ func NewTrainer(b Backend, n *Network, cfg TrainConfig, lr float32) (*Trainer, e
 	if len(cfg.Norm.Mean) != InputShape[0] || len(cfg.Norm.Std) != InputShape[0] {
 		return nil, fmt.Errorf("normalisation needs %d means and stds", InputShape[0])
 	}
-	t := &Trainer{B: b, Net: n, Opt: NewAdam(b, n.Params(), lr), Cfg: cfg}
-	t.stats = b.NewTensor(Shape{cfg.StatsEvery, 2})
+	if cfg.GradNormsEvery < 0 {
+		return nil, fmt.Errorf("gradient norms every %d steps: must be 0 (never) or more", cfg.GradNormsEvery)
+	}
+	t := &Trainer{B: b, Net: n, Opt: NewAdam(b, n.Params(), lr), Cfg: cfg, params: n.Params(), width: 2}
+	if cfg.GradNormsEvery > 0 {
+		t.width += (len(t.params) + 1) / 2 * 2
+	}
+	t.stats = b.NewTensor(Shape{cfg.StatsEvery * t.width / 2, 2})
 	return t, nil
 }
 
@@ -206,10 +226,21 @@ func (t *Trainer) step(recs Records, index []int32, crops []Crop) error {
 	t.B.Gather(x, labels, recs, index, crops, AugmentPad, t.Cfg.Norm)
 	logits := t.Net.Forward(x, true)
 	dl := t.dlogits.get(t.B, logits.Shape())
-	t.B.SoftmaxCrossEntropy(dl, t.stats, len(t.pending), logits, labels)
+	row := len(t.pending) * t.width
+	t.B.SoftmaxCrossEntropy(dl, t.stats, row/2, logits, labels)
 	t.Net.Backward(dl)
+	if t.measuresNorms(t.Opt.Step + 1) {
+		for i, p := range t.params {
+			t.B.SumSquares(t.stats, row+2+i, p.Grad)
+		}
+	}
 	t.Opt.Update()
 	return t.B.Submit()
+}
+
+// measuresNorms reports whether global step s measures gradient norms.
+func (t *Trainer) measuresNorms(s int) bool {
+	return t.Cfg.GradNormsEvery > 0 && s%t.Cfg.GradNormsEvery == 0
 }
 
 // statsRead is a read-back of the statistics of some steps.
@@ -234,7 +265,14 @@ func (t *Trainer) flush(keep int, report func(StepResult)) error {
 			return fmt.Errorf("read back training loss: %w", err)
 		}
 		for i, s := range r.steps {
-			s.Loss, s.Correct = float64(stats[2*i]), int(stats[2*i+1])
+			row := stats[i*t.width : (i+1)*t.width]
+			s.Loss, s.Correct = float64(row[0]), int(row[1])
+			if t.measuresNorms(s.Step) {
+				s.GradNorms = make([]float64, len(t.params))
+				for j, v := range row[2 : 2+len(t.params)] {
+					s.GradNorms[j] = math.Sqrt(float64(v))
+				}
+			}
 			if math.IsNaN(s.Loss) || math.IsInf(s.Loss, 0) {
 				return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged (try a smaller -lr)", s.Epoch, s.Step, s.Loss)
 			}

@@ -91,39 +91,66 @@ func probesFor(n *net.Network, classes []string) ([]probe, error) {
 		l := find("fc_unit.4")
 		ps = append(ps, probe{kind: probeLogits, title: "logits (fc_unit.4)", note: kindOf(l), labels: classes, tensor: output(l)})
 		ps = append(ps, filters("conv_unit.0"))
-	case "resnet18":
-		l := find("relu")
-		ps = append(ps, probe{kind: probePanel, title: "stem (conv1 + ReLU)",
-			note: kindOf(find("conv1.0")) + ", BatchNorm2d, ReLU", tensor: output(l)})
-		for i := 1; i <= 4; i++ {
-			name := fmt.Sprintf("blk%d", i)
+	default:
+		spec, bn, perr := net.ParseModel(n.Model)
+		if perr != nil || len(spec.Blocks) == 0 {
+			return nil, fmt.Errorf("no view of model %q", n.Model)
+		}
+		stem := kindOf(find(spec.Convs[0]))
+		if bn {
+			stem += ", BatchNorm2d"
+		}
+		ps = append(ps, probe{kind: probePanel, title: "stem (conv1 + ReLU)", note: stem + ", ReLU", tensor: output(find("relu"))})
+		for _, name := range spec.Blocks {
 			r, ok := find(name).(*net.ResBlk)
 			if !ok {
 				if err == nil {
-					err = fmt.Errorf("%s: %s is not a residual block", n.Model, name)
+					err = fmt.Errorf("%s: %s is not a block", n.Model, name)
 				}
 				continue
 			}
-			title := fmt.Sprintf("%s (%d→%d, stride %d)", name, r.Cin, r.Cout, r.Stride)
-			proj := r.Extra != nil
-			short := "identity: the block's input"
-			if proj {
-				short = fmt.Sprintf("extra: 1×1 Conv2d(%d, %d, stride=%d) + BatchNorm2d", r.Cin, r.Cout, r.Stride)
-			}
-			ps = append(ps,
-				probe{kind: probeMain, block: title, projection: proj, title: "main path",
-					note: "bn2(conv2(relu(bn1(conv1(x)))))", tensor: r.Main},
-				probe{kind: probeShortcut, block: title, projection: proj, title: "shortcut", note: short, tensor: r.Shortcut},
-				probe{kind: probeSum, block: title, projection: proj, title: "sum",
-					note: "main + shortcut: the block's output (no ReLU after it)", tensor: r.Output})
+			ps = append(ps, blockProbes(r)...)
 		}
-		l = find("outlayer")
-		ps = append(ps, probe{kind: probeLogits, title: "logits (outlayer)", note: kindOf(l), labels: classes, tensor: output(l)})
-		ps = append(ps, filters("conv1.0"))
-	default:
-		return nil, fmt.Errorf("no view of model %q", n.Model)
+		l := find(spec.Head)
+		ps = append(ps, probe{kind: probeLogits, title: "logits (" + spec.Head + ")", note: kindOf(l), labels: classes, tensor: output(l)})
+		ps = append(ps, filters(spec.Convs[0]))
+		return ps, err
 	}
 	return ps, err
+}
+
+// blockProbes are a block's main path, shortcut output (none in a plain
+// block) and sum.
+func blockProbes(r *net.ResBlk) []probe {
+	title := fmt.Sprintf("%s (%d→%d, stride %d)", r.Name(), r.Cin, r.Cout, r.Stride)
+	main := "bn2(conv2(relu(bn1(conv1(x)))))"
+	if r.BN2 == nil {
+		main = "conv2(relu(conv1(x)))"
+	}
+	proj := r.Extra != nil
+	ps := []probe{{kind: probeMain, block: title, projection: proj, title: "main path", note: main, tensor: r.Main}}
+	if !r.Opts.Shortcut {
+		after := "no shortcut: the main path is the block's output"
+		if r.OutRelu != nil {
+			after = "no shortcut: ReLU(main path) is the block's output"
+		}
+		return append(ps, probe{kind: probeSum, block: title, title: "output", note: after, tensor: r.Output})
+	}
+	short := "identity: the block's input"
+	if proj {
+		bn := ""
+		if r.BN2 != nil {
+			bn = " + BatchNorm2d"
+		}
+		short = fmt.Sprintf("%s: 1×1 Conv2d(%d, %d, stride=%d)%s", r.Opts.ShortcutName, r.Cin, r.Cout, r.Stride, bn)
+	}
+	sum := "main + shortcut: the block's output (no ReLU after it)"
+	if r.OutRelu != nil {
+		sum = "main + shortcut, before the ReLU that gives the block's output"
+	}
+	return append(ps,
+		probe{kind: probeShortcut, block: title, projection: proj, title: "shortcut", note: short, tensor: r.Shortcut},
+		probe{kind: probeSum, block: title, projection: proj, title: "sum", note: sum, tensor: r.Sum})
 }
 
 func kindOf(l net.Layer) string {

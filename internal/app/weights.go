@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
+	"strings"
 
 	"cifarlab/net"
 	"cifarlab/viz"
@@ -79,9 +79,9 @@ func (w *worker) load(in viz.Intent) error {
 	}
 	wts.Path = name
 	if wts.Model == "" {
-		return fmt.Errorf("%s holds neither LeNet5 nor ResNet18 weights (no conv_unit.0.weight or blk1.conv1.weight)", name)
+		return fmt.Errorf("%s holds the weights of none of cifarlab's networks (%s)", name, strings.Join(net.Models, ", "))
 	}
-	if !slices.Contains(net.Models, wts.Model) {
+	if !net.ValidModel(wts.Model) {
 		return fmt.Errorf("%s holds weights of an unknown model %q", name, wts.Model)
 	}
 	if k := wts.NumClasses(); k != len(w.classes) {

@@ -283,8 +283,8 @@ func checkBatch(model string, batch int) error {
 	if batch < 1 || batch > MaxBatch {
 		return fmt.Errorf("batch size %d: must be between 1 and %d", batch, MaxBatch)
 	}
-	if model == "resnet18" && batch < 2 {
-		return errors.New("resnet18 needs a batch of at least 2: BatchNorm cannot normalise a single value per channel")
+	if _, bn, err := net.ParseModel(model); err == nil && bn && batch < 2 {
+		return fmt.Errorf("%s needs a batch of at least 2: BatchNorm cannot normalise a single value per channel", model)
 	}
 	return nil
 }
@@ -367,12 +367,8 @@ func (w *worker) handle(in viz.Intent) {
 func (w *worker) say(format string, args ...any) { w.flash = fmt.Sprintf(format, args...) }
 
 func (w *worker) setModel(model string) error {
-	valid := false
-	for _, m := range net.Models {
-		valid = valid || m == model
-	}
-	if !valid {
-		return fmt.Errorf("unknown model %q (valid: %s)", model, strings.Join(net.Models, ", "))
+	if _, _, err := net.ParseModel(model); err != nil {
+		return err
 	}
 	if model == w.set.Model && w.net != nil {
 		return nil

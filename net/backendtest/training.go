@@ -9,37 +9,82 @@ import (
 	"cifarlab/net"
 )
 
-// CheckTraining trains LeNet5 and ResNet18 for a few whole steps (batch
-// assembly, forward, loss, backward, Adam) on b and on the reference
-// backend ref, from the same initial weights and images, and compares the
-// loss of every step (1e-4 relative) and the whole state dict after three
-// steps: weights, BatchNorm running statistics and num_batches_tracked.
+// CheckTraining trains every network (and resnet20 without BatchNorm) for
+// a few whole steps (batch assembly, forward, loss, backward, Adam) on b
+// and on the reference backend ref, from the same initial weights and
+// images, and compares the losses (1e-4 relative), the gradient norms of
+// the first step (1e-2 relative, but for tensors whose gradient is only
+// rounding noise, below 1e-5 of the largest: a ReLU whose input lies
+// within rounding of 0 passes or blocks its gradient as rounding decides,
+// which moved one of plain20's norms by 0.13% between the GPU and the CPU
+// in WebAssembly; SumSquares itself is checked to 1e-5 by the conformance
+// suite) and the whole state dict
+// (weights, BatchNorm running statistics and num_batches_tracked).
+//
+// LeNet5 and ResNet18 are compared over five steps, and their state after
+// three. The deeper networks are compared over their first step only:
+// Adam's first update moves every weight by ±lr whatever the size of its
+// gradient, so where a gradient is within rounding of 0 the summation
+// order picks the direction, and the next steps differ by as much as
+// 0.05% in the loss and 20% in a gradient norm (plain20, the CPU backend
+// native against compiled to WebAssembly). The 56-layer networks are left
+// out: they are built of resnet20's and plain20's layers, and even their
+// first gradients depend on rounding (the golden tests measured PyTorch's
+// own float32 gradients of plain56 26% away from its float64 ones).
 func CheckTraining(t *testing.T, b, ref net.Backend, p Profile) {
 	// ResNet18 needs batch 16: at 8, BatchNorm over blk4's 1×1 maps sees 8
 	// values a channel, and two correct backends drift apart within three
 	// steps (their step-1 gradients agree to 2e-6 of each tensor's largest).
-	batch := map[string]int{"lenet5": 32, "resnet18": 16}
+	batch := map[string]int{"lenet5": 32, "resnet18": 16, "resnet18-plain": 16,
+		"resnet20": 8, "plain20": 8, "resnet20-nobn": 8}
+	models := []string{"lenet5", "resnet18", "resnet18-plain", "resnet20", "plain20", "resnet20-nobn"}
 	if p == Small {
 		batch["lenet5"] = 16
 	}
-	for _, model := range net.Models {
+	for _, model := range models {
 		t.Run("Training/"+model, func(t *testing.T) {
 			want := trainSteps(t, ref, model, batch[model])
 			got := trainSteps(t, b, model, batch[model])
-			for i := range want.losses {
+			steps, after := 1, 1
+			if model == "lenet5" || model == "resnet18" {
+				steps, after = len(want.losses), 3
+			}
+			for i := range steps {
 				if d := math.Abs(got.losses[i] - want.losses[i]); d > 1e-4*math.Abs(want.losses[i]) {
 					t.Errorf("step %d: loss %.7f, reference %.7f", i+1, got.losses[i], want.losses[i])
 				}
 			}
 			t.Logf("losses %v, reference %v", got.losses, want.losses)
-			CompareStates(t, got.after3, want.after3, 3, 1e-3)
+			CompareStates(t, got.after[after-1], want.after[after-1], after, 1e-3)
+			compareNorms(t, got.norms[0], want.norms[0])
 		})
 	}
 }
 
+// compareNorms compares the gradient norms of step 1.
+func compareNorms(t *testing.T, got, want []float64) {
+	t.Helper()
+	if len(got) != len(want) || len(want) == 0 {
+		t.Fatalf("step 1: %d gradient norms, reference %d", len(got), len(want))
+	}
+	top := 0.0
+	for _, w := range want {
+		top = max(top, w)
+	}
+	for i, w := range want {
+		if w < 1e-5*top {
+			continue // rounding noise, where the true gradient is 0
+		}
+		if d := math.Abs(got[i] - w); d > 1e-2*w {
+			t.Errorf("step 1: gradient norm of parameter %d is %g, reference %g", i, got[i], w)
+		}
+	}
+}
+
 type trainRun struct {
-	losses []float64        // every step's loss
-	after3 []net.StateEntry // the state dict after three steps
+	losses []float64          // every step's loss
+	norms  [][]float64        // every step's gradient norms
+	after  [][]net.StateEntry // the state dict after each of the first three steps
 }
 
 // trainSteps trains five steps of model on generated images.
@@ -52,7 +97,7 @@ func trainSteps(t *testing.T, b net.Backend, model string, batch int) trainRun {
 	}
 	defer n.Free()
 	norm := net.Normalize{Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}
-	tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Shuffle: true, Augment: true, Seed: 3, Norm: norm, StatsEvery: 2}, 1e-3)
+	tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Shuffle: true, Augment: true, Seed: 3, Norm: norm, StatsEvery: 2, GradNormsEvery: 1}, 1e-3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +115,16 @@ func trainSteps(t *testing.T, b net.Backend, model string, batch int) trainRun {
 			t.Fatalf("%s on %s, step %d: %v", model, b.Name(), s+1, err)
 		}
 		run.losses = append(run.losses, r.Loss)
-		if s == 2 {
-			if run.after3, err = n.StateDict(); err != nil {
+		run.norms = append(run.norms, r.GradNorms)
+		if r.GradNorms == nil {
+			t.Errorf("%s on %s, step %d: no gradient norms", model, b.Name(), r.Step)
+		}
+		if s < 3 {
+			st, err := n.StateDict()
+			if err != nil {
 				t.Fatal(err)
 			}
+			run.after = append(run.after, st)
 		}
 	}
 	return run

@@ -3,7 +3,8 @@
 
 Builds the reference LeNet5 and ResNet18 (the tutorial's modules; ResNet18's
 blocks get a projection shortcut whenever the stride is not 1, as cifarlab
-does), fills every tensor of the state dict from a counter-based generator
+does), ResNet18 without shortcuts or without BatchNorm, and the CIFAR-10
+ResNets of He et al. (2015) with and without shortcuts and BatchNorm, fills every tensor of the state dict from a counter-based generator
 that the Go test reproduces (splitmix64, keyed by the FNV-1a hash of the
 tensor's name), trains a few Adam steps on generated image bytes, and writes
 what the Go test compares with to golden_<model>.safetensors:
@@ -11,11 +12,15 @@ what the Go test compares with to golden_<model>.safetensors:
   losses [S], correct [S]            per step: mean loss before the update, correct count
   logits0 [B, 10]                    train-mode logits of the first step
   grad.<name>                        gradients of the first step (sampled for big tensors)
+  grad_norms [P]                     their L2 norms, p.grad.norm(), in parameter order
   final.<name>                       state dict after the last step (sampled for big tensors)
   eval_logits [E, 10]                eval-mode logits after training, on the next E images
   index.<name> (I64)                 the flat indices of a sampled tensor
+  dev.<key> [1]                      (block networks) PyTorch float32's relative L2
+                                     distance from these float64 values
 
-Run from this folder:  /usr/bin/python3 pytorch_reference.py
+Run from this folder:  /usr/bin/python3 pytorch_reference.py [MODEL …]
+(every model of MODELS when none is named)
 """
 import json
 import struct
@@ -54,37 +59,48 @@ class Lenet5(nn.Module):
         return self.fc_unit(x)
 
 
+def norm(ch, bn):
+    """BatchNorm2d(ch), or nothing for a network without BatchNorm."""
+    return nn.BatchNorm2d(ch) if bn else nn.Identity()
+
+
 class ResBlk(nn.Module):
-    def __init__(self, ch_in, ch_out, stride=1):
+    """The tutorial's block; plain (shortcut=False) it is the main path alone."""
+
+    def __init__(self, ch_in, ch_out, stride=1, shortcut=True, bn=True):
         super().__init__()
+        self.shortcut = shortcut
         self.conv1 = nn.Conv2d(ch_in, ch_out, kernel_size=3, stride=stride, padding=1)
-        self.bn1 = nn.BatchNorm2d(ch_out)
+        self.bn1 = norm(ch_out, bn)
         self.conv2 = nn.Conv2d(ch_out, ch_out, kernel_size=3, stride=1, padding=1)
-        self.bn2 = nn.BatchNorm2d(ch_out)
-        self.extra = nn.Sequential()
-        if ch_out != ch_in or stride != 1:
-            self.extra = nn.Sequential(
-                nn.Conv2d(ch_in, ch_out, kernel_size=1, stride=stride),
-                nn.BatchNorm2d(ch_out),
-            )
+        self.bn2 = norm(ch_out, bn)
+        if shortcut:
+            self.extra = nn.Sequential()
+            if ch_out != ch_in or stride != 1:
+                proj = [nn.Conv2d(ch_in, ch_out, kernel_size=1, stride=stride)]
+                if bn:
+                    proj.append(nn.BatchNorm2d(ch_out))
+                self.extra = nn.Sequential(*proj)
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
+        if not self.shortcut:
+            return out
         return self.extra(x) + out
 
 
 class ResNet18(nn.Module):
-    def __init__(self):
+    def __init__(self, shortcut=True, bn=True):
         super().__init__()
-        self.conv1 = nn.Sequential(
-            nn.Conv2d(3, 64, kernel_size=3, stride=3, padding=0),
-            nn.BatchNorm2d(64),
-        )
-        self.blk1 = ResBlk(64, 128, stride=2)
-        self.blk2 = ResBlk(128, 256, stride=2)
-        self.blk3 = ResBlk(256, 512, stride=2)
-        self.blk4 = ResBlk(512, 512, stride=2)
+        stem = [nn.Conv2d(3, 64, kernel_size=3, stride=3, padding=0)]
+        if bn:
+            stem.append(nn.BatchNorm2d(64))
+        self.conv1 = nn.Sequential(*stem)
+        self.blk1 = ResBlk(64, 128, stride=2, shortcut=shortcut, bn=bn)
+        self.blk2 = ResBlk(128, 256, stride=2, shortcut=shortcut, bn=bn)
+        self.blk3 = ResBlk(256, 512, stride=2, shortcut=shortcut, bn=bn)
+        self.blk4 = ResBlk(512, 512, stride=2, shortcut=shortcut, bn=bn)
         self.outlayer = nn.Linear(512 * 1 * 1, 10)
 
     def forward(self, x):
@@ -93,6 +109,60 @@ class ResNet18(nn.Module):
         x = F.adaptive_max_pool2d(x, [1, 1])
         x = x.view(x.size(0), -1)
         return self.outlayer(x)
+
+
+class BasicBlock(nn.Module):
+    """He et al.'s CIFAR-10 block, option B: a 1×1 projection (with
+    BatchNorm) where the shape changes, identity elsewhere; ReLU after the
+    sum. Plain (shortcut=False) it has no shortcut at all. Without BatchNorm
+    every convolution has a bias."""
+
+    def __init__(self, ch_in, ch_out, stride=1, shortcut=True, bn=True):
+        super().__init__()
+        self.has_shortcut = shortcut
+        self.conv1 = nn.Conv2d(ch_in, ch_out, 3, stride=stride, padding=1, bias=not bn)
+        self.bn1 = norm(ch_out, bn)
+        self.conv2 = nn.Conv2d(ch_out, ch_out, 3, stride=1, padding=1, bias=not bn)
+        self.bn2 = norm(ch_out, bn)
+        if shortcut:
+            self.shortcut = nn.Sequential()
+            if stride != 1 or ch_in != ch_out:
+                proj = [nn.Conv2d(ch_in, ch_out, 1, stride=stride, bias=not bn)]
+                if bn:
+                    proj.append(nn.BatchNorm2d(ch_out))
+                self.shortcut = nn.Sequential(*proj)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.has_shortcut:
+            out = out + self.shortcut(x)
+        return F.relu(out)
+
+
+class CifarResNet(nn.Module):
+    """He et al. (2015) §4.2: 6n+2 layers on CIFAR-10."""
+
+    def __init__(self, n, shortcut=True, bn=True):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, stride=1, padding=1, bias=not bn)
+        self.bn1 = norm(16, bn)
+        chans, layers, ch_in = [16, 32, 64], [], 16
+        for s, ch in enumerate(chans):
+            blocks = []
+            for i in range(n):
+                stride = 2 if (i == 0 and s > 0) else 1
+                blocks.append(BasicBlock(ch_in, ch, stride, shortcut, bn))
+                ch_in = ch
+            layers.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = layers
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        x = F.adaptive_avg_pool2d(x, (1, 1)).flatten(1)
+        return self.fc(x)
 
 
 def fnv1a(s):
@@ -177,10 +247,13 @@ def save(path, tensors, meta):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-def run(model_name, model, batch, steps, n_eval, seed):
+def train(model, batch, steps, n_eval, seed, dtype):
+    """The golden run in dtype: everything the Go test compares with."""
     torch.manual_seed(0)
     fill(model)
+    model.to(dtype)
     x, y = images(seed, batch * steps + n_eval)
+    x = x.to(dtype)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     out = {}
     losses, correct = [], []
@@ -195,26 +268,69 @@ def run(model_name, model, batch, steps, n_eval, seed):
             out["logits0"] = logits.detach().clone()
             for name, p in model.named_parameters():
                 out["grad." + name] = sampled(name, p.grad, out)
+            out["grad_norms"] = torch.stack([p.grad.norm() for p in model.parameters()])
         opt.step()
         losses.append(loss.item())
         correct.append(float((logits.argmax(1) == yb).sum()))
     for name, t in model.state_dict().items():
-        out["final." + name] = sampled(name, t, out) if t.dtype == torch.float32 else t.clone()
+        out["final." + name] = sampled(name, t, out) if t.is_floating_point() else t.clone()
     model.eval()
     with torch.no_grad():
         out["eval_logits"] = model(x[batch * steps:]).clone()
-    out["losses"] = torch.tensor(losses, dtype=torch.float32)
-    out["correct"] = torch.tensor(correct, dtype=torch.float32)
+    out["losses"] = torch.tensor(losses, dtype=dtype)
+    out["correct"] = torch.tensor(correct, dtype=dtype)
+    return out
+
+
+def run(model_name, make, batch, steps, n_eval, seed, exact):
+    """Writes golden_<model_name>.safetensors. With exact, the values are
+    PyTorch's in float64, and dev.<key> is how far PyTorch's own float32
+    run lands from them (‖float32 − float64‖ / ‖float64‖): deep networks
+    at these weights are so sensitive to rounding (a ReLU whose input is
+    within rounding of 0 passes or blocks its gradient) that float32
+    results can only be as close to exact as PyTorch's float32 is."""
+    out = train(make(), batch, steps, n_eval, seed, torch.float64 if exact else torch.float32)
+    if exact:
+        f32 = train(make(), batch, steps, n_eval, seed, torch.float32)
+        for key, ref in list(out.items()):
+            if key.startswith("index.") or not ref.is_floating_point() or key == "correct":
+                continue
+            ref = ref.double()
+            den = ref.norm().item()
+            dev = (f32[key].double() - ref).norm().item() / den if den > 0 else 0.0
+            out["dev." + key] = torch.tensor([dev], dtype=torch.float32)
+        out = {k: v.float() if v.dtype == torch.float64 else v for k, v in out.items()}
     meta = {"model": model_name, "batch": str(batch), "steps": str(steps), "eval": str(n_eval),
             "data_seed": str(seed), "torch": torch.__version__}
+    if exact:
+        meta["exact"] = "float64"
     save(f"golden_{model_name}.safetensors", out, meta)
-    print(model_name, "losses", losses, file=sys.stderr)
+    print(model_name, "losses", out["losses"].tolist(), file=sys.stderr)
+
+
+# Every network of the golden tests: name → (module, batch, steps, data
+# seed). LeNet5 and ResNet18 are golden in float32; the block networks in
+# float64, with PyTorch's float32 deviation from it (see run).
+MODELS = {
+    "lenet5": (Lenet5, 32, 5, 12345),
+    "resnet18": (ResNet18, 16, 3, 54321),
+    "resnet18-plain": (lambda: ResNet18(shortcut=False), 16, 3, 54322),
+    "resnet18-nobn": (lambda: ResNet18(bn=False), 16, 3, 54323),
+    "resnet20": (lambda: CifarResNet(3), 16, 3, 2020),
+    "plain20": (lambda: CifarResNet(3, shortcut=False), 16, 3, 2021),
+    "resnet20-nobn": (lambda: CifarResNet(3, bn=False), 16, 3, 2022),
+    "plain20-nobn": (lambda: CifarResNet(3, shortcut=False, bn=False), 16, 3, 2023),
+    "resnet56": (lambda: CifarResNet(9), 8, 3, 5656),
+    "plain56": (lambda: CifarResNet(9, shortcut=False), 8, 3, 5657),
+}
 
 
 def main():
     torch.set_num_threads(1)
-    run("lenet5", Lenet5(), batch=32, steps=5, n_eval=16, seed=12345)
-    run("resnet18", ResNet18(), batch=16, steps=3, n_eval=16, seed=54321)
+    names = sys.argv[1:] or list(MODELS)
+    for name in names:
+        make, batch, steps, seed = MODELS[name]
+        run(name, make, batch=batch, steps=steps, n_eval=16, seed=seed, exact=name not in ("lenet5", "resnet18"))
 
 
 if __name__ == "__main__":

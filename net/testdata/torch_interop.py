@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from pytorch_reference import Lenet5, ResNet18, MEAN, STD
+from pytorch_reference import MODELS, MEAN, STD
 
 DTYPES = {"F32": (torch.float32, 4), "I64": (torch.int64, 8), "F64": (torch.float64, 8)}
 
@@ -58,7 +58,7 @@ def save_safetensors(path, tensors):
 
 
 def make(model):
-    return {"lenet5": Lenet5, "resnet18": ResNet18}[model]()
+    return MODELS[model][0]()
 
 
 def predict(model, weights, batch_bin, n):
