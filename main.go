@@ -6,6 +6,7 @@
 //	cifarlab eval    -model M -weights W [-data PATH] [-json]
 //	cifarlab predict -model M -weights W (-data PATH [-n N] | IMAGE …) [-json]
 //	cifarlab summary -model M
+//	cifarlab compare -models resnet20,plain20 -epochs E [-data PATH] -out DIR
 //	cifarlab bench   -model M [-batch 256] [-steps N] [-device …] [-json]
 package main
 
@@ -32,6 +33,7 @@ var commands = []command{
 	{"predict", "top-3 classes of images", runPredict},
 	{"summary", "the layers of a model with their output shapes and parameter counts", runSummary},
 	{"bench", "time whole training steps and eval forwards on random data", runBench},
+	{"compare", compareUsage, runCompare},
 	{"serve", "serve the in-browser trainer (site/) and CIFAR-10 for it on 127.0.0.1:8080", runServe},
 	{"desktop", desktopUsage, runDesktop},
 }

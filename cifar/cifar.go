@@ -99,6 +99,47 @@ func (s *Split) Head(n int) *Split {
 	return &Split{Name: s.Name, Source: s.Source, Records: s.Records[:end:end]}
 }
 
+// Balanced returns n records taken from the classes in turn (the first
+// unused record of each of numClasses labels, round after round, skipping
+// a class that has none left), in the split's order: a -limit that leaves
+// no class out where an image folder is ordered by class. A negative n or
+// one beyond Len gives all records. The records are copied.
+func (s *Split) Balanced(n, numClasses int) *Split {
+	if s == nil {
+		return nil
+	}
+	if n < 0 || n >= s.Len() || numClasses < 1 {
+		return s.Head(-1)
+	}
+	byClass := make([][]int, numClasses)
+	for i := 0; i < s.Len(); i++ {
+		if l := s.Label(i); l < numClasses {
+			byClass[l] = append(byClass[l], i)
+		}
+	}
+	take := make([]bool, s.Len())
+	for taken, round := 0, 0; taken < n; round++ {
+		progress := false
+		for c := 0; c < numClasses && taken < n; c++ {
+			if round < len(byClass[c]) {
+				take[byClass[c][round]] = true
+				taken++
+				progress = true
+			}
+		}
+		if !progress {
+			break
+		}
+	}
+	out := make([]byte, 0, n*RecordSize)
+	for i, t := range take {
+		if t {
+			out = append(out, s.Records[i*RecordSize:(i+1)*RecordSize]...)
+		}
+	}
+	return &Split{Name: s.Name, Source: s.Source, Records: out}
+}
+
 // LabelCounts returns how many records each label has; the slice has
 // numClasses entries, and labels outside it are not counted.
 func (s *Split) LabelCounts(numClasses int) []int {

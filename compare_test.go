@@ -1,0 +1,84 @@
+package main
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cifarlab/internal/testenv"
+)
+
+// TestCompareWritesPictureAndLogs: compare trains a residual network and
+// its plain twin on real images and writes a log for each (the schema of
+// train -log, gradient norms every -log-grads steps) and the picture.
+func TestCompareWritesPictureAndLogs(t *testing.T) {
+	exact := filepath.Join(testenv.Data(t), "exact")
+	out := t.TempDir()
+	code, stdout, errs := cli(t, "compare", "-models", "resnet20,plain20", "-data", filepath.Join(exact, "data_batch_1.bin"),
+		"-test", filepath.Join(exact, "test_batch.bin"), "-limit", "300", "-batch", "50", "-epochs", "2", "-log-grads", "2", "-out", out)
+	if code != 0 {
+		t.Fatalf("compare: exit %d\n%s", code, errs)
+	}
+	for _, model := range []string{"resnet20", "plain20"} {
+		steps, epochs := readLog(t, filepath.Join(out, model+".jsonl"))
+		if len(steps) != 12 || len(epochs) != 2 {
+			t.Fatalf("%s: log has %d steps and %d epochs, want 12 and 2", model, len(steps), len(epochs))
+		}
+		for i, s := range steps {
+			norms, ok := s["grad_norms"].(map[string]any)
+			if ok != ((i+1)%2 == 0) {
+				t.Errorf("%s step %d: grad_norms %v, want them every 2 steps", model, i+1, ok)
+			}
+			if ok && (norms["conv1.weight"] == nil || norms["layer3.2.conv2.weight"] == nil || norms["fc.bias"] == nil) {
+				t.Errorf("%s step %d: gradient norms lack names: %v", model, i+1, norms)
+			}
+		}
+		if _, ok := epochs[1]["test_accuracy"].(float64); !ok {
+			t.Errorf("%s: epoch line without a test accuracy: %v", model, epochs[1])
+		}
+		if !strings.Contains(stdout, model) {
+			t.Errorf("the comparison table lacks %s:\n%s", model, stdout)
+		}
+	}
+	f, err := os.Open(filepath.Join(out, "compare.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("compare.png: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 300 {
+		t.Errorf("compare.png is %v", b)
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "compare.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "training loss", "test accuracy", "gradient reaching each layer", "plain20"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("compare.svg lacks %q", want)
+		}
+	}
+}
+
+func TestCompareBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "-models", "resnet20,vgg"}, `unknown model "vgg"`},
+		{[]string{"compare", "-models", "resnet20,resnet20"}, "twice"},
+		{[]string{"compare", "-models", ","}, "names no network"},
+		{[]string{"compare", "-models", "lenet5-nobn"}, "lenet5 has no BatchNorm"},
+		{[]string{"compare", "-log-grads", "0"}, "-log-grads 0"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		if code != 2 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
