@@ -27,6 +27,7 @@ type desktopFlags struct {
 	autostart  bool
 	frames     int    // exit after this many frames; 0: when the window closes
 	screenshot string // PNG of the last frame, written at exit
+	view       *choice
 }
 
 // desktopUsage is the one-line synopsis of the command.
@@ -54,6 +55,8 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	fs.BoolVar(&f.autostart, "autostart", false, "start training at once")
 	fs.IntVar(&f.frames, "frames", 0, "exit after this many frames (0: when the window closes)")
 	fs.StringVar(&f.screenshot, "screenshot", "", "save the window's last frame to this PNG at exit")
+	f.view = newChoice("maps", "maps", "grads")
+	fs.Var(f.view, "view", "what the right side shows first: maps (the feature maps) or grads (the gradient reaching each layer)")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}

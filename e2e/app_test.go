@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"cifarlab/internal/testenv"
+	"cifarlab/viz"
 )
 
 // The tests train on tiny subsets: WebGPU on SwiftShader, and the CPU
@@ -308,4 +310,59 @@ func checkCPUFallback(t *testing.T, b *browser, url, wantErr, keepAs string) {
 	if keepAs != "" {
 		b.screenshot().keep(b, keepAs)
 	}
+}
+
+// TestGradientView opens the page on plain20 without BatchNorm in the
+// gradient view (?view=grads) and checks that the bars of the gradient
+// reaching each layer are drawn, and redrawn as training goes on.
+func TestGradientView(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	url := srv.url + "?model=plain20-nobn&view=grads&autostart=1&limit=64&batch=16&eval=16"
+	first := b.openTimed(url, 4*time.Minute)
+	noPageError(t, first)
+	if st := b.status(); st.Model != "plain20-nobn" {
+		t.Fatalf("status: %v, want plain20-nobn", st)
+	}
+	bars := image.Rect(mapsArea.Min.X, mapsArea.Min.Y, mapsArea.Max.X, mapsArea.Min.Y+mapsArea.Dy()*55/100)
+	barShare := func(s shot) float64 {
+		r := s.area(bars).Intersect(s.page.Bounds())
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if near(rgba(s.page.At(x, y)), viz.BarColor, 6) {
+					n++
+				}
+			}
+		}
+		return float64(n) / float64(max(r.Dx()*r.Dy(), 1))
+	}
+	var s1 shot
+	st := b.waitFor("the gradient bars", 2*time.Minute, false, func(st status) bool {
+		if st.Step < 2 {
+			return false
+		}
+		s1 = b.screenshot()
+		return barShare(s1) > 0.05
+	}, nil)
+	t.Logf("bars cover %.1f%% of their panel at step %d", 100*barShare(s1), st.Step)
+	step := st.Step
+	var s2 shot
+	st = b.waitFor("the gradient bars to change", 2*time.Minute, false, func(st status) bool {
+		if st.Step < step+3 {
+			return false
+		}
+		s2 = b.screenshot()
+		return changed(s1.page, s2.page, s1.area(bars)) > 0.001
+	}, nil)
+	t.Logf("at step %d, %.1f%% of the bars' pixels changed", st.Step, 100*changed(s1.page, s2.page, s1.area(bars)))
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+	s2.keep(b, "page-gradients.png")
+}
+
+// near reports whether a and b differ by at most tol in each channel.
+func near(a, b color.RGBA, tol int) bool {
+	d := func(x, y uint8) bool { return int(x)-int(y) <= tol && int(y)-int(x) <= tol }
+	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B)
 }

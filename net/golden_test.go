@@ -302,6 +302,17 @@ func testGolden(t *testing.T, model string, tol tolerances) {
 			} else {
 				closeTo(t, "step 1 gradient norms", norms, g.floats(t, "grad_norms"), tol.grad, 1e-4)
 			}
+			if len(n.Blocks()) > 0 {
+				blocks := make([]float32, len(r.BlockGradNorms))
+				for i, v := range r.BlockGradNorms {
+					blocks[i] = float32(v)
+				}
+				if exact {
+					g.closeToExact(t, "step 1 block gradient norms", "block_grad_norms", blocks, g.floats(t, "block_grad_norms"), floorGrad)
+				} else {
+					closeTo(t, "step 1 block gradient norms", blocks, g.floats(t, "block_grad_norms"), tol.grad, 1e-4)
+				}
+			}
 			for _, p := range n.Params() {
 				got, want := g.sample(t, p.Name, download(t, b, p.Grad)), g.floats(t, "grad."+p.Name)
 				if exact {

@@ -179,6 +179,24 @@ func countParams(l Layer) int {
 	return c
 }
 
+// Blocks are the network's residual (or plain) blocks in forward order.
+func (n *Network) Blocks() []*ResBlk {
+	var out []*ResBlk
+	var walk func(ls []Layer)
+	walk = func(ls []Layer) {
+		for _, l := range ls {
+			switch c := l.(type) {
+			case *ResBlk:
+				out = append(out, c)
+			case Container:
+				walk(c.Children())
+			}
+		}
+	}
+	walk(n.Layers)
+	return out
+}
+
 // PathWeights are the weights of the convolutions and linear layers on
 // the main path, in forward order, leaving out the shortcuts'
 // projections: one per layer of depth, the same list for a residual

@@ -40,6 +40,11 @@ type StepResult struct {
 	// order of Network.Params, on the steps TrainConfig.GradNormsEvery
 	// selects; nil on the others.
 	GradNorms []float64
+	// BlockGradNorms are, on the same steps, two norms per block of
+	// Network.Blocks: of the gradient arriving at the block's sum
+	// (ResBlk.SumGrad), and of what its main path passes back to its
+	// input (ResBlk.MainInputGrad); nil for a network without blocks.
+	BlockGradNorms []float64
 }
 
 // EpochResult sums the steps of one epoch (of the part run by this call,
@@ -68,11 +73,13 @@ type Trainer struct {
 	dlogits scratch
 	// stats holds, for each of StatsEvery steps, a row of width values:
 	// the loss and the correct count, then with GradNormsEvery the Σ grad²
-	// of every parameter (width is even, so that stats is [StatsEvery·width/2,
-	// 2] for SoftmaxCrossEntropy's slots), read back in one copy.
+	// of every parameter and two per block (width is even, so that stats
+	// is [StatsEvery·width/2, 2] for SoftmaxCrossEntropy's slots), read
+	// back in one copy.
 	stats    Tensor
 	width    int
 	params   []*Param     // the network's parameters, in the order of their Σ grad²
+	blocks   []*ResBlk    // the network's blocks, likewise
 	pending  []StepResult // steps whose statistics are still only on the backend
 	inflight []statsRead  // statistics being read back, oldest first
 }
@@ -91,9 +98,9 @@ func NewTrainer(b Backend, n *Network, cfg TrainConfig, lr float32) (*Trainer, e
 	if cfg.GradNormsEvery < 0 {
 		return nil, fmt.Errorf("gradient norms every %d steps: must be 0 (never) or more", cfg.GradNormsEvery)
 	}
-	t := &Trainer{B: b, Net: n, Opt: NewAdam(b, n.Params(), lr), Cfg: cfg, params: n.Params(), width: 2}
+	t := &Trainer{B: b, Net: n, Opt: NewAdam(b, n.Params(), lr), Cfg: cfg, params: n.Params(), blocks: n.Blocks(), width: 2}
 	if cfg.GradNormsEvery > 0 {
-		t.width += (len(t.params) + 1) / 2 * 2
+		t.width += (len(t.params) + 2*len(t.blocks) + 1) / 2 * 2
 	}
 	t.stats = b.NewTensor(Shape{cfg.StatsEvery * t.width / 2, 2})
 	return t, nil
@@ -233,6 +240,11 @@ func (t *Trainer) step(recs Records, index []int32, crops []Crop) error {
 		for i, p := range t.params {
 			t.B.SumSquares(t.stats, row+2+i, p.Grad)
 		}
+		at := row + 2 + len(t.params)
+		for k, r := range t.blocks {
+			t.B.SumSquares(t.stats, at+2*k, r.SumGrad())
+			t.B.SumSquares(t.stats, at+2*k+1, r.MainInputGrad())
+		}
 	}
 	t.Opt.Update()
 	return t.B.Submit()
@@ -268,9 +280,10 @@ func (t *Trainer) flush(keep int, report func(StepResult)) error {
 			row := stats[i*t.width : (i+1)*t.width]
 			s.Loss, s.Correct = float64(row[0]), int(row[1])
 			if t.measuresNorms(s.Step) {
-				s.GradNorms = make([]float64, len(t.params))
-				for j, v := range row[2 : 2+len(t.params)] {
-					s.GradNorms[j] = math.Sqrt(float64(v))
+				s.GradNorms = sqrts(row[2 : 2+len(t.params)])
+				if len(t.blocks) > 0 {
+					at := 2 + len(t.params)
+					s.BlockGradNorms = sqrts(row[at : at+2*len(t.blocks)])
 				}
 			}
 			if math.IsNaN(s.Loss) || math.IsInf(s.Loss, 0) {
@@ -280,6 +293,15 @@ func (t *Trainer) flush(keep int, report func(StepResult)) error {
 		}
 	}
 	return nil
+}
+
+// sqrts is the square root of each sum of squares.
+func sqrts(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Sqrt(float64(x))
+	}
+	return out
 }
 
 // Free releases the trainer's tensors (not the network's).

@@ -55,9 +55,12 @@ func (u *UI) frame(dst *image.RGBA) {
 	u.lossChart(dst, image.Rect(leftX0, y, leftX1, y+lossH))
 	u.accChart(dst, image.Rect(leftX0, y+lossH+6, leftX1, bottom))
 
-	legend := image.Rect(rightX0, top, rightX1, top+legendH)
+	legend := image.Rect(rightX0, top, rightX1-viewTabsW-6, top+legendH)
+	u.viewTabs(dst, image.Rect(legend.Max.X+6, top, rightX1, top+legendH))
 	maps := image.Rect(rightX0, legend.Max.Y+6, rightX1, bottom)
 	switch s := u.snap; {
+	case s != nil && u.gradView:
+		u.grads(dst, maps)
 	case s != nil && len(s.Blocks) > 0:
 		u.resnet(dst, maps)
 	case s != nil && len(s.Panels) > 0:
@@ -68,6 +71,22 @@ func (u *UI) frame(dst *image.RGBA) {
 	// Last, so that it shows what this layout put under the pointer.
 	u.legend(dst, legend)
 	u.overlay(dst)
+}
+
+// viewTabsW is the width of the tabs that switch the right side between
+// the feature maps and the gradient view.
+const viewTabsW = 196
+
+// viewTabs paints the two tabs.
+func (u *UI) viewTabs(dst *image.RGBA, r image.Rectangle) {
+	u.panel(dst, r, "view", "", "", 0, "")
+	w := (r.Dx() - 18) / 2
+	y0, y1 := r.Min.Y+(r.Dy()-24)/2, r.Min.Y+(r.Dy()-24)/2+24
+	set := func(grads bool) func() []Intent {
+		return func() []Intent { u.gradView = grads; u.changed(); return nil }
+	}
+	u.button(dst, image.Rect(r.Min.X+6, y0, r.Min.X+6+w, y1), "view:maps", "Feature maps", !u.gradView, set(false))
+	u.button(dst, image.Rect(r.Max.X-6-w, y0, r.Max.X-6, y1), "view:grads", "Gradients", u.gradView, set(true))
 }
 
 // visible says whether painting r into dst would change a pixel (dst is
@@ -217,7 +236,7 @@ func (u *UI) header(dst *image.RGBA, r image.Rectangle) {
 
 	x += 20
 	sep := func() { x = u.fText.text(dst, r, x+8, base, "·", colFaint) + 8 }
-	x = u.fTitle.text(dst, r, x, base, modelName(s.Model), colText)
+	x = u.fTitle.text(dst, r, x, base, modelName(s, s.Model), colText)
 	if s.Backend != "" {
 		sep()
 		x = u.fText.text(dst, r, x, base, u.fText.fit(s.Backend, 300), colDim)
@@ -246,14 +265,21 @@ func humanRate(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-func modelName(m string) string {
-	switch m {
-	case "lenet5":
-		return "LeNet5"
-	case "resnet18":
-		return "ResNet18"
-	case "":
+// modelName is the title of model in s's picker ("plain-56, no BN" for
+// its NoBN), else the name itself.
+func modelName(s *Snapshot, m string) string {
+	if m == "" {
 		return "no model"
+	}
+	if s != nil {
+		for _, c := range s.Models {
+			switch m {
+			case c.Name:
+				return c.Title
+			case c.NoBN:
+				return c.Title + ", no BN"
+			}
+		}
 	}
 	return m
 }
@@ -460,16 +486,13 @@ func (u *UI) controls(dst *image.RGBA, r image.Rectangle) {
 		}
 		return out
 	}
-	model, lr, batch := "", 0.0, 0
+	lr, batch := 0.0, 0
 	if s != nil {
-		model, lr, batch = s.Model, s.LR, s.Batch
+		lr, batch = s.LR, s.Batch
 	}
 
 	label(0, "model")
-	for k, m := range []string{"lenet5", "resnet18"} {
-		u.button(dst, cells(0, 2, bx, c.Max.X)[k], "model:"+m, modelName(m), model == m,
-			func() []Intent { return []Intent{{Kind: SetModel, Model: m}} })
-	}
+	u.modelPicker(dst, bx, c.Max.X, row)
 
 	label(1, "lr")
 	y0, y1 := row(1)
@@ -508,6 +531,59 @@ func (u *UI) controls(dst *image.RGBA, r image.Rectangle) {
 		y0, y1 := row(6)
 		u.field(dst, image.Rect(bx, y0, c.Max.X, y1), "path", u.path, false)
 	}
+}
+
+// modelPicker is the model row: the previous and next network of the
+// snapshot's Models (keeping BatchNorm on or off where the next one has
+// it), the present one's title, and BatchNorm on or off.
+func (u *UI) modelPicker(dst *image.RGBA, x0, x1 int, row func(int) (int, int)) {
+	y0, y1 := row(0)
+	s := u.snap
+	var models []ModelChoice
+	model := ""
+	if s != nil {
+		models, model = s.Models, s.Model
+	}
+	at, nobn := -1, false
+	for i, m := range models {
+		switch model {
+		case m.Name:
+			at = i
+		case m.NoBN:
+			at, nobn = i, m.NoBN != ""
+		}
+	}
+	pick := func(i int) func() []Intent {
+		if len(models) == 0 {
+			return nil
+		}
+		m := models[(i+len(models))%len(models)]
+		name := m.Name
+		if nobn && m.NoBN != "" {
+			name = m.NoBN
+		}
+		return func() []Intent { return []Intent{{Kind: SetModel, Model: name}} }
+	}
+	bnW := 56
+	nameR := image.Rect(x0+28, y0, x1-28-bnW-4, y1)
+	u.button(dst, image.Rect(x0, y0, x0+24, y1), "model-prev", "◄", false, pick(at-1))
+	u.button(dst, nameR, "model", modelName(s, model), false, pick(at+1))
+	u.button(dst, image.Rect(nameR.Max.X+4, y0, nameR.Max.X+28, y1), "model-next", "►", false, pick(at+1))
+	bn := "no BN"
+	var toggle func() []Intent
+	if at >= 0 && models[at].NoBN != "" {
+		bn = "BN on"
+		if nobn {
+			bn = "BN off"
+		}
+		m := models[at]
+		name := m.NoBN
+		if nobn {
+			name = m.Name
+		}
+		toggle = func() []Intent { return []Intent{{Kind: SetModel, Model: name}} }
+	}
+	u.button(dst, image.Rect(x1-bnW, y0, x1, y1), "model-bn", bn, at >= 0 && models[at].NoBN != "" && !nobn, toggle)
 }
 
 func sameLR(a, b float64) bool {

@@ -359,6 +359,7 @@ func (u *UI) resnet(dst *image.RGBA, area image.Rectangle) {
 
 // The block rows' geometry.
 const (
+	blockRows   = 4   // rows shown at once; more blocks (He et al.'s nets have 9 to 27) page
 	blockLabelW = 156 // the left column: the block's name, shortcut kind, pager
 	blockGroupG = 12  // between main, shortcut and sum
 	blockRowPad = 8   // a row's height beyond its tiles
@@ -366,7 +367,20 @@ const (
 
 func (u *UI) blocks(dst *image.RGBA, r image.Rectangle) {
 	s := u.snap
-	c := u.panel(dst, r, "blocks", "Residual blocks", "per block: the main path, the shortcut and their sum, channel by channel", 0, "")
+	reserve, pager := 0, ""
+	if len(s.Blocks) > blockRows {
+		reserve, pager = u.pagerWidth(len(s.Blocks)), "blocks"
+	}
+	title, note := "Residual blocks", "per block: the main path, the shortcut and their sum, channel by channel"
+	if s.Blocks[0].Shortcut.Maps == nil && s.Blocks[0].Sum.Title == "output" {
+		title, note = "Plain blocks", "per block: the main path and the block's output, channel by channel: no shortcut"
+	}
+	c := u.panel(dst, r, "blocks", title, note, reserve, pager)
+	first, shown := 0, len(s.Blocks)
+	if pager != "" {
+		first = u.pager(dst, r.Max.X-6, r.Min.Y, pager, blockRows, len(s.Blocks))
+		shown = min(blockRows, len(s.Blocks)-first)
+	}
 	groupW := (c.Dx() - blockLabelW - 2*blockGroupG) / 3
 	gx := func(g int) int { return c.Min.X + blockLabelW + g*(groupW+blockGroupG) }
 
@@ -377,6 +391,9 @@ func (u *UI) blocks(dst *image.RGBA, r image.Rectangle) {
 		p0 := blockPanel(&s.Blocks[0], g)
 		if p0.Title != "" {
 			names[g] = p0.Title
+		}
+		if g == 1 && p0.Maps == nil {
+			names[g] = "no shortcut"
 		}
 		note := p0.Note
 		for i := range s.Blocks {
@@ -391,11 +408,11 @@ func (u *UI) blocks(dst *image.RGBA, r image.Rectangle) {
 	}
 
 	y0 := c.Min.Y + 20
-	n := len(s.Blocks)
-	for i := range s.Blocks {
-		ra := y0 + i*(c.Max.Y-y0)/n
-		rb := y0 + (i+1)*(c.Max.Y-y0)/n
-		u.blockRow(dst, image.Rect(c.Min.X, ra, c.Max.X, rb), i, names, groupW, gx)
+	n := max(shown, min(len(s.Blocks), blockRows)) // the last page's rows keep their height
+	for k := range shown {
+		ra := y0 + k*(c.Max.Y-y0)/n
+		rb := y0 + (k+1)*(c.Max.Y-y0)/n
+		u.blockRow(dst, image.Rect(c.Min.X, ra, c.Max.X, rb), first+k, names, groupW, gx)
 	}
 }
 

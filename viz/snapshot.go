@@ -37,6 +37,35 @@ type Block struct {
 	Main, Shortcut, Sum Panel
 }
 
+// ModelChoice is one network of the model picker.
+type ModelChoice struct {
+	Name  string // as the SetModel intent names it, e.g. "plain56"
+	Title string // as the viewer shows it, e.g. "plain-56"
+	// NoBN names the same network without BatchNorm ("plain56-nobn"); ""
+	// for one that has no BatchNorm to remove.
+	NoBN string
+}
+
+// GradFlow is the gradient reaching each layer: the L2 norm of the
+// gradient of every weight tensor on the main path (convolutions and
+// linears, input to output), measured on the device during training.
+type GradFlow struct {
+	Layers []string  // the weight tensors' state-dict names, input to output
+	Norms  []float32 // their gradient norms at step Step
+	Step   int       // the last step that measured them; 0 before any
+	// The norms of the first, the middle and the last layer over the
+	// steps (Steps), for the chart of how they change while training.
+	Steps               []int
+	First, Middle, Last []float32
+	// For a network of blocks, at step Step: the norm of the gradient
+	// arriving at each block's sum (which a shortcut carries back to the
+	// block's input unchanged) and of what the block's main path alone
+	// passes back to its input.
+	Blocks              []string
+	BlockSum, BlockMain []float32
+	Plain               bool // the blocks have no shortcut
+}
+
 // Bars is a labelled bar chart: fully connected activations or class
 // probabilities.
 type Bars struct {
@@ -51,8 +80,9 @@ type Snapshot struct {
 	Notice  string // a visible notice, e.g. that training runs on the CPU
 	Error   string // the last failure, shown until the next snapshot clears it
 
-	Model   string   // "lenet5" or "resnet18"
-	Classes []string // class names in label order
+	Model   string        // the network, a Name or NoBN of Models
+	Models  []ModelChoice // the networks the model picker offers, in order
+	Classes []string      // class names in label order
 	LR      float64
 	Batch   int
 	Running bool // training, as opposed to paused
@@ -79,6 +109,8 @@ type Snapshot struct {
 	Blocks  []Block // ResNet18's residual blocks, in order
 	FC      []Bars  // LeNet5's fully connected activations
 	Filters Panel   // conv1's filters as RGB tiles (C 3, raw weights: each tile is stretched to its own range)
+
+	Grads GradFlow // the gradient reaching each layer
 }
 
 // IntentKind is what the user asked for.

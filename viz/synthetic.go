@@ -19,6 +19,7 @@ func Synthetic(model string, seed uint64, step int) *Snapshot {
 	s := &Snapshot{
 		Backend:      "synthetic (no training)",
 		Model:        model,
+		Models:       []ModelChoice{{Name: "lenet5", Title: "LeNet5"}, {Name: "resnet18", Title: "ResNet18", NoBN: "resnet18-nobn"}},
 		Classes:      []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"},
 		LR:           1e-3,
 		Batch:        64,

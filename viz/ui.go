@@ -62,6 +62,9 @@ type Options struct {
 	// whose text becomes the Path of Save and Load intents (the desktop).
 	// The browser leaves it empty: it downloads and picks files itself.
 	WeightsPath string
+	// Gradients starts with the gradient view on the right instead of the
+	// feature maps (the page's ?view=grads, desktop -view grads).
+	Gradients bool
 }
 
 // The learning-rate and batch-size presets offered as buttons.
@@ -95,6 +98,8 @@ type UI struct {
 	pagers       []string          // the pagers of the current layout
 	wheel        float64           // wheel movement not yet turned into pages
 	stripFirst   int               // first strip image shown
+	gradView     bool              // the right side shows the gradient view instead of the maps
+	gradBlocks   bool              // the gradient view's bars are per block, not per layer
 
 	// The user's latest requests, shown until a snapshot says otherwise,
 	// so that two quick clicks on "next" or "+" go two steps.
@@ -127,6 +132,8 @@ func New(opts Options) *UI {
 		sel:    -1,
 		snapS:  -1,
 		path:   opts.WeightsPath,
+
+		gradView: opts.Gradients,
 	}
 }
 

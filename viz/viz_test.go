@@ -190,13 +190,21 @@ func TestControlsEmitIntents(t *testing.T) {
 	paused := Synthetic("lenet5", 3, 0)
 	paused.LR = 1e-3
 	running := Synthetic("lenet5", 3, 50)
+	resnet := Synthetic("resnet18", 3, 0)
+	nobn := Synthetic("resnet18", 3, 0)
+	nobn.Model = "resnet18-nobn"
 	for _, tc := range []struct {
 		snap *Snapshot
 		key  string
 		want []Intent
 	}{
-		{paused, "btn:model:resnet18", []Intent{{Kind: SetModel, Model: "resnet18"}}},
-		{paused, "btn:model:lenet5", []Intent{{Kind: SetModel, Model: "lenet5"}}},
+		{paused, "btn:model-next", []Intent{{Kind: SetModel, Model: "resnet18"}}},
+		{paused, "btn:model-prev", []Intent{{Kind: SetModel, Model: "resnet18"}}},
+		{paused, "btn:model", []Intent{{Kind: SetModel, Model: "resnet18"}}},
+		{paused, "btn:model-bn", nil}, // LeNet5 has no BatchNorm
+		{resnet, "btn:model-bn", []Intent{{Kind: SetModel, Model: "resnet18-nobn"}}},
+		{resnet, "btn:model-next", []Intent{{Kind: SetModel, Model: "lenet5"}}},
+		{nobn, "btn:model-bn", []Intent{{Kind: SetModel, Model: "resnet18"}}},
 		{paused, "btn:lr-", []Intent{{Kind: SetLR, LR: 5e-4}}},
 		{paused, "btn:lr+", []Intent{{Kind: SetLR, LR: 2e-3}}},
 		{paused, "btn:lr:3e-4", []Intent{{Kind: SetLR, LR: 3e-4}}},

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -41,6 +40,7 @@ type params struct {
 	eval      int // 0: the backend's default
 	autostart bool
 	device    string // "auto", "gpu" or "cpu"
+	grads     bool   // view=grads: start with the gradient view
 }
 
 // parseParams reads a query string (with or without its "?"). A bad value
@@ -65,10 +65,10 @@ func parseParams(query string) (params, error) {
 		*dst = n
 	}
 	if m := q.Get("model"); m != "" {
-		if slices.Contains(net.Models, m) {
+		if net.ValidModel(m) {
 			p.model = m
 		} else {
-			errs = append(errs, fmt.Errorf("URL parameter model=%q: want %s", m, strings.Join(net.Models, " or ")))
+			errs = append(errs, fmt.Errorf("URL parameter model=%q: want one of %s (a block network may end in %s)", m, strings.Join(net.Models, ", "), net.NoBNSuffix))
 		}
 	}
 	if s := q.Get("lr"); s != "" {
@@ -100,6 +100,13 @@ func parseParams(query string) (params, error) {
 		p.device = s
 	default:
 		errs = append(errs, fmt.Errorf("URL parameter device=%q: want auto, gpu or cpu", s))
+	}
+	switch s := q.Get("view"); s {
+	case "", "maps":
+	case "grads":
+		p.grads = true
+	default:
+		errs = append(errs, fmt.Errorf("URL parameter view=%q: want maps or grads", s))
 	}
 	return p, errors.Join(errs...)
 }

@@ -31,6 +31,20 @@ func TestParams(t *testing.T) {
 	if p != want {
 		t.Errorf("got %+v, want %+v", p, want)
 	}
+	for _, m := range []string{"resnet20", "plain56-nobn", "resnet18-plain"} {
+		if p, err = parseParams("model=" + m); err != nil || p.model != m {
+			t.Errorf("model=%s: %+v, %v", m, p, err)
+		}
+	}
+	if _, err = parseParams("model=lenet5-nobn"); err == nil {
+		t.Errorf("model=lenet5-nobn (LeNet5 has no BatchNorm) accepted")
+	}
+	if p, err = parseParams("view=grads"); err != nil || !p.grads {
+		t.Errorf("view=grads: %+v, %v", p, err)
+	}
+	if _, err = parseParams("view=weights"); err == nil || !strings.Contains(err.Error(), "view=") {
+		t.Errorf("view=weights: %v", err)
+	}
 	if p, err = parseParams("device=gpu"); err != nil || p.device != "gpu" {
 		t.Errorf("device=gpu: %+v, %v", p, err)
 	}

@@ -1,6 +1,11 @@
 package app
 
-import "time"
+import (
+	"time"
+
+	"cifarlab/net"
+	"cifarlab/viz"
+)
 
 // maxLossPoints bounds the loss curve of a snapshot: past it, neighbouring
 // points are merged into their mean.
@@ -104,3 +109,63 @@ func (m *rateMeter) add(t time.Time, images int) {
 
 // value is the last measured rate (0 until steps have spanned rateMinSpan).
 func (m *rateMeter) value() float64 { return m.last }
+
+// gradHistory is what the viewer's gradient view shows: the norms of the
+// main path's weight gradients at the last step that measured them, and
+// those of the first, middle and last layer over the steps.
+type gradHistory struct {
+	layers []string // state-dict names of the path weights, input to output
+	index  []int    // each one's index in the network's parameters
+	norms  []float32
+	step   int
+	lines  [3]lossHistory // first, middle, last
+	blocks []string       // the blocks' names
+	plain  bool           // they have no shortcut
+	bsum   []float32      // per block: the gradient arriving at its sum
+	bmain  []float32      // and what its main path passes back
+}
+
+// add takes the gradient norms of step (in the order of n's parameters)
+// and its blocks' (two per block, as net.StepResult has them).
+func (g *gradHistory) add(n *net.Network, step int, norms, blocks []float64) {
+	if g.layers == nil {
+		for _, b := range n.Blocks() {
+			g.blocks = append(g.blocks, b.Name())
+			g.plain = !b.Opts.Shortcut
+		}
+		at := map[*net.Param]int{}
+		for i, p := range n.Params() {
+			at[p] = i
+		}
+		for _, p := range n.PathWeights() {
+			g.layers = append(g.layers, p.Name)
+			g.index = append(g.index, at[p])
+		}
+	}
+	if len(g.layers) == 0 {
+		return
+	}
+	g.norms = make([]float32, len(g.index))
+	for k, i := range g.index {
+		g.norms[k] = float32(norms[i])
+	}
+	g.step = step
+	for k, i := range []int{0, len(g.index) / 2, len(g.index) - 1} {
+		g.lines[k].add(step, float64(g.norms[i]))
+	}
+	if len(blocks) == 2*len(g.blocks) {
+		g.bsum, g.bmain = make([]float32, len(g.blocks)), make([]float32, len(g.blocks))
+		for k := range g.blocks {
+			g.bsum[k], g.bmain[k] = float32(blocks[2*k]), float32(blocks[2*k+1])
+		}
+	}
+}
+
+// flow is the snapshot's copy.
+func (g *gradHistory) flow() viz.GradFlow {
+	f := viz.GradFlow{Layers: g.layers, Norms: g.norms, Step: g.step, Blocks: g.blocks, BlockSum: g.bsum, BlockMain: g.bmain, Plain: g.plain}
+	f.First, f.Steps = g.lines[0].points()
+	f.Middle, _ = g.lines[1].points()
+	f.Last, _ = g.lines[2].points()
+	return f
+}

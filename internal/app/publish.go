@@ -5,8 +5,22 @@ import (
 	"strings"
 	"time"
 
+	"cifarlab/net"
 	"cifarlab/viz"
 )
+
+// modelChoices are net's networks for the viewer's model picker.
+var modelChoices = func() []viz.ModelChoice {
+	var out []viz.ModelChoice
+	for _, s := range net.Specs {
+		c := viz.ModelChoice{Name: s.Name, Title: s.Title}
+		if s.BatchNorm {
+			c.NoBN = net.ModelName(s.Name, false)
+		}
+		out = append(out, c)
+	}
+	return out
+}()
 
 // maybePublish publishes a snapshot when the last is old enough.
 func (w *worker) maybePublish() {
@@ -21,6 +35,7 @@ func (w *worker) publish() {
 	w.lastPublish = time.Now()
 	snap := &viz.Snapshot{
 		Model:        w.set.Model,
+		Models:       modelChoices,
 		Classes:      w.classes,
 		LR:           w.set.LR,
 		Batch:        w.set.Batch,
@@ -44,6 +59,7 @@ func (w *worker) publish() {
 		}
 	}
 	snap.Loss, snap.LossStep = w.hist.points()
+	snap.Grads = w.grads.flow()
 	if w.selected < len(w.strip) {
 		snap.Input = w.strip[w.selected]
 		snap.Label = w.stripLabels[w.selected]

@@ -224,3 +224,55 @@ func TestResNet18Snapshot(t *testing.T) {
 	checkStrip(t, snap, 4)
 	sameValues(t, "logits", []viz.Map{{Data: snap.FC[0].Values}}, n, n.Find("outlayer").Output())
 }
+
+// The gradient view of a He et al. network: one norm per layer of the
+// main path after each step, the first, middle and last layer's over the
+// steps; and the plain twin's blocks show no shortcut.
+func TestGradientFlowSnapshot(t *testing.T) {
+	for _, model := range []string{"resnet20", "plain20-nobn"} {
+		t.Run(model, func(t *testing.T) {
+			s := start(t, app.Config{Model: model, Batch: 8, StripSize: 4}, synthetic(16, 8, 2))
+			for range 3 {
+				s.Handle(viz.Intent{Kind: viz.StepOnce})
+			}
+			settle(t, s)
+			snap := s.Snapshot()
+			g := snap.Grads
+			if snap.Step != 3 || g.Step != 3 || len(g.Layers) != 20 || len(g.Norms) != 20 {
+				t.Fatalf("step %d: gradient view of step %d with %d layers, %d norms; want step 3, 20 layers",
+					snap.Step, g.Step, len(g.Layers), len(g.Norms))
+			}
+			if g.Layers[0] != "conv1.weight" || g.Layers[10] != "layer2.1.conv2.weight" || g.Layers[19] != "fc.weight" {
+				t.Errorf("layers %v", g.Layers)
+			}
+			for i, v := range g.Norms {
+				if !(v > 0) {
+					t.Errorf("%s: gradient norm %v", g.Layers[i], v)
+				}
+			}
+			if len(g.Steps) != 3 || g.Steps[2] != 3 || g.Last[2] != g.Norms[19] || g.First[2] != g.Norms[0] || g.Middle[2] != g.Norms[10] {
+				t.Errorf("history: steps %v first %v middle %v last %v; last norms %v", g.Steps, g.First, g.Middle, g.Last, g.Norms)
+			}
+			if len(g.Blocks) != 9 || len(g.BlockSum) != 9 || len(g.BlockMain) != 9 || g.Blocks[3] != "layer2.0" {
+				t.Fatalf("block gradients: %v %v %v", g.Blocks, g.BlockSum, g.BlockMain)
+			}
+			for k := range g.Blocks {
+				if !(g.BlockSum[k] > 0) || !(g.BlockMain[k] > 0) {
+					t.Errorf("%s: gradient arriving %v, through the main path %v", g.Blocks[k], g.BlockSum[k], g.BlockMain[k])
+				}
+			}
+			if len(snap.Blocks) != 9 {
+				t.Fatalf("%d blocks, want 9", len(snap.Blocks))
+			}
+			plain := model == "plain20-nobn"
+			if g.Plain != plain {
+				t.Errorf("gradient view says plain: %v", g.Plain)
+			}
+			for _, b := range snap.Blocks {
+				if (b.Shortcut.Maps == nil) != plain {
+					t.Errorf("%s: shortcut maps %d", b.Title, len(b.Shortcut.Maps))
+				}
+			}
+		})
+	}
+}

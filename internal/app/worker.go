@@ -52,6 +52,7 @@ type worker struct {
 	step     int     // the last step whose loss is known
 	lastLoss float64 // its loss
 	hist     lossHistory
+	grads    gradHistory
 	trainAcc []float32
 	testAcc  []float32
 	epoch    epochSums
@@ -226,7 +227,7 @@ func (w *worker) newModel(model string) (*net.Network, *net.Trainer, error) {
 	}
 	tr, err := net.NewTrainer(w.b, n, net.TrainConfig{
 		Batch: w.set.Batch, Shuffle: !w.s.cfg.FileOrder, Augment: w.s.cfg.Augment, Seed: w.s.cfg.Seed,
-		Norm: norm, StatsEvery: w.s.cfg.StatsEvery,
+		Norm: norm, StatsEvery: w.s.cfg.StatsEvery, GradNormsEvery: 1,
 	}, float32(w.set.LR))
 	if err != nil {
 		n.Free()
@@ -238,6 +239,7 @@ func (w *worker) newModel(model string) (*net.Network, *net.Trainer, error) {
 func (w *worker) resetProgress() {
 	w.step, w.lastLoss, w.inspectStep = 0, nan(), 0
 	w.hist = lossHistory{}
+	w.grads = gradHistory{}
 	w.trainAcc, w.testAcc = nil, nil
 	w.epoch = epochSums{}
 	w.rate = rateMeter{}
@@ -484,6 +486,9 @@ func (w *worker) trainRun(ctx context.Context) error {
 func (w *worker) onStep(r net.StepResult) {
 	w.step, w.lastLoss = r.Step, r.Loss
 	w.hist.add(r.Step, r.Loss)
+	if r.GradNorms != nil && w.net != nil {
+		w.grads.add(w.net, r.Step, r.GradNorms, r.BlockGradNorms)
+	}
 	w.epoch.add(r)
 	now := time.Now()
 	w.rate.add(now, r.N)

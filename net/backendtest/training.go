@@ -3,6 +3,8 @@ package backendtest
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,9 +41,15 @@ func CheckTraining(t *testing.T, b, ref net.Backend, p Profile) {
 		"resnet20": 8, "plain20": 8, "resnet20-nobn": 8}
 	models := []string{"lenet5", "resnet18", "resnet18-plain", "resnet20", "plain20", "resnet20-nobn"}
 	if p == Small {
+		// Without resnet18-plain (ResNet18's layers, 150 MB of weights,
+		// gradients and moments on each backend): in WebAssembly the
+		// suite's heap grew past what Chromium's Go runtime survived (it
+		// stopped with "found bad pointer in Go heap").
 		batch["lenet5"] = 16
+		models = slices.DeleteFunc(models, func(m string) bool { return m == "resnet18-plain" })
 	}
 	for _, model := range models {
+		runtime.GC() // the last model's tensors, before the next's are made
 		t.Run("Training/"+model, func(t *testing.T) {
 			want := trainSteps(t, ref, model, batch[model])
 			got := trainSteps(t, b, model, batch[model])
@@ -83,7 +91,7 @@ func compareNorms(t *testing.T, got, want []float64) {
 
 type trainRun struct {
 	losses []float64          // every step's loss
-	norms  [][]float64        // every step's gradient norms
+	norms  [][]float64        // every step's gradient norms, the blocks' after the parameters'
 	after  [][]net.StateEntry // the state dict after each of the first three steps
 }
 
@@ -115,7 +123,7 @@ func trainSteps(t *testing.T, b net.Backend, model string, batch int) trainRun {
 			t.Fatalf("%s on %s, step %d: %v", model, b.Name(), s+1, err)
 		}
 		run.losses = append(run.losses, r.Loss)
-		run.norms = append(run.norms, r.GradNorms)
+		run.norms = append(run.norms, append(r.GradNorms, r.BlockGradNorms...))
 		if r.GradNorms == nil {
 			t.Errorf("%s on %s, step %d: no gradient norms", model, b.Name(), r.Step)
 		}

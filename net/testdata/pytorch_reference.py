@@ -13,6 +13,8 @@ what the Go test compares with to golden_<model>.safetensors:
   logits0 [B, 10]                    train-mode logits of the first step
   grad.<name>                        gradients of the first step (sampled for big tensors)
   grad_norms [P]                     their L2 norms, p.grad.norm(), in parameter order
+  block_grad_norms [2B]              per block: the norm of the gradient arriving at its sum,
+                                     then of what its main path passes back to its input
   final.<name>                       state dict after the last step (sampled for big tensors)
   eval_logits [E, 10]                eval-mode logits after training, on the next E images
   index.<name> (I64)                 the flat indices of a sampled tensor
@@ -59,6 +61,20 @@ class Lenet5(nn.Module):
         return self.fc_unit(x)
 
 
+def recorded(block, x, main, out):
+    """With block.record set (a dict), records the gradients arriving at
+    the block's sum (out) and at its main path's input (main, a copy of x
+    made for it, so that its gradient is the main path's share alone)."""
+    if block.record is not None:
+        out.register_hook(lambda g: block.record.__setitem__("sum", g))
+        main.register_hook(lambda g: block.record.__setitem__("main", g))
+
+
+def main_input(block, x):
+    """x, or a copy whose gradient is what the main path passes back."""
+    return x * 1.0 if block.record is not None else x
+
+
 def norm(ch, bn):
     """BatchNorm2d(ch), or nothing for a network without BatchNorm."""
     return nn.BatchNorm2d(ch) if bn else nn.Identity()
@@ -69,6 +85,7 @@ class ResBlk(nn.Module):
 
     def __init__(self, ch_in, ch_out, stride=1, shortcut=True, bn=True):
         super().__init__()
+        self.record = None
         self.shortcut = shortcut
         self.conv1 = nn.Conv2d(ch_in, ch_out, kernel_size=3, stride=stride, padding=1)
         self.bn1 = norm(ch_out, bn)
@@ -83,11 +100,13 @@ class ResBlk(nn.Module):
                 self.extra = nn.Sequential(*proj)
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
+        xm = main_input(self, x)
+        out = F.relu(self.bn1(self.conv1(xm)))
         out = self.bn2(self.conv2(out))
-        if not self.shortcut:
-            return out
-        return self.extra(x) + out
+        if self.shortcut:
+            out = self.extra(x) + out
+        recorded(self, x, xm, out)
+        return out
 
 
 class ResNet18(nn.Module):
@@ -119,6 +138,7 @@ class BasicBlock(nn.Module):
 
     def __init__(self, ch_in, ch_out, stride=1, shortcut=True, bn=True):
         super().__init__()
+        self.record = None
         self.has_shortcut = shortcut
         self.conv1 = nn.Conv2d(ch_in, ch_out, 3, stride=stride, padding=1, bias=not bn)
         self.bn1 = norm(ch_out, bn)
@@ -133,10 +153,12 @@ class BasicBlock(nn.Module):
                 self.shortcut = nn.Sequential(*proj)
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
+        xm = main_input(self, x)
+        out = F.relu(self.bn1(self.conv1(xm)))
         out = self.bn2(self.conv2(out))
         if self.has_shortcut:
             out = out + self.shortcut(x)
+        recorded(self, x, xm, out)
         return F.relu(out)
 
 
@@ -257,6 +279,9 @@ def train(model, batch, steps, n_eval, seed, dtype):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     out = {}
     losses, correct = [], []
+    blocks = [m for m in model.modules() if isinstance(m, (ResBlk, BasicBlock))]
+    for b in blocks:
+        b.record = {}
     model.train()
     for s in range(steps):
         xb, yb = x[s * batch:(s + 1) * batch], y[s * batch:(s + 1) * batch]
@@ -269,6 +294,10 @@ def train(model, batch, steps, n_eval, seed, dtype):
             for name, p in model.named_parameters():
                 out["grad." + name] = sampled(name, p.grad, out)
             out["grad_norms"] = torch.stack([p.grad.norm() for p in model.parameters()])
+            if blocks:
+                out["block_grad_norms"] = torch.stack([b.record[k].norm() for b in blocks for k in ("sum", "main")])
+            for b in blocks:
+                b.record = None
         opt.step()
         losses.append(loss.item())
         correct.append(float((logits.argmax(1) == yb).sum()))
