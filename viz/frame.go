@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 )
 
@@ -598,7 +599,12 @@ func (u *UI) lossChart(dst *image.RGBA, r image.Rectangle) {
 		note = fmt.Sprintf("%.3f at step %d", s.Loss[len(s.Loss)-1], lossStep(s, len(s.Loss)-1))
 	}
 	c := u.panel(dst, r, "loss", "Training loss", note, 0, "")
-	if s == nil || len(s.Loss) == 0 {
+	if s != nil && len(s.Runs) > 0 {
+		u.runChips(dst, r, image.Rect(c.Min.X, c.Min.Y, c.Max.X, c.Min.Y+16))
+		c.Min.Y += 18
+	}
+	runs := u.shownRuns()
+	if s == nil || len(s.Loss) == 0 && len(runs) == 0 {
 		u.fSmall.text(dst, c, c.Min.X, c.Min.Y+20, "appears after the first step", colFaint)
 		return
 	}
@@ -607,16 +613,20 @@ func (u *UI) lossChart(dst *image.RGBA, r image.Rectangle) {
 	}
 	plotR := image.Rect(c.Min.X+34, c.Min.Y+4, c.Max.X-4, c.Max.Y-14)
 	ymax := float32(0)
-	for _, v := range s.Loss {
-		if v == v && v < 1e30 {
-			ymax = max(ymax, v)
+	x0, x1 := math.Inf(1), math.Inf(-1)
+	for _, ser := range append([]Run{{Loss: s.Loss, LossStep: s.LossStep}}, runs...) {
+		for i, v := range ser.Loss {
+			if v == v && v < 1e30 {
+				ymax = max(ymax, v)
+			}
+			st := float64(stepOf(ser.LossStep, i))
+			x0, x1 = min(x0, st), max(x1, st)
 		}
 	}
 	if ymax <= 0 {
 		ymax = 1
 	}
 	ymax *= 1.05
-	x0, x1 := float64(lossStep(s, 0)), float64(lossStep(s, len(s.Loss)-1))
 	if x1 <= x0 {
 		x1 = x0 + 1
 	}
@@ -630,6 +640,10 @@ func (u *UI) lossChart(dst *image.RGBA, r image.Rectangle) {
 	}
 	py := func(v float32) float64 {
 		return float64(plotR.Max.Y-1) - float64(v/ymax)*float64(plotR.Dy()-1)
+	}
+	// Earlier runs: their smoothed curves, each in its colour.
+	for _, run := range runs {
+		emaLine(dst, plotR, run.Loss, run.LossStep, px, py, ymax, runColor(run.ID))
 	}
 	// Raw values: one vertical span per column, from its smallest to its
 	// largest value (so thousands of steps stay legible).
@@ -652,11 +666,16 @@ func (u *UI) lossChart(dst *image.RGBA, r image.Rectangle) {
 		lo, hi = max(lo, y), min(hi, y)
 	}
 	flush()
-	// Smoothed: an exponential moving average over about 2% of the run.
-	a := float32(2 / (max(float64(len(s.Loss))/50, 1) + 1))
+	emaLine(dst, plotR, s.Loss, s.LossStep, px, py, ymax, colText)
+}
+
+// emaLine draws a loss curve smoothed by an exponential moving average
+// over about 2% of the run.
+func emaLine(dst *image.RGBA, plotR image.Rectangle, loss []float32, steps []int, px func(float64) float64, py func(float32) float64, ymax float32, col color.RGBA) {
+	a := float32(2 / (max(float64(len(loss))/50, 1) + 1))
 	ema, started := float32(0), false
 	var lx, ly float64
-	for i, v := range s.Loss {
+	for i, v := range loss {
 		if v != v {
 			continue
 		}
@@ -665,15 +684,24 @@ func (u *UI) lossChart(dst *image.RGBA, r image.Rectangle) {
 		} else {
 			ema += a * (v - ema)
 		}
-		x, y := px(float64(lossStep(s, i))), py(min(ema, ymax))
-		if i > 0 && int(x) == int(lx) && i < len(s.Loss)-1 {
+		x, y := px(float64(stepOf(steps, i))), py(min(ema, ymax))
+		if i > 0 && int(x) == int(lx) && i < len(loss)-1 {
 			continue
 		}
 		if i > 0 {
-			line(dst, plotR, lx, ly, x, y, colText)
+			line(dst, plotR, lx, ly, x, y, col)
 		}
 		lx, ly = x, y
 	}
+}
+
+// stepOf is the step of the i-th loss value: steps[i], or i+1 without
+// steps.
+func stepOf(steps []int, i int) int {
+	if i < len(steps) {
+		return steps[i]
+	}
+	return i + 1
 }
 
 func lossStep(s *Snapshot, i int) int {
@@ -704,6 +732,10 @@ func (u *UI) accChart(dst *image.RGBA, r image.Rectangle) {
 		tr, te = s.TrainAcc, s.TestAcc
 	}
 	n := max(len(tr), len(te))
+	runs := u.shownRuns()
+	for _, run := range runs {
+		n = max(n, len(run.TestAcc))
+	}
 	c := u.panel(dst, r, "accuracy", "Accuracy per epoch", "", 150, "")
 	// The key, right-aligned on the title line, with the latest values.
 	key := func(x int, name string, v []float32, col color.RGBA) int {
@@ -739,6 +771,16 @@ func (u *UI) accChart(dst *image.RGBA, r image.Rectangle) {
 	}
 	py := func(v float32) float64 {
 		return float64(plotR.Max.Y-1) - float64(min(max(pct(v), 0), 100))/100*float64(plotR.Dy()-1)
+	}
+	// Earlier runs' test accuracy, thin, in their colours.
+	for _, run := range runs {
+		for i := 1; i < len(run.TestAcc); i++ {
+			line(dst, plotR, px(i-1), py(run.TestAcc[i-1]), px(i), py(run.TestAcc[i]), runColor(run.ID))
+		}
+		if k := len(run.TestAcc); k > 0 {
+			x, y := px(k-1), py(run.TestAcc[k-1])
+			fill(dst, image.Rect(int(x)-1, int(y)-1, int(x)+2, int(y)+2).Intersect(plotR), runColor(run.ID))
+		}
 	}
 	for _, ser := range []struct {
 		v   []float32

@@ -66,6 +66,17 @@ type GradFlow struct {
 	Plain               bool // the blocks have no shortcut
 }
 
+// Run is an earlier training run of the session (before the model, the
+// weights or the settings were reset), kept to compare with.
+type Run struct {
+	ID       int    // stable within the session
+	Name     string // the network and its settings, e.g. "plain-20 · lr 0.001 · batch 64"
+	Short    string // the network alone, e.g. "plain-20"
+	Loss     []float32
+	LossStep []int
+	TestAcc  []float32 // per finished epoch
+}
+
 // Bars is a labelled bar chart: fully connected activations or class
 // probabilities.
 type Bars struct {
@@ -111,6 +122,8 @@ type Snapshot struct {
 	Filters Panel   // conv1's filters as RGB tiles (C 3, raw weights: each tile is stretched to its own range)
 
 	Grads GradFlow // the gradient reaching each layer
+
+	Runs []Run // the session's earlier runs, oldest first
 }
 
 // IntentKind is what the user asked for.
@@ -127,6 +140,7 @@ const (
 	SetModel                          // switch to Model (new weights)
 	SetLR                             // set the learning rate to LR
 	SetBatch                          // set the batch size to Batch
+	ForgetRun                         // drop the earlier run Run
 )
 
 // Intent is one request of the user, for the embedding program to carry
@@ -137,6 +151,7 @@ type Intent struct {
 	LR    float64
 	Batch int
 	Image int
+	Run   int    // ForgetRun: the Run's ID
 	Path  string // desktop: file to save to or load from
 	Data  []byte // browser: the bytes of a picked file
 }

@@ -100,6 +100,7 @@ type UI struct {
 	stripFirst   int               // first strip image shown
 	gradView     bool              // the right side shows the gradient view instead of the maps
 	gradBlocks   bool              // the gradient view's bars are per block, not per layer
+	hiddenRuns   map[int]bool      // earlier runs the charts leave out
 
 	// The user's latest requests, shown until a snapshot says otherwise,
 	// so that two quick clicks on "next" or "+" go two steps.
@@ -129,9 +130,11 @@ func New(opts Options) *UI {
 		fBig:   newFace(fontMedium, 20),
 		dirty:  true,
 		pages:  map[string]int{},
-		sel:    -1,
-		snapS:  -1,
-		path:   opts.WeightsPath,
+
+		hiddenRuns: map[int]bool{},
+		sel:        -1,
+		snapS:      -1,
+		path:       opts.WeightsPath,
 
 		gradView: opts.Gradients,
 	}

@@ -60,6 +60,7 @@ func (w *worker) publish() {
 	}
 	snap.Loss, snap.LossStep = w.hist.points()
 	snap.Grads = w.grads.flow()
+	snap.Runs = slices.Clone(w.runs)
 	if w.selected < len(w.strip) {
 		snap.Input = w.strip[w.selected]
 		snap.Label = w.stripLabels[w.selected]

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"cifarlab/cifar"
@@ -274,5 +275,32 @@ func TestGradientFlowSnapshot(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A run that trained is kept when the model changes, for the charts to
+// compare with, until it is forgotten.
+func TestEarlierRuns(t *testing.T) {
+	s := start(t, app.Config{Model: "lenet5", Batch: 8, StripSize: 4}, synthetic(16, 8, 2))
+	s.Handle(viz.Intent{Kind: viz.SetModel, Model: "resnet20"}) // nothing trained yet: no run kept
+	for range 2 {
+		s.Handle(viz.Intent{Kind: viz.StepOnce})
+	}
+	s.Handle(viz.Intent{Kind: viz.SetModel, Model: "plain20"})
+	s.Handle(viz.Intent{Kind: viz.StepOnce})
+	s.Handle(viz.Intent{Kind: viz.Reset})
+	settle(t, s)
+	runs := s.Snapshot().Runs
+	if len(runs) != 2 || runs[0].Short != "ResNet-20" || runs[1].Short != "plain-20" ||
+		len(runs[0].Loss) != 2 || runs[0].LossStep[1] != 2 || len(runs[1].Loss) != 1 || runs[0].ID == runs[1].ID {
+		t.Fatalf("earlier runs %+v, want resnet20's 2 steps then plain20's 1", runs)
+	}
+	if !strings.Contains(runs[0].Name, "lr 0.001") || !strings.Contains(runs[0].Name, "batch 8") {
+		t.Errorf("run name %q", runs[0].Name)
+	}
+	s.Handle(viz.Intent{Kind: viz.ForgetRun, Run: runs[0].ID})
+	settle(t, s)
+	if got := s.Snapshot().Runs; len(got) != 1 || got[0].ID != runs[1].ID {
+		t.Errorf("after forgetting the first: %+v", got)
 	}
 }

@@ -103,6 +103,7 @@ func (w *worker) load(in viz.Intent) error {
 		n.Free()
 		return err
 	}
+	w.archiveRun()
 	w.freeModel()
 	w.net, w.tr, w.set.Model, w.probes = n, tr, wts.Model, probes
 	w.resetProgress()

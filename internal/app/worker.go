@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,8 @@ type worker struct {
 	step     int     // the last step whose loss is known
 	lastLoss float64 // its loss
 	hist     lossHistory
+	runs     []viz.Run // earlier runs, oldest first
+	nextRun  int       // the last run's ID
 	grads    gradHistory
 	trainAcc []float32
 	testAcc  []float32
@@ -209,6 +212,7 @@ func (w *worker) rebuild(model string) error {
 		n.Free()
 		return err
 	}
+	w.archiveRun()
 	w.freeModel()
 	w.net, w.tr, w.set.Model, w.probes = n, tr, model, probes
 	w.resetProgress()
@@ -234,6 +238,35 @@ func (w *worker) newModel(model string) (*net.Network, *net.Trainer, error) {
 		return nil, nil, err
 	}
 	return n, tr, nil
+}
+
+// maxRuns is how many earlier runs the session keeps for comparison.
+const maxRuns = 6
+
+// archiveRun keeps the run that is ending, if it trained, among the
+// earlier runs (the oldest goes past maxRuns): called before the model,
+// its weights or its settings give way to the next run's.
+func (w *worker) archiveRun() {
+	if w.step == 0 {
+		return
+	}
+	short := w.set.Model
+	for _, c := range modelChoices {
+		switch w.set.Model {
+		case c.Name:
+			short = c.Title
+		case c.NoBN:
+			short = c.Title + ", no BN"
+		}
+	}
+	loss, steps := w.hist.points()
+	w.nextRun++
+	w.runs = append(w.runs, viz.Run{ID: w.nextRun, Short: short,
+		Name: fmt.Sprintf("%s · lr %g · batch %d · seed %d · %d steps", short, w.set.LR, w.set.Batch, w.s.cfg.Seed, w.step),
+		Loss: loss, LossStep: steps, TestAcc: slices.Clone(w.testAcc)})
+	if len(w.runs) > maxRuns {
+		w.runs = slices.Delete(w.runs, 0, len(w.runs)-maxRuns)
+	}
 }
 
 func (w *worker) resetProgress() {
@@ -360,6 +393,9 @@ func (w *worker) handle(in viz.Intent) {
 		w.guard("learning rate", func() error { return w.setLR(in.LR) })
 	case viz.SetBatch:
 		w.guard("batch size", func() error { return w.setBatch(in.Batch) })
+	case viz.ForgetRun:
+		w.runs = slices.DeleteFunc(w.runs, func(r viz.Run) bool { return r.ID == in.Run })
+		w.dirty = true
 	default:
 		w.fail(fmt.Errorf("unknown intent %d", in.Kind))
 	}
