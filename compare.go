@@ -106,11 +106,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 // compare trains every network of f in turn on the same data, seed and
 // batch order, writing a log for each, then the picture of all.
 func compare(ctx context.Context, f *compareFlags, stdout, stderr io.Writer) error {
-	ds, err := loadDataset(ctx, f.data, stderr)
-	if err != nil {
-		return err
-	}
-	trainSplit, testSplit, err := trainingSplits(ds, f.test, stderr)
+	ds, trainSplit, testSplit, err := openSplits(ctx, f.data, f.test, stderr)
 	if err != nil {
 		return err
 	}
@@ -200,20 +196,19 @@ func compareOne(ctx context.Context, b net.Backend, model string, recs, testRecs
 		if err != nil {
 			return run, err
 		}
-		entry := map[string]any{"event": "epoch", "epoch": epoch, "step": tr.Opt.Step, "train_loss": res.Loss,
-			"train_accuracy": res.Accuracy, "train_images": res.Images, "seconds": res.Duration.Seconds(),
-			"images_per_s": float64(res.Images) / res.Duration.Seconds()}
 		run.TrainAcc = append(run.TrainAcc, res.Accuracy)
 		line := fmt.Sprintf("%-16s epoch %d/%d  train loss %.4f  accuracy %.2f%%", model, epoch, f.epochs, res.Loss, 100*res.Accuracy)
+		var test *net.EvalResult
 		if testRecs != nil {
 			ev, err := net.Evaluate(b, n, testRecs, -1, f.evalBatch, norm, nil)
 			if err != nil {
 				return run, fmt.Errorf("evaluate: %w", err)
 			}
-			entry["test_loss"], entry["test_accuracy"], entry["test_images"] = ev.Loss, ev.Accuracy(), ev.N
 			run.TestAcc = append(run.TestAcc, ev.Accuracy())
 			line += fmt.Sprintf("  |  test accuracy %.2f%%", 100*ev.Accuracy())
+			test = &ev
 		}
+		entry := epochLine(epoch, tr.Opt.Step, res, test)
 		log.write(entry)
 		fmt.Fprintf(stdout, "%s  |  %.0f img/s\n", line, entry["images_per_s"])
 	}

@@ -58,6 +58,16 @@ func trainingSplits(ds *cifar.Dataset, testPath string, stderr io.Writer) (train
 	return train, test, nil
 }
 
+// openSplits opens -data (see loadDataset) and picks its training and
+// test splits (see trainingSplits).
+func openSplits(ctx context.Context, data, testPath string, stderr io.Writer) (ds *cifar.Dataset, train, test *cifar.Split, err error) {
+	if ds, err = loadDataset(ctx, data, stderr); err != nil {
+		return nil, nil, nil, err
+	}
+	train, test, err = trainingSplits(ds, testPath, stderr)
+	return ds, train, test, err
+}
+
 // evalSplit is the split eval and predict use: Test, or a single .bin file.
 func evalSplit(ds *cifar.Dataset) (*cifar.Split, error) {
 	if ds.Test != nil {

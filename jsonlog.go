@@ -50,6 +50,17 @@ func stepLine(r net.StepResult, params []*net.Param) map[string]any {
 	return line
 }
 
+// epochLine is the log's line of a finished epoch; test is nil without a
+// test split.
+func epochLine(epoch, step int, res net.EpochResult, test *net.EvalResult) map[string]any {
+	line := map[string]any{"event": "epoch", "epoch": epoch, "step": step, "train_loss": res.Loss, "train_accuracy": res.Accuracy,
+		"train_images": res.Images, "seconds": res.Duration.Seconds(), "images_per_s": float64(res.Images) / res.Duration.Seconds()}
+	if test != nil {
+		line["test_loss"], line["test_accuracy"], line["test_images"] = test.Loss, test.Accuracy(), test.N
+	}
+	return line
+}
+
 // jsonNumber is v, or nil (JSON null) for an infinity or a NaN, which
 // JSON cannot hold: a gradient norm that overflowed float32.
 func jsonNumber(v float64) any {

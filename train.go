@@ -93,11 +93,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 // train runs the whole command once the flags are known; ctx is cancelled
 // by Ctrl-C.
 func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
-	ds, err := loadDataset(ctx, f.data, stderr)
-	if err != nil {
-		return err
-	}
-	trainSplit, testSplit, err := trainingSplits(ds, f.test, stderr)
+	ds, trainSplit, testSplit, err := openSplits(ctx, f.data, f.test, stderr)
 	if err != nil {
 		return err
 	}
@@ -223,16 +219,16 @@ func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records
 		return err
 	}
 	line := fmt.Sprintf("epoch %d/%d  train loss %.4f  accuracy %.2f%%", epoch, f.epochs, res.Loss, 100*res.Accuracy)
-	entry := map[string]any{"event": "epoch", "epoch": epoch, "step": tr.Opt.Step, "train_loss": res.Loss, "train_accuracy": res.Accuracy,
-		"train_images": res.Images, "seconds": res.Duration.Seconds(), "images_per_s": float64(res.Images) / res.Duration.Seconds()}
+	var test *net.EvalResult
 	if testRecs != nil {
 		ev, err := net.Evaluate(tr.B, tr.Net, testRecs, -1, f.evalBatch, norm, nil)
 		if err != nil {
 			return fmt.Errorf("evaluate: %w", err)
 		}
 		line += fmt.Sprintf("  |  test loss %.4f  accuracy %.2f%% (%d images)", ev.Loss, 100*ev.Accuracy(), ev.N)
-		entry["test_loss"], entry["test_accuracy"], entry["test_images"] = ev.Loss, ev.Accuracy(), ev.N
+		test = &ev
 	}
+	entry := epochLine(epoch, tr.Opt.Step, res, test)
 	if err := tr.SaveCheckpoint(f.save, classes); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}

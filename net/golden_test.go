@@ -216,6 +216,20 @@ const (
 	floorEval  = 2e-3
 )
 
+// checkNorms compares gradient norms with the golden file's key.
+func (g golden) checkNorms(t *testing.T, what, key string, norms []float64, exact bool, atol float64) {
+	t.Helper()
+	got := make([]float32, len(norms))
+	for i, v := range norms {
+		got[i] = float32(v)
+	}
+	if exact {
+		g.closeToExact(t, what, key, got, g.floats(t, key), floorGrad)
+		return
+	}
+	closeTo(t, what, got, g.floats(t, key), atol, 1e-4)
+}
+
 // closeToExact compares got with a float64 golden value want by relative
 // L2 distance: within exactSlack times PyTorch float32's own distance
 // dev.<key> from it, or floor.
@@ -293,25 +307,9 @@ func testGolden(t *testing.T, model string, tol tolerances) {
 			} else {
 				closeTo(t, "step 1 logits", logits, g.floats(t, "logits0"), tol.logits, 1e-4)
 			}
-			norms := make([]float32, len(r.GradNorms))
-			for i, v := range r.GradNorms {
-				norms[i] = float32(v)
-			}
-			if exact {
-				g.closeToExact(t, "step 1 gradient norms", "grad_norms", norms, g.floats(t, "grad_norms"), floorGrad)
-			} else {
-				closeTo(t, "step 1 gradient norms", norms, g.floats(t, "grad_norms"), tol.grad, 1e-4)
-			}
+			g.checkNorms(t, "step 1 gradient norms", "grad_norms", r.GradNorms, exact, tol.grad)
 			if len(n.Blocks()) > 0 {
-				blocks := make([]float32, len(r.BlockGradNorms))
-				for i, v := range r.BlockGradNorms {
-					blocks[i] = float32(v)
-				}
-				if exact {
-					g.closeToExact(t, "step 1 block gradient norms", "block_grad_norms", blocks, g.floats(t, "block_grad_norms"), floorGrad)
-				} else {
-					closeTo(t, "step 1 block gradient norms", blocks, g.floats(t, "block_grad_norms"), tol.grad, 1e-4)
-				}
+				g.checkNorms(t, "step 1 block gradient norms", "block_grad_norms", r.BlockGradNorms, exact, tol.grad)
 			}
 			for _, p := range n.Params() {
 				got, want := g.sample(t, p.Name, download(t, b, p.Grad)), g.floats(t, "grad."+p.Name)
