@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -181,7 +182,9 @@ func compareOne(ctx context.Context, b net.Backend, model string, recs, testRecs
 	for tr.Epoch < f.epochs {
 		epoch := tr.Epoch + 1
 		bar := newProgress(stderr, fmt.Sprintf("%s epoch %d/%d", model, epoch, f.epochs), tr.EpochImages(recs.Len()))
+		var last int
 		res, err := tr.RunEpoch(ctx, recs, func(r net.StepResult) {
+			last = r.Step
 			bar.add(r.N, r.Loss)
 			log.write(stepLine(r, params))
 			run.Loss = append(run.Loss, r.Loss)
@@ -193,6 +196,14 @@ func compareOne(ctx context.Context, b net.Backend, model string, recs, testRecs
 			}
 		})
 		bar.finish()
+		if errors.Is(err, net.ErrDiverged) {
+			// The comparison goes on: a network that diverges at this
+			// learning rate is a result too.
+			run.Stopped = fmt.Sprintf("diverged at step %d", last+1)
+			fmt.Fprintf(stdout, "%-16s epoch %d/%d  %v\n", model, epoch, f.epochs, err)
+			log.write(map[string]any{"event": "diverged", "epoch": epoch, "step": last + 1, "error": err.Error()})
+			break
+		}
 		if err != nil {
 			return run, err
 		}
@@ -262,6 +273,14 @@ func printComparison(w io.Writer, runs []runplot.Run) {
 		if k := len(r.LayerNorms); k > 1 && r.LayerNorms[k-1] > 0 {
 			ratio = fmt.Sprintf("%.3g", r.LayerNorms[0]/r.LayerNorms[k-1])
 		}
-		fmt.Fprintf(w, "%-18s %12.4f %13.2f%% %13s %22s\n", r.Name, loss, 100*r.TrainAcc[len(r.TrainAcc)-1], test, ratio)
+		train := "–"
+		if k := len(r.TrainAcc); k > 0 {
+			train = fmt.Sprintf("%.2f%%", 100*r.TrainAcc[k-1])
+		}
+		fmt.Fprintf(w, "%-18s %12.4f %14s %13s %22s", r.Name, loss, train, test, ratio)
+		if r.Stopped != "" {
+			fmt.Fprintf(w, "  %s", r.Stopped)
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -82,3 +82,25 @@ func TestCompareBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// A network that diverges is a result of the comparison, not its end: the
+// others go on, and the table and the log say at which step it diverged.
+func TestCompareGoesOnPastDivergence(t *testing.T) {
+	exact := filepath.Join(testenv.Data(t), "exact")
+	out := t.TempDir()
+	code, stdout, errs := cli(t, "compare", "-models", "resnet20-nobn,lenet5", "-lr", "1000", "-data", filepath.Join(exact, "data_batch_1.bin"),
+		"-limit", "200", "-batch", "50", "-epochs", "1", "-out", out)
+	if code != 0 {
+		t.Fatalf("compare: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(stdout, "diverged at step") || !strings.Contains(stdout, "lenet5") {
+		t.Errorf("the table does not say that resnet20-nobn diverged, or lacks lenet5:\n%s", stdout)
+	}
+	log, err := os.ReadFile(filepath.Join(out, "resnet20-nobn.jsonl"))
+	if err != nil || !strings.Contains(string(log), `"event":"diverged"`) {
+		t.Errorf("resnet20-nobn's log has no diverged line (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "compare.png")); err != nil {
+		t.Error(err)
+	}
+}

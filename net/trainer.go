@@ -2,6 +2,7 @@ package net
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,6 +24,10 @@ type TrainConfig struct {
 	// on the backend, read back with the loss; 0 measures none.
 	GradNormsEvery int
 }
+
+// ErrDiverged is wrapped by the error of a training step whose loss is
+// not a finite number.
+var ErrDiverged = errors.New("training diverged (try a smaller -lr)")
 
 // AugmentPad is the zero padding of the random crop (RandomCrop(32, padding=4)).
 const AugmentPad = 4
@@ -287,7 +292,7 @@ func (t *Trainer) flush(keep int, report func(StepResult)) error {
 				}
 			}
 			if math.IsNaN(s.Loss) || math.IsInf(s.Loss, 0) {
-				return fmt.Errorf("epoch %d, step %d: the loss is %v: training diverged (try a smaller -lr)", s.Epoch, s.Step, s.Loss)
+				return fmt.Errorf("epoch %d, step %d: the loss is %v: %w", s.Epoch, s.Step, s.Loss, ErrDiverged)
 			}
 			report(s)
 		}

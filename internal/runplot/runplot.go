@@ -32,6 +32,17 @@ type Run struct {
 	// over the steps that measured them.
 	Layers     []string
 	LayerNorms []float64
+	// Stopped says why the run ended early ("" when it did not), e.g.
+	// that it diverged at some step; the legend says so.
+	Stopped string
+}
+
+// label is the run's name in the legends.
+func (r Run) label() string {
+	if r.Stopped != "" {
+		return r.Name + " (" + r.Stopped + ")"
+	}
+	return r.Name
 }
 
 // Size of the picture: three panels side by side.
@@ -91,8 +102,8 @@ func panels(runs []Run) ([3]*plot.Plot, error) {
 	loss.Title.Text, loss.X.Label.Text, loss.Y.Label.Text = "training loss", "step", "cross-entropy (moving mean)"
 	acc.Title.Text, acc.X.Label.Text, acc.Y.Label.Text = "test accuracy", "epoch", "accuracy"
 	grad.Title.Text, grad.X.Label.Text, grad.Y.Label.Text = "gradient reaching each layer", "layer (input → output)", "‖∂L/∂W‖ (geometric mean)"
-	grad.Y.Scale, grad.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	acc.Y.Min, acc.Y.Max = 0, 1
+	logScale := false
 	for i, r := range runs {
 		c := colorOf(i)
 		l, err := line(smooth(r.Loss), 1, c)
@@ -100,14 +111,14 @@ func panels(runs []Run) ([3]*plot.Plot, error) {
 			return [3]*plot.Plot{}, err
 		}
 		loss.Add(l)
-		loss.Legend.Add(r.Name, l)
+		loss.Legend.Add(r.label(), l)
 		if len(r.TestAcc) > 0 {
 			l, pts, err := linePoints(r.TestAcc, 1, c)
 			if err != nil {
 				return [3]*plot.Plot{}, err
 			}
 			acc.Add(l, pts)
-			acc.Legend.Add(r.Name, l, pts)
+			acc.Legend.Add(r.label(), l, pts)
 		}
 		if ok := positive(r.LayerNorms); len(r.LayerNorms) > 0 && ok {
 			l, err := line(r.LayerNorms, 1, c)
@@ -115,8 +126,14 @@ func panels(runs []Run) ([3]*plot.Plot, error) {
 				return [3]*plot.Plot{}, err
 			}
 			grad.Add(l)
-			grad.Legend.Add(r.Name, l)
+			grad.Legend.Add(r.label(), l)
+			logScale = true
 		}
+	}
+	if logScale { // a log axis without a positive value panics in gonum's plot
+		grad.Y.Scale, grad.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	} else {
+		grad.Title.Text += " (no norms measured)"
 	}
 	for _, p := range []*plot.Plot{loss, acc, grad} {
 		p.Legend.Top = true
