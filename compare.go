@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 
 	"cifarlab/cifar"
+	"cifarlab/cpu"
 	"cifarlab/internal/runplot"
 	"cifarlab/net"
 )
@@ -27,6 +29,7 @@ type compareFlags struct {
 	lr              float64
 	seed            uint64
 	augment, bn     bool
+	replot          bool
 	evalBatch       int
 	modelsArg       string
 }
@@ -50,6 +53,7 @@ func parseCompareFlags(args []string, stderr io.Writer) (*compareFlags, error) {
 	fs.BoolVar(&f.augment, "augment", false, "random crop (padding 4) and horizontal flip")
 	fs.IntVar(&f.logGrads, "log-grads", 10, "measure the gradient norms every N steps (at least 1)")
 	fs.IntVar(&f.evalBatch, "eval-batch", 500, "images per forward when evaluating")
+	fs.BoolVar(&f.replot, "replot", false, "train nothing: draw the picture again from the logs in -out")
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -99,9 +103,105 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.replot {
+		return replot(f, stdout)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return compare(ctx, f, stdout, stderr)
+}
+
+// replot draws the picture of the networks of f again from their logs.
+func replot(f *compareFlags, stdout io.Writer) error {
+	var runs []runplot.Run
+	for _, model := range f.models {
+		r, err := runFromLog(filepath.Join(f.out, model+".jsonl"), model)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	if err := runplot.Write(f.out, "compare", runs); err != nil {
+		return fmt.Errorf("draw the comparison: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(f.out, "compare.png"), filepath.Join(f.out, "compare.svg"))
+	printComparison(stdout, runs)
+	return nil
+}
+
+// logLine is what runFromLog reads of a line of compare's logs.
+type logLine struct {
+	Event         string              `json:"event"`
+	Step          int                 `json:"step"`
+	Loss          float64             `json:"loss"`
+	TrainAccuracy float64             `json:"train_accuracy"`
+	TestAccuracy  *float64            `json:"test_accuracy"`
+	GradNorms     map[string]*float64 `json:"grad_norms"`
+}
+
+// runFromLog reads a run back from the log compare wrote for model.
+func runFromLog(path, model string) (runplot.Run, error) {
+	run := runplot.Run{Name: model}
+	names, err := pathWeightNames(model)
+	if err != nil {
+		return run, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return run, err
+	}
+	logSums, measured := make([]float64, len(names)), 0
+	for i, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e logLine
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			return run, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		switch e.Event {
+		case "step":
+			run.Loss = append(run.Loss, e.Loss)
+			if e.GradNorms == nil {
+				continue
+			}
+			measured++
+			for k, name := range names {
+				v := math.Inf(1) // null: a norm that overflowed
+				if p := e.GradNorms[name]; p != nil {
+					v = *p
+				}
+				logSums[k] += math.Log(v)
+			}
+		case "epoch":
+			run.TrainAcc = append(run.TrainAcc, e.TrainAccuracy)
+			if e.TestAccuracy != nil {
+				run.TestAcc = append(run.TestAcc, *e.TestAccuracy)
+			}
+		case "diverged":
+			run.Stopped = fmt.Sprintf("diverged at step %d", e.Step)
+		}
+	}
+	run.Layers = names
+	if measured > 0 {
+		for k := range names {
+			run.LayerNorms = append(run.LayerNorms, math.Exp(logSums[k]/float64(measured)))
+		}
+	}
+	return run, nil
+}
+
+// pathWeightNames are the state-dict names of model's main-path weights.
+func pathWeightNames(model string) ([]string, error) {
+	b := cpu.New()
+	defer b.Close()
+	n, err := net.New(b, model, 10, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Free()
+	var names []string
+	for _, p := range n.PathWeights() {
+		names = append(names, p.Name)
+	}
+	return names, nil
 }
 
 // compare trains every network of f in turn on the same data, seed and

@@ -54,6 +54,21 @@ func TestCompareWritesPictureAndLogs(t *testing.T) {
 	if b := img.Bounds(); b.Dx() < 1000 || b.Dy() < 300 {
 		t.Errorf("compare.png is %v", b)
 	}
+	// -replot draws the same from the logs alone, down to the table.
+	if err := os.Remove(filepath.Join(out, "compare.png")); err != nil {
+		t.Fatal(err)
+	}
+	code, again, errs := cli(t, "compare", "-replot", "-models", "resnet20,plain20", "-out", out)
+	if code != 0 {
+		t.Fatalf("compare -replot: exit %d\n%s", code, errs)
+	}
+	table := func(s string) string { return s[strings.Index(s, "network "):] }
+	if table(again) != table(stdout) {
+		t.Errorf("-replot's table differs from the training's:\n%s\nwant\n%s", table(again), table(stdout))
+	}
+	if _, err := os.Stat(filepath.Join(out, "compare.png")); err != nil {
+		t.Errorf("-replot wrote no picture: %v", err)
+	}
 	svg, err := os.ReadFile(filepath.Join(out, "compare.svg"))
 	if err != nil {
 		t.Fatal(err)

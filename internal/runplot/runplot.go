@@ -6,10 +6,12 @@ package runplot
 
 import (
 	"errors"
+	"fmt"
 	"image/color"
 	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 
 	"cifarlab/internal/atomicfile"
 
@@ -106,7 +108,7 @@ func panels(runs []Run) ([3]*plot.Plot, error) {
 	logScale := false
 	for i, r := range runs {
 		c := colorOf(i)
-		l, err := line(smooth(r.Loss), 1, c)
+		l, err := line(smooth(r.Loss), 1, c, false)
 		if err != nil {
 			return [3]*plot.Plot{}, err
 		}
@@ -120,21 +122,44 @@ func panels(runs []Run) ([3]*plot.Plot, error) {
 			acc.Add(l, pts)
 			acc.Legend.Add(r.label(), l, pts)
 		}
-		if ok := positive(r.LayerNorms); len(r.LayerNorms) > 0 && ok {
-			l, err := line(r.LayerNorms, 1, c)
+		if n := positives(r.LayerNorms); n > 0 {
+			// Only the positive norms go on the log axis: a norm of 0 is a
+			// gradient that underflowed float32 on its way back.
+			l, err := line(r.LayerNorms, 1, c, true)
 			if err != nil {
 				return [3]*plot.Plot{}, err
 			}
 			grad.Add(l)
-			grad.Legend.Add(r.label(), l)
+			label := r.label()
+			if z := len(r.LayerNorms) - n; z > 0 {
+				label += fmt.Sprintf(" (0 at %d layers)", z)
+			}
+			grad.Legend.Add(label, l)
 			logScale = true
+		} else if len(r.LayerNorms) > 0 {
+			grad.Legend.Add(r.label()+" (0 at every layer)", emptyLine(c))
 		}
 	}
 	if logScale { // a log axis without a positive value panics in gonum's plot
-		grad.Y.Scale, grad.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		grad.Y.Scale, grad.Y.Tick.Marker = plot.LogScale{}, decadeTicks{}
+		// The decades around the norms: gonum widens a range of one value
+		// to [v−1, v+1], below 0 for a norm under 1.
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, r := range runs {
+			for _, v := range r.LayerNorms {
+				if v > 0 && !math.IsInf(v, 0) {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+			}
+		}
+		grad.Y.Min, grad.Y.Max = math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi)))
+		if grad.Y.Max <= grad.Y.Min {
+			grad.Y.Max = 10 * grad.Y.Min
+		}
 	} else {
 		grad.Title.Text += " (no norms measured)"
 	}
+	loss.X.Tick.Marker, acc.X.Tick.Marker = wholeTicks{}, wholeTicks{}
 	for _, p := range []*plot.Plot{loss, acc, grad} {
 		p.Legend.Top = true
 		p.Add(plotter.NewGrid())
@@ -143,21 +168,76 @@ func panels(runs []Run) ([3]*plot.Plot, error) {
 	return [3]*plot.Plot{loss, acc, grad}, nil
 }
 
-// positive reports whether every value can go on a log scale.
-func positive(v []float64) bool {
+// positives counts the values that can go on a log scale.
+func positives(v []float64) int {
+	n := 0
 	for _, x := range v {
-		if !(x > 0) || math.IsInf(x, 0) {
-			return false
+		if x > 0 && !math.IsInf(x, 0) {
+			n++
 		}
 	}
-	return true
+	return n
 }
 
-// line is v[i] at x = x0 + i.
-func line(v []float64, x0 float64, c color.RGBA) (*plotter.Line, error) {
+// emptyLine is a legend entry's line without points.
+func emptyLine(c color.RGBA) *plotter.Line {
+	l := &plotter.Line{}
+	l.Color, l.Width = c, vg.Points(1.5)
+	return l
+}
+
+// decadeTicks marks every power of ten of a log axis, labelled 1e-5 …
+// 0.01, 0.1, 1, 10 (gonum's LogTicks prints 9.999999999999999e-05).
+type decadeTicks struct{}
+
+func (decadeTicks) Ticks(lowest, highest float64) []plot.Tick {
+	lo, hi := math.Floor(math.Log10(lowest)), math.Ceil(math.Log10(highest))
+	if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) || hi-lo > 60 {
+		return nil
+	}
+	every := max(1, int(math.Ceil((hi-lo)/8))) // labels on at most about 8 decades
+	var ts []plot.Tick
+	for e := lo; e <= hi; e++ {
+		v := math.Pow(10, e)
+		label := fmt.Sprintf("1e%d", int(e))
+		if e >= -2 && e <= 3 {
+			label = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+		if int(e)%every != 0 {
+			label = ""
+		}
+		if v >= lowest && v <= highest {
+			ts = append(ts, plot.Tick{Value: v, Label: label})
+		}
+	}
+	return ts
+}
+
+// wholeTicks is gonum's default ticks with whole numbers as such (steps,
+// epochs), and no tick between two whole numbers.
+type wholeTicks struct{}
+
+func (wholeTicks) Ticks(lowest, highest float64) []plot.Tick {
+	var ts []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lowest, highest) {
+		if t.Value != math.Trunc(t.Value) {
+			if t.Label != "" {
+				continue
+			}
+		} else if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', -1, 64)
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// line is v[i] at x = x0 + i, leaving out the values that are not
+// numbers, and with logY those a log axis cannot show.
+func line(v []float64, x0 float64, c color.RGBA, logY bool) (*plotter.Line, error) {
 	xy := make(plotter.XYs, 0, len(v))
 	for i, y := range v {
-		if math.IsNaN(y) || math.IsInf(y, 0) {
+		if math.IsNaN(y) || math.IsInf(y, 0) || y <= 0 && logY {
 			continue
 		}
 		xy = append(xy, plotter.XY{X: x0 + float64(i), Y: y})
@@ -172,7 +252,7 @@ func line(v []float64, x0 float64, c color.RGBA) (*plotter.Line, error) {
 
 // linePoints is line with a dot at each value.
 func linePoints(v []float64, x0 float64, c color.RGBA) (*plotter.Line, *plotter.Scatter, error) {
-	l, err := line(v, x0, c)
+	l, err := line(v, x0, c, false)
 	if err != nil {
 		return nil, nil, err
 	}
