@@ -121,12 +121,7 @@ func replot(f *compareFlags, stdout io.Writer) error {
 		}
 		runs = append(runs, r)
 	}
-	if err := runplot.Write(f.out, "compare", runs); err != nil {
-		return fmt.Errorf("draw the comparison: %w", err)
-	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(f.out, "compare.png"), filepath.Join(f.out, "compare.svg"))
-	printComparison(stdout, runs)
-	return nil
+	return drawRuns(f.out, runs, stdout)
 }
 
 // logLine is what runFromLog reads of a line of compare's logs.
@@ -137,6 +132,16 @@ type logLine struct {
 	TrainAccuracy float64             `json:"train_accuracy"`
 	TestAccuracy  *float64            `json:"test_accuracy"`
 	GradNorms     map[string]*float64 `json:"grad_norms"`
+}
+
+// drawRuns writes dir/compare.png and .svg of runs and prints their table.
+func drawRuns(dir string, runs []runplot.Run, stdout io.Writer) error {
+	if err := runplot.Write(dir, "compare", runs); err != nil {
+		return fmt.Errorf("draw the comparison: %w", err)
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(dir, "compare.png"), filepath.Join(dir, "compare.svg"))
+	printComparison(stdout, runs)
+	return nil
 }
 
 // runFromLog reads a run back from the log compare wrote for model.
@@ -244,12 +249,7 @@ func compare(ctx context.Context, f *compareFlags, stdout, stderr io.Writer) err
 		}
 		runs = append(runs, r)
 	}
-	if err := runplot.Write(f.out, "compare", runs); err != nil {
-		return fmt.Errorf("draw the comparison: %w", err)
-	}
-	fmt.Fprintf(stdout, "wrote %s and %s\n", filepath.Join(f.out, "compare.png"), filepath.Join(f.out, "compare.svg"))
-	printComparison(stdout, runs)
-	return nil
+	return drawRuns(f.out, runs, stdout)
 }
 
 // compareOne trains one network, logging to f.out/<model>.jsonl.
