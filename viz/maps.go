@@ -452,7 +452,10 @@ func (u *UI) blockRow(dst *image.RGBA, r image.Rectangle, i int, names [3]string
 		name = fmt.Sprintf("block %d", i+1)
 	}
 	short := "identity shortcut"
-	if b.Projection {
+	switch {
+	case b.Shortcut.Maps == nil:
+		short = "no shortcut"
+	case b.Projection:
 		short = "1×1 projection shortcut"
 	}
 	lines := []string{detail, short, fmt.Sprintf("%d channels of %d×%d", total, mh, mw)}

@@ -3,6 +3,7 @@ package viz
 import (
 	"image/png"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,30 @@ func TestEarlierRunsInTheCharts(t *testing.T) {
 		f, _ := os.Create(out)
 		png.Encode(f, render(u))
 		f.Close()
+	}
+}
+
+// A plain network's blocks say that they have no shortcut: the panel, its
+// column and each block's label.
+func TestPlainBlocksSayNoShortcut(t *testing.T) {
+	s := Synthetic("resnet18", 3, 10)
+	for i := range s.Blocks {
+		s.Blocks[i].Shortcut = Panel{}
+		s.Blocks[i].Projection = false
+		s.Blocks[i].Sum.Title = "output"
+	}
+	u, log := testUI(Options{})
+	u.SetSnapshot(s)
+	render(u)
+	text := strings.Join(*log, "\n")
+	for _, want := range []string{"Plain blocks", "no shortcut"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the frame does not say %q", want)
+		}
+	}
+	for _, bad := range []string{"identity shortcut", "projection shortcut"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("a plain block is labelled %q", bad)
+		}
 	}
 }
