@@ -57,21 +57,12 @@ func parseCompareFlags(args []string, stderr io.Writer) (*compareFlags, error) {
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
+	if err := checkTraining(fs, f.epochs, f.batch, f.evalBatch, f.limit, f.lr); err != nil {
+		return nil, err
+	}
 	switch {
-	case fs.NArg() > 0:
-		return nil, flagError(fs, "unexpected argument %q", fs.Arg(0))
-	case f.epochs < 1:
-		return nil, flagError(fs, "-epochs %d: must be at least 1", f.epochs)
-	case f.batch < 1:
-		return nil, flagError(fs, "-batch %d: must be at least 1", f.batch)
-	case f.limit < 0:
-		return nil, flagError(fs, "-limit %d: must be 0 (all) or more", f.limit)
 	case f.logGrads < 1:
 		return nil, flagError(fs, "-log-grads %d: must be at least 1", f.logGrads)
-	case f.evalBatch < 1:
-		return nil, flagError(fs, "-eval-batch %d: must be at least 1", f.evalBatch)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return nil, flagError(fs, "-lr %v: must be a positive number", f.lr)
 	case f.out == "":
 		return nil, flagError(fs, "-out must name a folder")
 	}
@@ -152,10 +143,13 @@ func runFromLog(path, model string) (runplot.Run, error) {
 		return run, err
 	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return run, fmt.Errorf("-replot: no log of %s in %s (compare without -replot writes it)", model, filepath.Dir(path))
+	}
 	if err != nil {
 		return run, err
 	}
-	logSums, measured := make([]float64, len(names)), 0
+	var means runplot.GeoMeans
 	for i, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		var e logLine
 		if err := json.Unmarshal([]byte(l), &e); err != nil {
@@ -167,14 +161,14 @@ func runFromLog(path, model string) (runplot.Run, error) {
 			if e.GradNorms == nil {
 				continue
 			}
-			measured++
+			norms := make([]float64, len(names))
 			for k, name := range names {
-				v := math.Inf(1) // null: a norm that overflowed
+				norms[k] = math.Inf(1) // null: a norm that overflowed
 				if p := e.GradNorms[name]; p != nil {
-					v = *p
+					norms[k] = *p
 				}
-				logSums[k] += math.Log(v)
 			}
+			means.Add(norms)
 		case "epoch":
 			run.TrainAcc = append(run.TrainAcc, e.TrainAccuracy)
 			if e.TestAccuracy != nil {
@@ -184,12 +178,7 @@ func runFromLog(path, model string) (runplot.Run, error) {
 			run.Stopped = fmt.Sprintf("diverged at step %d", e.Step)
 		}
 	}
-	run.Layers = names
-	if measured > 0 {
-		for k := range names {
-			run.LayerNorms = append(run.LayerNorms, math.Exp(logSums[k]/float64(measured)))
-		}
-	}
+	run.Layers, run.LayerNorms = names, means.Means()
 	return run, nil
 }
 
@@ -244,12 +233,27 @@ func compare(ctx context.Context, f *compareFlags, stdout, stderr io.Writer) err
 	var runs []runplot.Run
 	for _, model := range f.models {
 		r, err := compareOne(ctx, b, model, recs, testRecs, len(ds.Classes), f, stdout, stderr)
+		if errors.Is(err, context.Canceled) {
+			return interrupted(f, runs, model, stdout, stderr)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", model, err)
 		}
 		runs = append(runs, r)
 	}
 	return drawRuns(f.out, runs, stdout)
+}
+
+// interrupted ends a comparison stopped by Ctrl-C while model trained:
+// the networks done so far are drawn, and every log keeps its lines.
+func interrupted(f *compareFlags, runs []runplot.Run, model string, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "interrupted while %s trained; its log so far and the other logs are in %s\n", model, f.out)
+	if len(runs) > 0 {
+		if err := drawRuns(f.out, runs, stdout); err != nil {
+			return err
+		}
+	}
+	return errInterrupted
 }
 
 // compareOne trains one network, logging to f.out/<model>.jsonl.
@@ -277,8 +281,7 @@ func compareOne(ctx context.Context, b net.Backend, model string, recs, testRecs
 		"augment": f.augment, "epochs": f.epochs, "start_epoch": 0, "start_step": 0})
 	params := n.Params()
 	layers := pathIndices(params, n.PathWeights())
-	logSums := make([]float64, len(layers))
-	measured := 0
+	var means runplot.GeoMeans
 	for tr.Epoch < f.epochs {
 		epoch := tr.Epoch + 1
 		bar := newProgress(stderr, fmt.Sprintf("%s epoch %d/%d", model, epoch, f.epochs), tr.EpochImages(recs.Len()))
@@ -289,10 +292,11 @@ func compareOne(ctx context.Context, b net.Backend, model string, recs, testRecs
 			log.write(stepLine(r, params))
 			run.Loss = append(run.Loss, r.Loss)
 			if r.GradNorms != nil {
-				measured++
+				norms := make([]float64, len(layers))
 				for k, i := range layers {
-					logSums[k] += math.Log(r.GradNorms[i])
+					norms[k] = r.GradNorms[i]
 				}
+				means.Add(norms)
 			}
 		})
 		bar.finish()
@@ -323,12 +327,10 @@ func compareOne(ctx context.Context, b net.Backend, model string, recs, testRecs
 		log.write(entry)
 		fmt.Fprintf(stdout, "%s  |  %.0f img/s\n", line, entry["images_per_s"])
 	}
-	for k, i := range layers {
+	for _, i := range layers {
 		run.Layers = append(run.Layers, params[i].Name)
-		if measured > 0 {
-			run.LayerNorms = append(run.LayerNorms, math.Exp(logSums[k]/float64(measured)))
-		}
 	}
+	run.LayerNorms = means.Means()
 	log.close()
 	return run, log.Err()
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -117,5 +119,33 @@ func TestCompareGoesOnPastDivergence(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "compare.png")); err != nil {
 		t.Error(err)
+	}
+}
+
+// Ctrl-C stops compare with exit status 130, keeping the log of the
+// network in training; -replot without the logs names what is missing.
+func TestCompareInterruptedAndReplotWithoutLogs(t *testing.T) {
+	exact := filepath.Join(testenv.Data(t), "exact")
+	out := t.TempDir()
+	var o, e strings.Builder
+	f, err := parseCompareFlags([]string{"-models", "lenet5,resnet20", "-data", filepath.Join(exact, "data_batch_1.bin"),
+		"-limit", "100", "-batch", "50", "-out", out}, &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // as Ctrl-C before the first step
+	if err := compare(ctx, f, &o, &e); !errors.Is(err, errInterrupted) {
+		t.Fatalf("compare after Ctrl-C returned %v, want errInterrupted", err)
+	}
+	if !strings.Contains(e.String(), "interrupted while lenet5 trained") {
+		t.Errorf("stderr does not say what was interrupted: %q", e.String())
+	}
+	if log, err := os.ReadFile(filepath.Join(out, "lenet5.jsonl")); err != nil || !strings.Contains(string(log), `"event":"start"`) {
+		t.Errorf("lenet5's log: %q, %v", log, err)
+	}
+	code, _, errs := cli(t, "compare", "-replot", "-models", "resnet56", "-out", out)
+	if code != 1 || !strings.Contains(errs, "no log of resnet56 in "+out) {
+		t.Errorf("-replot without a log: exit %d, %q", code, errs)
 	}
 }

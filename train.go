@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -53,21 +54,12 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	if err := parse(fs, args); err != nil {
 		return nil, err
 	}
+	if err := checkTraining(fs, f.epochs, f.batch, f.evalBatch, f.limit, f.lr); err != nil {
+		return nil, err
+	}
 	switch {
-	case fs.NArg() > 0:
-		return nil, flagError(fs, "unexpected argument %q", fs.Arg(0))
-	case f.epochs < 1:
-		return nil, flagError(fs, "-epochs %d: must be at least 1", f.epochs)
-	case f.batch < 1:
-		return nil, flagError(fs, "-batch %d: must be at least 1", f.batch)
-	case f.evalBatch < 1:
-		return nil, flagError(fs, "-eval-batch %d: must be at least 1", f.evalBatch)
-	case f.limit < 0:
-		return nil, flagError(fs, "-limit %d: must be 0 (all) or more", f.limit)
 	case f.logGrads < 0:
 		return nil, flagError(fs, "-log-grads %d: must be 0 (none) or more", f.logGrads)
-	case !(f.lr > 0) || math.IsInf(f.lr, 0):
-		return nil, flagError(fs, "-lr %v: must be a positive number", f.lr)
 	case f.init != "" && f.resume != "":
 		return nil, flagError(fs, "-init and -resume exclude each other (-resume already restores the weights)")
 	}
@@ -78,6 +70,27 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 		f.save = f.model.name() + ".safetensors"
 	}
 	return f, nil
+}
+
+// checkTraining checks the flags train and compare share: no argument
+// left over, at least one epoch, positive batch sizes, a limit of 0 or
+// more and a positive learning rate.
+func checkTraining(fs *flag.FlagSet, epochs, batch, evalBatch, limit int, lr float64) error {
+	switch {
+	case fs.NArg() > 0:
+		return flagError(fs, "unexpected argument %q", fs.Arg(0))
+	case epochs < 1:
+		return flagError(fs, "-epochs %d: must be at least 1", epochs)
+	case batch < 1:
+		return flagError(fs, "-batch %d: must be at least 1", batch)
+	case evalBatch < 1:
+		return flagError(fs, "-eval-batch %d: must be at least 1", evalBatch)
+	case limit < 0:
+		return flagError(fs, "-limit %d: must be 0 (all) or more", limit)
+	case !(lr > 0) || math.IsInf(lr, 0):
+		return flagError(fs, "-lr %v: must be a positive number", lr)
+	}
+	return nil
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {

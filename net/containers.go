@@ -283,7 +283,7 @@ func (r *ResBlk) Shortcut() Tensor {
 
 // MainInputGrad is ∂L/∂x through the main path alone in the last
 // backward: what reaches the block's input without the shortcut.
-func (r *ResBlk) MainInputGrad() Tensor { return r.main.Layers[0].(*Conv2d).dx.t }
+func (r *ResBlk) MainInputGrad() Tensor { return r.Conv1.dx.t }
 
 // SumGrad is ∂L/∂sum of the last backward: the gradient arriving at the
 // block's output, which the shortcut carries to its input unchanged.

@@ -266,20 +266,27 @@ func humanRate(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
-// modelName is the title of model in s's picker ("plain-56, no BN" for
-// its NoBN), else the name itself.
+// modelName is ModelTitle of s's picker, or "no model".
 func modelName(s *Snapshot, m string) string {
 	if m == "" {
 		return "no model"
 	}
+	var models []ModelChoice
 	if s != nil {
-		for _, c := range s.Models {
-			switch m {
-			case c.Name:
-				return c.Title
-			case c.NoBN:
-				return c.Title + ", no BN"
-			}
+		models = s.Models
+	}
+	return ModelTitle(models, m)
+}
+
+// ModelTitle is the title models give model ("plain-56, no BN" for a
+// NoBN), else the name itself.
+func ModelTitle(models []ModelChoice, m string) string {
+	for _, c := range models {
+		switch m {
+		case c.Name:
+			return c.Title
+		case c.NoBN:
+			return c.Title + ", no BN"
 		}
 	}
 	return m

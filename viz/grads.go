@@ -75,15 +75,9 @@ func (u *UI) logAxis(dst *image.RGBA, clip, p image.Rectangle, lo, hi float64) f
 // gradBars is one bar per layer: the norm of its weight's gradient at the
 // last step that measured them.
 func (u *UI) gradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
-	note := "|∂L/∂W| of each layer's weights, input → output, log scale"
-	if g.Step > 0 {
-		note = fmt.Sprintf("step %d: %s", g.Step, note)
-	}
-	c := u.panel(dst, r, "grads", "Gradient reaching each layer", note, u.gradModeW(g), "")
-	u.gradMode(dst, r, g)
-	lo, hi, ok := decades(g.Norms)
-	if !ok || len(g.Norms) != len(g.Layers) {
-		u.fSmall.text(dst, c, c.Min.X, c.Min.Y+20, "appears after the first training step", colFaint)
+	c, lo, hi, ok := u.gradPanel(dst, r, g, "Gradient reaching each layer", "|∂L/∂W| of each layer's weights, input → output, log scale",
+		len(g.Norms) == len(g.Layers), g.Norms)
+	if !ok {
 		return
 	}
 	p := image.Rect(c.Min.X+40, c.Min.Y+6, c.Max.X-4, c.Max.Y-16)
@@ -106,9 +100,31 @@ func (u *UI) gradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 			fill(dst, bar, col)
 		}
 	}
-	u.fSmall.text(dst, r, p.Min.X, c.Max.Y, g.Layers[0], colDim)
-	last := g.Layers[n-1]
-	u.fSmall.text(dst, r, p.Max.X-u.fSmall.width(last), c.Max.Y, last, colDim)
+	u.endLabels(dst, r, p, c, g.Layers[0], g.Layers[n-1])
+}
+
+// gradPanel paints the panel of a chart of gradient norms (its note after
+// the step that measured them, and the per layer / per block switch) and
+// returns its content and the decades of vs; ok is false, with a hint
+// painted, until there are values to draw (and consistent says they fit).
+func (u *UI) gradPanel(dst *image.RGBA, r image.Rectangle, g *GradFlow, title, note string, consistent bool, vs ...[]float32) (c image.Rectangle, lo, hi float64, ok bool) {
+	if g.Step > 0 {
+		note = fmt.Sprintf("step %d: %s", g.Step, note)
+	}
+	c = u.panel(dst, r, "grads", title, note, u.gradModeW(g), "")
+	u.gradMode(dst, r, g)
+	lo, hi, ok = decades(vs...)
+	if !ok || !consistent {
+		u.fSmall.text(dst, c, c.Min.X, c.Min.Y+20, "appears after the first training step", colFaint)
+		return c, 0, 0, false
+	}
+	return c, lo, hi, true
+}
+
+// endLabels names the first and the last bar of plot p under it.
+func (u *UI) endLabels(dst *image.RGBA, clip, p, c image.Rectangle, first, last string) {
+	u.fSmall.text(dst, clip, p.Min.X, c.Max.Y, first, colDim)
+	u.fSmall.text(dst, clip, p.Max.X-u.fSmall.width(last), c.Max.Y, last, colDim)
 }
 
 // gradModeW is the room the per layer / per block switch takes on the
@@ -145,15 +161,9 @@ var (
 // input. With a shortcut the block's input gets both (the shortcut passes
 // the first on unchanged); without one, only the second.
 func (u *UI) blockGradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
-	note := "at each block's sum, and what its main path passes back, log scale"
-	if g.Step > 0 {
-		note = fmt.Sprintf("step %d: %s", g.Step, note)
-	}
-	c := u.panel(dst, r, "grads", "Gradient through each block", note, u.gradModeW(g), "")
-	u.gradMode(dst, r, g)
-	lo, hi, ok := decades(g.BlockSum, g.BlockMain)
-	if !ok || len(g.BlockSum) != len(g.Blocks) || len(g.BlockMain) != len(g.Blocks) {
-		u.fSmall.text(dst, c, c.Min.X, c.Min.Y+20, "appears after the first training step", colFaint)
+	c, lo, hi, ok := u.gradPanel(dst, r, g, "Gradient through each block", "at each block's sum, and what its main path passes back, log scale",
+		len(g.BlockSum) == len(g.Blocks) && len(g.BlockMain) == len(g.Blocks), g.BlockSum, g.BlockMain)
+	if !ok {
 		return
 	}
 	lx := c.Min.X
@@ -189,9 +199,7 @@ func (u *UI) blockGradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 			}
 		}
 	}
-	u.fSmall.text(dst, r, p.Min.X, c.Max.Y, g.Blocks[0], colDim)
-	last := g.Blocks[n-1]
-	u.fSmall.text(dst, r, p.Max.X-u.fSmall.width(last), c.Max.Y, last, colDim)
+	u.endLabels(dst, r, p, c, g.Blocks[0], g.Blocks[n-1])
 }
 
 // gradLines is the norms of the first, middle and last layer over the

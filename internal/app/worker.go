@@ -250,15 +250,7 @@ func (w *worker) archiveRun() {
 	if w.step == 0 {
 		return
 	}
-	short := w.set.Model
-	for _, c := range modelChoices {
-		switch w.set.Model {
-		case c.Name:
-			short = c.Title
-		case c.NoBN:
-			short = c.Title + ", no BN"
-		}
-	}
+	short := viz.ModelTitle(modelChoices, w.set.Model)
 	loss, steps := w.hist.points()
 	w.nextRun++
 	w.runs = append(w.runs, viz.Run{ID: w.nextRun, Short: short,

@@ -39,6 +39,37 @@ type Run struct {
 	Stopped string
 }
 
+// GeoMeans accumulates the geometric means of Run.LayerNorms: one norm per
+// layer at each measured step (0 for one that underflowed, +Inf for one
+// that overflowed).
+type GeoMeans struct {
+	logSums []float64
+	steps   int
+}
+
+// Add takes the norms of one step, one per layer.
+func (g *GeoMeans) Add(norms []float64) {
+	if g.logSums == nil {
+		g.logSums = make([]float64, len(norms))
+	}
+	for k, v := range norms {
+		g.logSums[k] += math.Log(v)
+	}
+	g.steps++
+}
+
+// Means are the geometric means, nil before any step.
+func (g *GeoMeans) Means() []float64 {
+	if g.steps == 0 {
+		return nil
+	}
+	out := make([]float64, len(g.logSums))
+	for k, s := range g.logSums {
+		out[k] = math.Exp(s / float64(g.steps))
+	}
+	return out
+}
+
 // label is the run's name in the legends.
 func (r Run) label() string {
 	if r.Stopped != "" {
