@@ -67,14 +67,29 @@ type GradFlow struct {
 }
 
 // Run is an earlier training run of the session (before the model, the
-// weights or the settings were reset), kept to compare with.
+// weights or the settings were reset), kept to compare with, or the other
+// network of the shortcut experiment, training alongside the present one.
 type Run struct {
 	ID       int    // stable within the session
 	Name     string // the network and its settings, e.g. "plain-20 · lr 0.001 · batch 64"
 	Short    string // the network alone, e.g. "plain-20"
+	Live     bool   // it trains alongside the present run (it cannot be forgotten)
 	Loss     []float32
 	LossStep []int
-	TestAcc  []float32 // per finished epoch
+	TrainAcc []float32 // per finished epoch
+	TestAcc  []float32 // likewise
+	Grads    GradFlow  // the gradient reaching each layer, at its last step
+}
+
+// Experiment is the shortcut experiment in progress: a residual network
+// and its plain twin (the same network with every shortcut removed),
+// trained side by side from the same seed on the same batches, a few
+// steps each in turn. The snapshot shows one; the other is a Live run.
+type Experiment struct {
+	Title string // e.g. "ResNet-20 against plain-20, no BN"
+	Look  string // what to look for
+	Shown string // what the run has shown so far, from its own numbers
+	Twin  string // the title of the network not shown (ShowTwin shows it)
 }
 
 // Bars is a labelled bar chart: fully connected activations or class
@@ -123,7 +138,9 @@ type Snapshot struct {
 
 	Grads GradFlow // the gradient reaching each layer
 
-	Runs []Run // the session's earlier runs, oldest first
+	Runs []Run // the session's earlier runs, oldest first, then a Live one
+
+	Experiment *Experiment // the shortcut experiment in progress; nil when none
 }
 
 // IntentKind is what the user asked for.
@@ -141,6 +158,10 @@ const (
 	SetLR                             // set the learning rate to LR
 	SetBatch                          // set the batch size to Batch
 	ForgetRun                         // drop the earlier run Run
+	// StartExperiment starts the shortcut experiment: Model (a block
+	// network or its twin, "" for the default) against its twin.
+	StartExperiment
+	ShowTwin // show the experiment's other network
 )
 
 // Intent is one request of the user, for the embedding program to carry

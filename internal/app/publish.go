@@ -33,6 +33,7 @@ func (w *worker) maybePublish() {
 // them the session's latest.
 func (w *worker) publish() {
 	w.lastPublish = time.Now()
+	defer w.use(w.front)() // the network shown, not the twin in its turn
 	snap := &viz.Snapshot{
 		Model:        w.set.Model,
 		Models:       modelChoices,
@@ -61,6 +62,10 @@ func (w *worker) publish() {
 	snap.Loss, snap.LossStep = w.hist.points()
 	snap.Grads = w.grads.flow()
 	snap.Runs = slices.Clone(w.runs)
+	if w.twin != nil {
+		snap.Runs = append(snap.Runs, w.twinRun())
+		snap.Experiment = w.experiment()
+	}
 	if w.selected < len(w.strip) {
 		snap.Input = w.strip[w.selected]
 		snap.Label = w.stripLabels[w.selected]
@@ -77,6 +82,11 @@ func (w *worker) publish() {
 		ImagesPerSec: snap.ImagesPerSec, Error: snap.Error, Notice: snap.Notice,
 		Running: w.running, Ready: w.ready(), EpochProgress: snap.EpochProgress,
 		Batch: w.set.Batch, LR: w.set.LR,
+	}
+	if e := snap.Experiment; e != nil {
+		st.Experiment = e.Title + ". " + e.Look + " " + e.Shown
+		st.Twin = w.twin.model
+		st.TwinStep = w.twin.step
 	}
 	if n := len(w.testAcc); n > 0 {
 		st.TestAccuracy = float64(w.testAcc[n-1])

@@ -45,10 +45,13 @@ import (
 // Config is how a session starts. The zero value of every field means its
 // default.
 type Config struct {
-	Model string  // "lenet5" (default) or "resnet18"
-	LR    float64 // Adam's learning rate (default 1e-3)
-	Batch int     // images per step (default 256)
-	Seed  uint64  // initial weights, shuffles and crops (default 1)
+	Model string // one of net.Models (default lenet5)
+	// Experiment, when not "", starts the shortcut experiment of this
+	// network (see ExperimentPair) instead of training Model.
+	Experiment string
+	LR         float64 // Adam's learning rate (default 1e-3)
+	Batch      int     // images per step (default 256)
+	Seed       uint64  // initial weights, shuffles and crops (default 1)
 	// Limit trains on the first Limit training images (0: all).
 	Limit int
 	// FileOrder keeps the training images in file order instead of
@@ -146,6 +149,12 @@ type Status struct {
 	LR            float64 `json:"lr"`
 	Dataset       string  `json:"dataset"` // where the data came from
 	Notice        string  `json:"notice"`
+	// The shortcut experiment in progress ("" and 0 when none): its
+	// account (title, what to look for, what the run has shown), and the
+	// network training alongside Model, with its steps.
+	Experiment string `json:"experiment"`
+	Twin       string `json:"twin"`
+	TwinStep   int    `json:"twinStep"`
 }
 
 // Session is a live training session. See the package comment.

@@ -90,23 +90,16 @@ func (w *worker) load(in viz.Intent) error {
 	if err := checkBatch(wts.Model, w.set.Batch); err != nil {
 		return err
 	}
-	n, tr, err := w.newModel(wts.Model)
+	l, err := w.newLane(wts.Model)
 	if err != nil {
 		return err
 	}
-	probes, err := probesFor(n, w.classes)
-	if err == nil {
-		err = n.Load(wts)
-	}
-	if err != nil {
-		tr.Free()
-		n.Free()
+	if err := l.net.Load(wts); err != nil {
+		l.free()
 		return err
 	}
-	w.archiveRun()
-	w.freeModel()
-	w.net, w.tr, w.set.Model, w.probes = n, tr, wts.Model, probes
-	w.resetProgress()
+	w.endLanes()
+	w.setLanes(l, nil)
 	w.ok()
 	w.say("loaded %s (%s%s); a fresh optimizer goes on from them", name, wts.Model, trainedFor(wts.Meta))
 	return nil

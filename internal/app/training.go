@@ -1,0 +1,283 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cifarlab/net"
+)
+
+// work does one unit of work: a batch of the evaluation, a run of training
+// steps, or an inspection of a paused network. It reports false when there
+// is nothing to do until the next command.
+func (w *worker) work(ctx context.Context) bool {
+	switch {
+	case !w.ready():
+		return false
+	case w.evaluating() != nil:
+		defer w.use(w.evaluating())()
+		w.guard("evaluate", w.evalBatch)
+		return true
+	case w.running:
+		w.guard("train", func() error { return w.trainRun(ctx) })
+		return true
+	case w.dirty:
+		w.inspectNow()
+	}
+	return false
+}
+
+// evaluating is the lane whose evaluation is in progress, if any.
+func (w *worker) evaluating() *lane {
+	for _, l := range w.lanes() {
+		if l.eval != nil {
+			return l
+		}
+	}
+	return nil
+}
+
+// inspectNow inspects the selected image and waits for the values.
+func (w *worker) inspectNow() {
+	w.dirty = false
+	if !w.ready() {
+		return
+	}
+	w.guard("inspect", func() error {
+		if err := w.finishInspection(); err != nil {
+			return err
+		}
+		if err := w.startInspection(); err != nil {
+			return err
+		}
+		return w.finishInspection()
+	})
+}
+
+// trainRun trains until the epoch ends, a command arrives or ctx ends; in
+// the shortcut experiment, also until the lane's turn ends, and then the
+// other lane's turn begins.
+func (w *worker) trainRun(ctx context.Context) error {
+	l := w.front
+	if w.twin != nil && w.twinTurn {
+		l = w.twin
+	}
+	defer w.use(l)()
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !w.s.setStop(cancel) {
+		w.s.setStop(nil)
+		return nil
+	}
+	w.abort, w.endTurn = nil, cancel
+	_, err := w.tr.RunEpoch(tctx, w.recs, w.onStep)
+	w.s.setStop(nil)
+	w.endTurn = nil
+	if w.twin != nil && w.turnLeft <= 0 {
+		w.twinTurn, w.turnLeft = !w.twinTurn, experimentTurn
+	}
+	if w.abort != nil {
+		w.running = false
+		return w.abort
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if err != nil {
+		w.running = false
+		return err
+	}
+	w.endEpoch()
+	return nil
+}
+
+// onStep takes the result of one step; while training it is also where
+// the inspected image is sent through the network and the snapshot
+// published.
+func (w *worker) onStep(r net.StepResult) {
+	w.step, w.lastLoss = r.Step, r.Loss
+	w.hist.add(r.Step, r.Loss)
+	if r.GradNorms != nil && w.net != nil {
+		w.grads.add(w.net, r.Step, r.GradNorms, r.BlockGradNorms)
+	}
+	w.epoch.add(r)
+	now := time.Now()
+	w.rate.add(now, r.N)
+	if w.twin != nil {
+		if w.turnLeft--; w.turnLeft <= 0 && w.endTurn != nil {
+			w.endTurn()
+		}
+	}
+	if w.lane == w.front { // the twin of an experiment is not inspected
+		w.inspectWhileTraining(r.Step, now)
+	}
+	w.maybePublish()
+	w.s.inspectNanos.Add(int64(time.Since(now)))
+	if w.s.cfg.Yield != nil {
+		w.s.cfg.Yield()
+	}
+}
+
+// inspectWhileTraining collects the inspection in flight once its values
+// are there, and starts the next when one is due.
+func (w *worker) inspectWhileTraining(step int, now time.Time) {
+	var err error
+	if w.insp != nil && step > w.insp.after {
+		// A step sent after the inspection is done, so its values are
+		// there: collect them without waiting.
+		err = w.finishInspection() // published with the next snapshot
+	}
+	due := now.Sub(w.lastInspect) >= w.s.cfg.InspectEvery && (step-w.inspectStep >= w.s.cfg.InspectSteps || w.view == nil)
+	if err == nil && w.abort == nil && w.running && w.insp == nil && due {
+		err = w.inspect()
+	}
+	if err != nil && w.abort == nil {
+		w.abort = fmt.Errorf("inspect: %w", err)
+		w.s.stop()
+	}
+}
+
+// stepOnce trains every lane on the next batch of its epoch.
+func (w *worker) stepOnce() error {
+	for _, l := range w.lanes() {
+		restore := w.use(l)
+		err := w.stepLane()
+		restore()
+		if err != nil {
+			return err
+		}
+	}
+	w.turnLeft = experimentTurn
+	return nil
+}
+
+// stepLane trains the lane on the next batch of its epoch and reads its
+// loss back.
+func (w *worker) stepLane() error {
+	if !w.ready() {
+		return errNotReady
+	}
+	tr := w.tr
+	n := w.recs.Len()
+	epoch := tr.Epoch + 1
+	order, crops := w.epochPlan(epoch, n)
+	m := tr.EpochImages(n)
+	if m == 0 {
+		return fmt.Errorf("one training image cannot train %s: BatchNorm needs more than one value per channel", w.net.Model)
+	}
+	nb := tr.Batches(m)
+	lo, hi := tr.Batch*tr.Cfg.Batch, min((tr.Batch+1)*tr.Cfg.Batch, m)
+	var c []net.Crop
+	if crops != nil {
+		c = crops[lo:hi]
+	}
+	r, err := tr.Step(w.recs, order[lo:hi], c)
+	if err != nil {
+		return err
+	}
+	r.Batches = nb
+	w.onStep(r)
+	w.dirty = true
+	w.ok()
+	if tr.Batch++; tr.Batch >= nb {
+		tr.Epoch, tr.Batch = epoch, 0
+		w.endEpoch()
+	}
+	return nil
+}
+
+func (w *worker) epochPlan(epoch, n int) ([]int32, []net.Crop) {
+	p := &w.plan
+	if p.order == nil || p.epoch != epoch || p.n != n {
+		p.order, p.crops = w.tr.Plan(epoch, n)
+		p.epoch, p.n = epoch, n
+	}
+	return p.order, p.crops
+}
+
+// endEpoch records the epoch's training accuracy and starts evaluating.
+func (w *worker) endEpoch() {
+	w.trainAcc = append(w.trainAcc, float32(w.epoch.accuracy()))
+	w.epoch = epochSums{}
+	w.dirty = true
+	if w.tests != nil {
+		w.eval = newEvalRun(w.tests.Len(), w.s.cfg.EvalLimit)
+	}
+	w.publish()
+}
+
+// epochSums adds up the steps of the epoch in progress.
+type epochSums struct {
+	images, correct int
+}
+
+func (e *epochSums) add(r net.StepResult) {
+	e.images += r.N
+	e.correct += r.Correct
+}
+
+func (e epochSums) accuracy() float64 {
+	if e.images == 0 {
+		return nan()
+	}
+	return float64(e.correct) / float64(e.images)
+}
+
+// ---- evaluation ----
+
+// evalRun is an evaluation on the test split in progress, one batch per
+// unit of work so that intents and the page's event loop get through.
+type evalRun struct {
+	index   []int32 // the test images, spread evenly over the split
+	pos     int
+	correct int
+}
+
+func newEvalRun(n, limit int) *evalRun {
+	if limit <= 0 || limit > n {
+		limit = n
+	}
+	e := &evalRun{index: make([]int32, limit)}
+	for i := range e.index {
+		e.index[i] = int32(i * n / limit)
+	}
+	return e
+}
+
+func (w *worker) evalBatch() error {
+	e := w.eval
+	idx := e.index[e.pos:min(e.pos+w.set.Batch, len(e.index))]
+	x := w.x.tensor(w.b, append(net.Shape{len(idx)}, net.InputShape...))
+	l := w.x.ints(w.b, net.Shape{len(idx)})
+	w.b.Gather(x, l, w.tests, idx, nil, 0, norm)
+	logits := w.net.Forward(x, false)
+	k := w.net.Classes
+	host := make([]float32, len(idx)*k)
+	if err := w.b.Download(host, logits); err != nil {
+		w.eval = nil
+		return fmt.Errorf("read back logits: %w", err)
+	}
+	for i, r := range idx {
+		if argmax(host[i*k:(i+1)*k]) == w.test.Label(int(r)) {
+			e.correct++
+		}
+	}
+	if e.pos += len(idx); e.pos == len(e.index) {
+		w.testAcc = append(w.testAcc, float32(e.correct)/float32(len(e.index)))
+		w.eval = nil
+		w.publish()
+	}
+	return nil
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
