@@ -531,9 +531,10 @@ func (u *UI) controls(dst *image.RGBA, r image.Rectangle) {
 	u.button(dst, cmd[0], "start", startLabel, s != nil && s.Running, u.startPause)
 	u.button(dst, cmd[1], "step", "Step", false, func() []Intent { return []Intent{{Kind: StepOnce}} })
 	u.button(dst, cmd[2], "reset", "Reset weights", false, func() []Intent { return []Intent{{Kind: Reset}} })
-	io := cells(5, 2, lx, c.Max.X)
+	io := cells(5, 3, lx, c.Max.X)
 	u.button(dst, io[0], "save", "Save weights", false, func() []Intent { return []Intent{{Kind: Save, Path: u.path}} })
 	u.button(dst, io[1], "load", "Load weights", false, func() []Intent { return []Intent{{Kind: Load, Path: u.path}} })
+	u.experimentButton(dst, io[2])
 	if u.opts.WeightsPath != "" {
 		label(6, "file")
 		y0, y1 := row(6)

@@ -22,6 +22,10 @@ var gradLineCols = [3]color.RGBA{{0x56, 0xb4, 0xe9, 0xff}, {0xe6, 0x9f, 0x00, 0x
 // grads draws the gradient view into area.
 func (u *UI) grads(dst *image.RGBA, area image.Rectangle) {
 	g := &u.snap.Grads
+	if e := u.snap.Experiment; e != nil {
+		u.experimentPanel(dst, image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+experimentH), e)
+		area.Min.Y += experimentH + 6
+	}
 	barH := area.Dy() * 55 / 100
 	bars := image.Rect(area.Min.X, area.Min.Y, area.Max.X, area.Min.Y+barH)
 	if u.gradBlocks && len(g.Blocks) > 0 {
@@ -73,10 +77,19 @@ func (u *UI) logAxis(dst *image.RGBA, clip, p image.Rectangle, lo, hi float64) f
 }
 
 // gradBars is one bar per layer: the norm of its weight's gradient at the
-// last step that measured them.
+// last step that measured them; the other runs' norms are lines across
+// the bars in their colours.
 func (u *UI) gradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
-	c, lo, hi, ok := u.gradPanel(dst, r, g, "Gradient reaching each layer", "|∂L/∂W| of each layer's weights, input → output, log scale",
-		len(g.Norms) == len(g.Layers), g.Norms)
+	runs := u.gradRuns()
+	vs := [][]float32{g.Norms}
+	note := "|∂L/∂W| of each layer's weights, input → output, log scale"
+	for _, run := range runs {
+		vs = append(vs, run.Grads.Norms)
+	}
+	if len(runs) > 0 {
+		note += "; lines: the other runs"
+	}
+	c, lo, hi, ok := u.gradPanel(dst, r, g, "Gradient reaching each layer", note, len(g.Norms) == len(g.Layers), vs...)
 	if !ok {
 		return
 	}
@@ -100,7 +113,40 @@ func (u *UI) gradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 			fill(dst, bar, col)
 		}
 	}
+	if dst != nil {
+		for _, run := range runs {
+			runLayers(dst, p, run.Grads.Norms, y, runColor(run.ID))
+		}
+	}
 	u.endLabels(dst, r, p, c, g.Layers[0], g.Layers[n-1])
+}
+
+// gradRuns are the shown runs that measured gradient norms.
+func (u *UI) gradRuns() []Run {
+	var out []Run
+	for _, run := range u.shownRuns() {
+		if len(run.Grads.Norms) > 0 && len(run.Grads.Norms) == len(run.Grads.Layers) {
+			out = append(out, run)
+		}
+	}
+	return out
+}
+
+// runLayers draws a run's norms per layer across plot p: a point at the
+// middle of each of its layers (a network of another depth spreads its
+// layers over the same width), joined by lines.
+func runLayers(dst *image.RGBA, p image.Rectangle, norms []float32, y func(float32) float64, col color.RGBA) {
+	n := len(norms)
+	x := func(i int) float64 { return float64(p.Min.X) + (float64(i)+0.5)*float64(p.Dx())/float64(n) }
+	for i, v := range norms {
+		if v <= 0 {
+			continue
+		}
+		fill(dst, image.Rect(int(x(i))-2, int(y(v))-2, int(x(i))+3, int(y(v))+3), col)
+		if i > 0 && norms[i-1] > 0 {
+			line(dst, p, x(i-1), y(norms[i-1]), x(i), y(v), col)
+		}
+	}
 }
 
 // gradPanel paints the panel of a chart of gradient norms (its note after
@@ -203,21 +249,51 @@ func (u *UI) blockGradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 }
 
 // gradLines is the norms of the first, middle and last layer over the
-// steps.
+// steps, and the first layer's of the other runs in their colours.
 func (u *UI) gradLines(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
-	c := u.panel(dst, r, "gradlines", "While training", "the first, middle and last layer's |∂L/∂W| over the steps, log scale", 0, "")
-	lo, hi, ok := decades(g.First, g.Middle, g.Last)
+	runs := u.gradRuns()
+	note := "the first, middle and last layer's |∂L/∂W| over the steps, log scale"
+	vs := [][]float32{g.First, g.Middle, g.Last}
+	s0, s1 := math.MaxInt, math.MinInt
+	if len(g.Steps) > 0 {
+		s0, s1 = g.Steps[0], g.Steps[len(g.Steps)-1]
+	}
+	for _, run := range runs {
+		if rs := run.Grads.Steps; len(rs) > 1 && len(run.Grads.First) == len(rs) {
+			vs = append(vs, run.Grads.First)
+			s0, s1 = min(s0, rs[0]), max(s1, rs[len(rs)-1])
+		}
+	}
+	if len(vs) > 3 {
+		note += "; thin: the other runs' first layer"
+	}
+	c := u.panel(dst, r, "gradlines", "While training", note, 0, "")
+	lo, hi, ok := decades(vs...)
 	if !ok || len(g.Steps) < 2 || len(g.Layers) == 0 {
 		u.fSmall.text(dst, c, c.Min.X, c.Min.Y+20, "appears after two training steps", colFaint)
 		return
 	}
 	p := image.Rect(c.Min.X+40, c.Min.Y+22, c.Max.X-4, c.Max.Y-16)
 	y := u.logAxis(dst, r, p, lo, hi)
-	s0, s1 := float64(g.Steps[0]), float64(g.Steps[len(g.Steps)-1])
 	if s1 <= s0 {
 		s1 = s0 + 1
 	}
-	x := func(s int) float64 { return float64(p.Min.X) + (float64(s)-s0)/(s1-s0)*float64(p.Dx()-1) }
+	x := func(s int) float64 {
+		return float64(p.Min.X) + float64(s-s0)/float64(s1-s0)*float64(p.Dx()-1)
+	}
+	series := func(steps []int, vs []float32, col color.RGBA) {
+		if dst == nil || len(vs) != len(steps) {
+			return
+		}
+		for i := 1; i < len(vs); i++ {
+			if vs[i-1] > 0 && vs[i] > 0 {
+				line(dst, p, x(steps[i-1]), y(vs[i-1]), x(steps[i]), y(vs[i]), col)
+			}
+		}
+	}
+	for _, run := range runs {
+		series(run.Grads.Steps, run.Grads.First, faded(runColor(run.ID)))
+	}
 	names := [3]string{g.Layers[0], g.Layers[len(g.Layers)/2], g.Layers[len(g.Layers)-1]}
 	lx := c.Min.X
 	for k, vs := range [3][]float32{g.First, g.Middle, g.Last} {
@@ -227,16 +303,15 @@ func (u *UI) gradLines(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 			fill(dst, image.Rect(lx, c.Min.Y+6, lx+14, c.Min.Y+9), col)
 		}
 		lx = u.fSmall.text(dst, r, lx+18, c.Min.Y+12, lbl, colText) + 16
-		if dst == nil || len(vs) != len(g.Steps) {
-			continue
-		}
-		for i := 1; i < len(vs); i++ {
-			if vs[i-1] > 0 && vs[i] > 0 {
-				line(dst, p, x(g.Steps[i-1]), y(vs[i-1]), x(g.Steps[i]), y(vs[i]), col)
-			}
-		}
+		series(g.Steps, vs, col)
 	}
-	u.fSmall.text(dst, r, p.Min.X, c.Max.Y, fmt.Sprintf("step %d", g.Steps[0]), colDim)
-	lbl := fmt.Sprintf("step %d", g.Steps[len(g.Steps)-1])
+	u.fSmall.text(dst, r, p.Min.X, c.Max.Y, fmt.Sprintf("step %d", s0), colDim)
+	lbl := fmt.Sprintf("step %d", s1)
 	u.fSmall.text(dst, r, p.Max.X-u.fSmall.width(lbl), c.Max.Y, lbl, colDim)
+}
+
+// faded is c at 60% over the panel's background.
+func faded(c color.RGBA) color.RGBA {
+	mix := func(a, b uint8) uint8 { return uint8((int(a)*6 + int(b)*4) / 10) }
+	return color.RGBA{mix(c.R, colPanel.R), mix(c.G, colPanel.G), mix(c.B, colPanel.B), 0xff}
 }

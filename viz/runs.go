@@ -34,8 +34,8 @@ func (u *UI) shownRuns() []Run {
 }
 
 // runChips paints a chip per earlier run in r: its colour and name
-// (click to hide or show it) and × (forget it). The present run is the
-// white curve.
+// (click to hide or show it) and × (forget it; not for the experiment's
+// live run). The present run is the white curve.
 func (u *UI) runChips(dst *image.RGBA, clip, r image.Rectangle) {
 	x := r.Min.X
 	if dst != nil {
@@ -63,6 +63,10 @@ func (u *UI) runChips(dst *image.RGBA, clip, r image.Rectangle) {
 			}
 			fill(dst, image.Rect(x+3, r.Min.Y+5, x+13, r.Min.Y+10), col)
 			u.fSmall.text(dst, clip, x+16, r.Min.Y+12, u.fSmall.fit(label, w-18), tc)
+		}
+		if run.Live { // trains alongside: nothing to forget
+			x = chip.Max.X + 6
+			continue
 		}
 		forget := image.Rect(chip.Max.X, r.Min.Y, chip.Max.X+14, r.Max.Y)
 		u.add(region{r: forget, kind: kindButton, key: "btn:forget", indexed: true, idx: id, label: "forget " + run.Name,

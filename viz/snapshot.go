@@ -44,6 +44,9 @@ type ModelChoice struct {
 	// NoBN names the same network without BatchNorm ("plain56-nobn"); ""
 	// for one that has no BatchNorm to remove.
 	NoBN string
+	// Twin names the same network with its shortcuts removed or added
+	// ("resnet56"): the shortcut experiment trains the two. "" for none.
+	Twin string
 }
 
 // GradFlow is the gradient reaching each layer: the L2 norm of the

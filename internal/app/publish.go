@@ -13,7 +13,7 @@ import (
 var modelChoices = func() []viz.ModelChoice {
 	var out []viz.ModelChoice
 	for _, s := range net.Specs {
-		c := viz.ModelChoice{Name: s.Name, Title: s.Title}
+		c := viz.ModelChoice{Name: s.Name, Title: s.Title, Twin: s.Twin}
 		if s.BatchNorm {
 			c.NoBN = net.ModelName(s.Name, false)
 		}
