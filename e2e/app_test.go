@@ -366,3 +366,75 @@ func near(a, b color.RGBA, tol int) bool {
 	d := func(x, y uint8) bool { return int(x)-int(y) <= tol && int(y)-int(x) <= tol }
 	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B)
 }
+
+// ?experiment=shortcuts trains ResNet-20 and plain-20 without BatchNorm
+// in turns: the loss chart shows both curves (the twin's in its run
+// colour), the gradient bars are drawn below the experiment's account and
+// change as it trains, and the account, also in the page's text for
+// screen readers, says what the run showed.
+func TestShortcutExperimentPage(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	first := b.openTimed(srv.url+"?experiment=shortcuts&limit=64&batch=16&eval=16", 4*time.Minute)
+	noPageError(t, first)
+	if st := b.status(); st.Model != "resnet20-nobn" || st.Twin != "plain20-nobn" {
+		t.Fatalf("status: %v, twin %q; want resnet20-nobn and plain20-nobn", st, st.Twin)
+	}
+	st := b.waitFor("both networks' steps", 3*time.Minute, false, func(st status) bool {
+		return st.Step >= 6 && st.TwinStep >= 6
+	}, nil)
+	// The loss chart's plot, under its title and the runs' chips.
+	loss := image.Rect(16, 562, 308, 668)
+	// The twin's colour (viz's run colours are blue, green, orange…; the
+	// curve of the network shown is white): only its curve is bluish.
+	twinPixels := func(s shot) int {
+		r := s.area(loss).Intersect(s.page.Bounds())
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if c := rgba(s.page.At(x, y)); int(c.B) > int(c.R)+60 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// The bars, under the account (viz's experimentH and a gap).
+	top := mapsArea.Min.Y + 24 + 3*15 + 8 + 6
+	bars := image.Rect(mapsArea.Min.X, top, mapsArea.Max.X, top+(mapsArea.Max.Y-top)*55/100)
+	barShare := func(s shot) float64 {
+		r := s.area(bars).Intersect(s.page.Bounds())
+		n := 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if near(rgba(s.page.At(x, y)), viz.BarColor, 6) {
+					n++
+				}
+			}
+		}
+		return float64(n) / float64(max(r.Dx()*r.Dy(), 1))
+	}
+	var s1 shot
+	b.waitFor("the twin's loss curve and the gradient bars", 2*time.Minute, false, func(st status) bool {
+		s1 = b.screenshot()
+		return twinPixels(s1) > 30 && barShare(s1) > 0.05
+	}, nil)
+	t.Logf("step %d and %d: %d pixels of the twin's curve, bars cover %.1f%% of their panel", st.Step, st.TwinStep, twinPixels(s1), 100*barShare(s1))
+	step := b.status().Step
+	var s2 shot
+	st = b.waitFor("the gradient bars to change", 2*time.Minute, false, func(st status) bool {
+		if st.Step < step+3 {
+			return false
+		}
+		s2 = b.screenshot()
+		return changed(s1.page, s2.page, s1.area(bars)) > 0.001
+	}, nil)
+	acc := b.element("experiment")
+	if !acc.Exists || !strings.Contains(acc.Text, "Shortcut experiment: ResNet-20 against plain-20") || !strings.Contains(acc.Text, "After ") {
+		t.Errorf("the experiment's account in the page: %q", acc.Text)
+	}
+	t.Logf("account: %s", acc.Text)
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+	s2.keep(b, "page-experiment.png")
+}

@@ -31,6 +31,9 @@ type status struct {
 	Batch        int      `json:"batch"`
 	Dataset      string   `json:"dataset"`
 	Notice       string   `json:"notice"`
+	Experiment   string   `json:"experiment"`
+	Twin         string   `json:"twin"`
+	TwinStep     int      `json:"twinStep"`
 }
 
 func (s status) String() string {

@@ -125,8 +125,8 @@ func (h *host) start() {
 	o := openBackend(h.params.device)
 	h.ui.setBackend(o.b.Name())
 	h.ui.setError(errBackend, o.failure)
-	cfg := app.Config{Model: h.params.model, LR: h.params.lr, Batch: h.params.batch, Limit: h.params.limit,
-		EvalLimit: h.params.eval, OnSave: h.download}
+	cfg := app.Config{Model: h.params.model, Experiment: h.params.experiment, LR: h.params.lr, Batch: h.params.batch,
+		Limit: h.params.limit, EvalLimit: h.params.eval, OnSave: h.download}
 	switch ms := h.params.inspect; {
 	case ms == 0:
 		cfg.InspectEvery = 1e6 * time.Hour // never while training

@@ -32,6 +32,7 @@ const (
 	idDropzone      = "dropzone"       // shown while a file is dragged over the page
 	idLoading       = "loading"        // the splash, hidden once the program runs
 	idViewer        = "viewer"         // the viewer's canvas (made by ebiten, named by the program)
+	idExperiment    = "experiment"     // the shortcut experiment's account, for screen readers; hidden when none
 )
 
 // The page's own failures and notices, by what they are about, so that a
@@ -227,6 +228,8 @@ func (u *ui) refresh() {
 	u.setText(idStatus, statusLine(st))
 	u.setText(idNotice, st.Notice)
 	u.show(idNotice, st.Notice != "")
+	u.setText(idExperiment, st.Experiment)
+	u.show(idExperiment, st.Experiment != "")
 	id := idErrorText
 	if !u.el(id).Truthy() {
 		id = idError
@@ -322,5 +325,8 @@ func statusObject(st app.Status) js.Value {
 	o.Set("lr", num(st.LR))
 	o.Set("dataset", st.Dataset)
 	o.Set("notice", st.Notice)
+	o.Set("experiment", st.Experiment)
+	o.Set("twin", st.Twin)
+	o.Set("twinStep", st.TwinStep)
 	return o
 }

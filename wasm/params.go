@@ -31,6 +31,14 @@ import (
 //	&inspect=MS             how often, in milliseconds, the maps are refreshed
 //	                        while training (default 250; 0: never, to measure
 //	                        what they cost)
+//	&view=maps|grads        the feature maps (default) or the gradient view
+//	?experiment=shortcuts   the shortcut experiment instead of one network: a
+//	                        residual network and its plain twin trained in
+//	                        turns on the same batches, from the gradient view
+//	&depth=20|56|18         its networks: He et al.'s 20 (the default) or 56
+//	                        layers, or the tutorial's ResNet18
+//	&bn=0|1                 without BatchNorm (the default: the gradient fades
+//	                        in the plain network from the first step) or with
 type params struct {
 	inspect   int // milliseconds; -1: the default
 	model     string
@@ -41,6 +49,9 @@ type params struct {
 	autostart bool
 	device    string // "auto", "gpu" or "cpu"
 	grads     bool   // view=grads: start with the gradient view
+	// experiment is the residual network of the shortcut experiment; ""
+	// for none.
+	experiment string
 }
 
 // parseParams reads a query string (with or without its "?"). A bad value
@@ -108,5 +119,50 @@ func parseParams(query string) (params, error) {
 	default:
 		errs = append(errs, fmt.Errorf("URL parameter view=%q: want maps or grads", s))
 	}
+	if err := p.parseExperiment(q); err != nil {
+		errs = append(errs, err)
+	}
 	return p, errors.Join(errs...)
+}
+
+// experimentDepths are the depths of ?experiment=shortcuts&depth=N and
+// their residual networks.
+var experimentDepths = map[string]string{"18": "resnet18", "20": "resnet20", "56": "resnet56"}
+
+// parseExperiment reads experiment, depth and bn.
+func (p *params) parseExperiment(q url.Values) error {
+	var errs []error
+	switch s := q.Get("experiment"); s {
+	case "":
+		for _, name := range []string{"depth", "bn"} {
+			if q.Get(name) != "" {
+				errs = append(errs, fmt.Errorf("URL parameter %s=%q: it goes with experiment=shortcuts", name, q.Get(name)))
+			}
+		}
+		return errors.Join(errs...)
+	case "shortcuts":
+	default:
+		return fmt.Errorf("URL parameter experiment=%q: want shortcuts", s)
+	}
+	model := experimentDepths["20"]
+	if d := q.Get("depth"); d != "" {
+		if m, ok := experimentDepths[d]; ok {
+			model = m
+		} else {
+			errs = append(errs, fmt.Errorf("URL parameter depth=%q: want 20, 56 or 18", d))
+		}
+	}
+	bn := false
+	switch s := q.Get("bn"); s {
+	case "", "0", "false":
+	case "1", "true":
+		bn = true
+	default:
+		errs = append(errs, fmt.Errorf("URL parameter bn=%q: want 1 or 0", s))
+	}
+	p.experiment = net.ModelName(model, bn)
+	if q.Get("view") == "" {
+		p.grads = true
+	}
+	return errors.Join(errs...)
 }

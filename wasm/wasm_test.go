@@ -45,6 +45,23 @@ func TestParams(t *testing.T) {
 	if _, err = parseParams("view=weights"); err == nil || !strings.Contains(err.Error(), "view=") {
 		t.Errorf("view=weights: %v", err)
 	}
+	for q, want := range map[string]string{
+		"experiment=shortcuts":               "resnet20-nobn",
+		"experiment=shortcuts&depth=56":      "resnet56-nobn",
+		"experiment=shortcuts&depth=18&bn=1": "resnet18",
+	} {
+		if p, err = parseParams(q); err != nil || p.experiment != want || !p.grads {
+			t.Errorf("%s: %+v, %v; want experiment %s in the gradient view", q, p, err, want)
+		}
+	}
+	if p, err = parseParams("experiment=shortcuts&view=maps"); err != nil || p.grads {
+		t.Errorf("experiment=shortcuts&view=maps: %+v, %v", p, err)
+	}
+	for _, q := range []string{"experiment=depth", "experiment=shortcuts&depth=32", "experiment=shortcuts&bn=maybe", "depth=20"} {
+		if _, err = parseParams(q); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
 	if p, err = parseParams("device=gpu"); err != nil || p.device != "gpu" {
 		t.Errorf("device=gpu: %+v, %v", p, err)
 	}
