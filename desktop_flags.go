@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +24,10 @@ type desktopFlags struct {
 	init, weights    string
 	evalLimit        int
 	threads          int // CPU backend: goroutines for training; 0: one core fewer than the machine has
+
+	// experiment is the residual network of the shortcut experiment
+	// (-experiment); "" for none.
+	experiment string
 
 	autostart  bool
 	frames     int    // exit after this many frames; 0: when the window closes
@@ -57,8 +62,14 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	fs.StringVar(&f.screenshot, "screenshot", "", "save the window's last frame to this PNG at exit")
 	f.view = newChoice("maps", "maps", "grads")
 	fs.Var(f.view, "view", "what the right side shows first: maps (the feature maps) or grads (the gradient reaching each layer)")
+	experiment := fs.Bool("experiment", false, "the shortcut experiment: train -model (a block network; default resnet20 without BatchNorm) and its twin with the shortcuts removed or added, in turns on the same batches, from the gradient view")
 	if err := parse(fs, args); err != nil {
 		return nil, err
+	}
+	if *experiment {
+		if err := f.setExperiment(fs); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -90,10 +101,35 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	return f, nil
 }
 
+// setExperiment checks -experiment against the other flags and picks its
+// networks.
+func (f *desktopFlags) setExperiment(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	model := ""
+	if set["model"] {
+		model = f.model.name()
+	} else if set["bn"] {
+		return flagError(fs, "-experiment -bn=%v needs -model (resnet18, resnet20 or resnet56, or their plain twins)", f.model.bn)
+	}
+	if set["init"] {
+		return flagError(fs, "-experiment trains both networks from the seed: it takes no -init")
+	}
+	res, _, err := app.ExperimentPair(model)
+	if err != nil {
+		return flagError(fs, "-experiment: %v", err)
+	}
+	f.experiment = res
+	if !set["view"] {
+		f.view.value = "grads"
+	}
+	return nil
+}
+
 // sessionConfig is the live session's configuration for these flags.
 func (f *desktopFlags) sessionConfig(statsEvery int) app.Config {
 	return app.Config{
-		Model: f.model.name(), LR: f.lr, Batch: f.batch, Seed: f.seed, Limit: f.limit,
+		Model: f.model.name(), Experiment: f.experiment, LR: f.lr, Batch: f.batch, Seed: f.seed, Limit: f.limit,
 		FileOrder: !f.shuffle, Augment: f.augment, EvalLimit: f.evalLimit, StatsEvery: statsEvery,
 	}
 }

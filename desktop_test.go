@@ -38,6 +38,9 @@ func TestDesktopFlags(t *testing.T) {
 		{[]string{"desktop", "-threads", "-2"}, "-threads -2"},
 		{[]string{"desktop", "-seed", "0"}, "-seed 0"},
 		{[]string{"desktop", "extra"}, `unexpected argument "extra"`},
+		{[]string{"desktop", "-experiment", "-model", "lenet5"}, "lenet5 has no twin without shortcuts"},
+		{[]string{"desktop", "-experiment", "-init", "w.safetensors"}, "takes no -init"},
+		{[]string{"desktop", "-experiment", "-bn=false"}, "needs -model"},
 	} {
 		code, _, errs := cli(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -52,6 +55,19 @@ func TestDesktopFlags(t *testing.T) {
 	if cfg.Model != "resnet18" || !cfg.FileOrder || cfg.Limit != 100 || cfg.Seed != 7 || cfg.StatsEvery != 8 ||
 		f.weights != "resnet18.safetensors" || f.threads < 1 {
 		t.Errorf("flags %+v gave the session %+v", f, cfg)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-experiment"}, "resnet20-nobn"},
+		{[]string{"-experiment", "-model", "plain56"}, "resnet56"},
+		{[]string{"-experiment", "-model", "resnet18", "-bn=false"}, "resnet18-nobn"},
+	} {
+		f, err := parseDesktopFlags(c.args, os.Stderr)
+		if err != nil || f.sessionConfig(1).Experiment != c.want || f.view.value != "grads" {
+			t.Errorf("%v: %+v, %v; want the experiment of %s in the gradient view", c.args, f, err, c.want)
+		}
 	}
 	if !desktopBuilt {
 		code, _, errs := cli(t, "desktop", "-limit", "10")
