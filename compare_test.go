@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"cifarlab/internal/app"
 	"cifarlab/internal/testenv"
 )
 
@@ -147,5 +150,45 @@ func TestCompareInterruptedAndReplotWithoutLogs(t *testing.T) {
 	code, _, errs := cli(t, "compare", "-replot", "-models", "resnet56", "-out", out)
 	if code != 1 || !strings.Contains(errs, "no log of resnet56 in "+out) {
 		t.Errorf("-replot without a log: exit %d, %q", code, errs)
+	}
+}
+
+// A run the viewer exports is in train -log's schema: compare -replot
+// reads it as it reads its own logs.
+func TestExportedRunReplots(t *testing.T) {
+	layers, err := pathWeightNames("lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &app.RunRecord{Model: "lenet5", Layers: layers, NormsEvery: 1, Batch: 8, LR: 1e-3, Seed: 1}
+	for s := 1; s <= 4; s++ {
+		step := app.StepRecord{Step: s, Epoch: 1 + (s-1)/3, Loss: app.Num(2.5 - 0.1*float32(s)), Accuracy: 0.25}
+		if s%2 == 0 {
+			for range layers {
+				step.GradNorms = append(step.GradNorms, app.Num(float32(s)))
+			}
+		}
+		rec.Steps = append(rec.Steps, step)
+	}
+	rec.Epochs = []app.EpochRecord{{Epoch: 1, Step: 3, TrainAccuracy: 0.25, TestAccuracy: 0.125}}
+	path := filepath.Join(t.TempDir(), "lenet5.jsonl")
+	var buf bytes.Buffer
+	if err := app.WriteJSONL(&buf, []*app.RunRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run, err := runFromLog(path, "lenet5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Loss) != 4 || float32(run.Loss[3]) != float32(2.1) || len(run.TrainAcc) != 1 || run.TrainAcc[0] != 0.25 ||
+		len(run.TestAcc) != 1 || run.TestAcc[0] != 0.125 {
+		t.Errorf("replotted %+v", run)
+	}
+	// The geometric mean of 2 and 4.
+	if len(run.LayerNorms) != len(layers) || math.Abs(run.LayerNorms[0]-math.Sqrt(8)) > 1e-6 {
+		t.Errorf("layer norms %v, want √8 each", run.LayerNorms)
 	}
 }

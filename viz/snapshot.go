@@ -165,17 +165,23 @@ const (
 	// network or its twin, "" for the default) against its twin.
 	StartExperiment
 	ShowTwin // show the experiment's other network
+	// ExportRuns exports the runs Runs (IDs; 0 is the run shown) as
+	// Format, "jsonl" or "csv" (browser: a download; desktop: a file
+	// beside Path).
+	ExportRuns
 )
 
 // Intent is one request of the user, for the embedding program to carry
 // out.
 type Intent struct {
-	Kind  IntentKind
-	Model string
-	LR    float64
-	Batch int
-	Image int
-	Run   int    // ForgetRun: the Run's ID
-	Path  string // desktop: file to save to or load from
-	Data  []byte // browser: the bytes of a picked file
+	Kind   IntentKind
+	Model  string
+	LR     float64
+	Batch  int
+	Image  int
+	Run    int    // ForgetRun: the Run's ID
+	Runs   []int  // ExportRuns: the runs' IDs, 0 for the run shown
+	Format string // ExportRuns: "jsonl" or "csv"
+	Path   string // desktop: file to save to or load from
+	Data   []byte // browser: the bytes of a picked file
 }

@@ -74,6 +74,7 @@ func (w *worker) startExperiment(model string) error {
 		a.free()
 		return err
 	}
+	a.rec.Twin, b.rec.Twin = plain, res
 	w.endLanes()
 	w.setLanes(a, b)
 	w.twinTurn = false
@@ -108,7 +109,7 @@ func specTitle(model string) string {
 
 // twinRun is the experiment's other network as a live run of the charts.
 func (w *worker) twinRun() viz.Run {
-	r := w.runOf(w.twin, w.nextRun+1)
+	r := w.twin.rec.view(w.nextRun + 1)
 	r.Live = true
 	r.Name = r.Short + " · training alongside, on the same batches"
 	return r

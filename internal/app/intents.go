@@ -75,8 +75,11 @@ func (w *worker) handle(in viz.Intent) {
 	case viz.ShowTwin:
 		w.guard("shortcut experiment", w.showTwin)
 	case viz.ForgetRun:
-		w.runs = slices.DeleteFunc(w.runs, func(r viz.Run) bool { return r.ID == in.Run })
+		w.runs = slices.DeleteFunc(w.runs, func(k keptRun) bool { return k.view.ID == in.Run })
+		w.runsChanged = true
 		w.dirty = true
+	case viz.ExportRuns:
+		w.guard("export runs", func() error { return w.export(in) })
 	default:
 		w.fail(fmt.Errorf("unknown intent %d", in.Kind))
 	}
@@ -116,6 +119,9 @@ func (w *worker) setLR(lr float64) error {
 		if l.tr != nil {
 			l.tr.Opt.LR = float32(lr)
 		}
+		if l.rec != nil && l.step == 0 {
+			l.rec.LR = lr
+		}
 	}
 	return nil
 }
@@ -133,6 +139,9 @@ func (w *worker) setBatch(batch int) error {
 			done := min(tr.Batch*tr.Cfg.Batch, tr.EpochImages(w.recs.Len()))
 			tr.Cfg.Batch = batch
 			tr.Batch = done / batch
+		}
+		if l.rec != nil && l.step == 0 {
+			l.rec.Batch = batch
 		}
 	}
 	w.set.Batch = batch

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"slices"
 
 	"cifarlab/net"
@@ -16,6 +15,7 @@ type lane struct {
 	net    *net.Network
 	tr     *net.Trainer
 	probes []probe
+	rec    *RunRecord // nil for a lane that has no network yet
 
 	// Progress since the network was built.
 	step     int     // the last step whose loss is known
@@ -69,6 +69,7 @@ func (w *worker) newLane(model string) (*lane, error) {
 	}
 	l := emptyLane(model)
 	l.net, l.tr, l.probes = n, tr, probes
+	l.rec = w.newRecord(l)
 	return l, nil
 }
 
@@ -153,26 +154,45 @@ func (w *worker) use(l *lane) (restore func()) {
 // maxRuns is how many earlier runs the session keeps for comparison.
 const maxRuns = 6
 
+// keptRun is an earlier run: its record, and its view for the charts.
+type keptRun struct {
+	rec  *RunRecord
+	view viz.Run
+}
+
 // archiveRun keeps l's run, if it trained, among the earlier runs (the
 // oldest goes past maxRuns): called before the model, its weights or its
 // settings give way to the next run's.
 func (w *worker) archiveRun(l *lane) {
-	if l.step == 0 {
+	if l.step == 0 || l.rec == nil {
 		return
 	}
+	w.keepRun(l.rec)
+	w.runsChanged = true
+}
+
+// keepRun adds a record to the earlier runs.
+func (w *worker) keepRun(r *RunRecord) {
 	w.nextRun++
-	w.runs = append(w.runs, w.runOf(l, w.nextRun))
+	w.runs = append(w.runs, keptRun{r, r.view(w.nextRun)})
 	if len(w.runs) > maxRuns {
 		w.runs = slices.Delete(w.runs, 0, len(w.runs)-maxRuns)
 	}
 }
 
-// runOf is l's run as the viewer shows it.
-func (w *worker) runOf(l *lane, id int) viz.Run {
-	short := viz.ModelTitle(modelChoices, l.model)
-	loss, steps := l.hist.points()
-	return viz.Run{ID: id, Short: short,
-		Name: fmt.Sprintf("%s · lr %g · batch %d · seed %d · %d steps", short, w.set.LR, w.set.Batch, w.s.cfg.Seed, l.step),
-		Loss: loss, LossStep: steps, TrainAcc: slices.Clone(l.trainAcc), TestAcc: slices.Clone(l.testAcc),
-		Grads: l.grads.flow()}
+// record is the record of the run id: 0 for the run shown, the live
+// run's ID for the experiment's other network, else an earlier run's.
+func (w *worker) record(id int) *RunRecord {
+	switch {
+	case id == 0:
+		return w.front.rec
+	case w.twin != nil && id == w.nextRun+1:
+		return w.twin.rec
+	}
+	for _, k := range w.runs {
+		if k.view.ID == id {
+			return k.rec
+		}
+	}
+	return nil
 }

@@ -61,9 +61,13 @@ func (w *worker) publish() {
 	}
 	snap.Loss, snap.LossStep = w.hist.points()
 	snap.Grads = w.grads.flow()
-	snap.Runs = slices.Clone(w.runs)
+	for _, k := range w.runs {
+		snap.Runs = append(snap.Runs, k.view)
+	}
 	if w.twin != nil {
-		snap.Runs = append(snap.Runs, w.twinRun())
+		if w.twin.rec != nil {
+			snap.Runs = append(snap.Runs, w.twinRun())
+		}
 		snap.Experiment = w.experiment()
 	}
 	if w.selected < len(w.strip) {
@@ -105,6 +109,7 @@ func (w *worker) publish() {
 	}
 	w.s.pub.Store(&published{snap: snap, status: st, notice: notice, errMsg: w.err, errAt: w.errAt})
 	w.s.notify()
+	w.saveRuns()
 }
 
 // noticeText is the session's own notice: what it waits for, the

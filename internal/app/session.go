@@ -81,10 +81,20 @@ type Config struct {
 	// of work: the browser's CPU fallback uses it to let the page's event
 	// loop run.
 	Yield func()
-	// OnSave receives the weights of a Save intent without a Path (the
-	// browser downloads them), on Run's goroutine. Without it such a Save
-	// is an error.
+	// OnSave receives the weights of a Save intent without a Path, and the
+	// file of an ExportRuns intent without one (the browser downloads
+	// them), on Run's goroutine. Without it such an intent is an error.
 	OnSave func(name string, data []byte)
+	// Runs are earlier runs to compare with, as EncodeRuns wrote them
+	// (what OnRuns received last time).
+	Runs []byte
+	// OnRuns, when set, receives the session's runs as EncodeRuns writes
+	// them (the earlier ones, then those in progress) whenever they
+	// change: a run ends or is forgotten, an epoch ends, and every
+	// RunsEvery while training. It is called on Run's goroutine: the page
+	// keeps them in its Cache Storage, the desktop in a file beside its
+	// weights, so that a reload or a restart shows them again.
+	OnRuns func(data []byte)
 }
 
 // Defaults of Config.
@@ -211,6 +221,7 @@ func (s *Session) Run(ctx context.Context) error {
 		s.runCommands()
 		if err := ctx.Err(); err != nil {
 			w.guard("inspect", w.finishInspection)
+			w.runsChanged = w.runsChanged || w.step > 0 // keep the runs in progress too
 			w.publish()
 			return err
 		}

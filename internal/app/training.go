@@ -99,8 +99,13 @@ func (w *worker) trainRun(ctx context.Context) error {
 func (w *worker) onStep(r net.StepResult) {
 	w.step, w.lastLoss = r.Step, r.Loss
 	w.hist.add(r.Step, r.Loss)
+	var norms []float32
 	if r.GradNorms != nil && w.net != nil {
 		w.grads.add(w.net, r.Step, r.GradNorms, r.BlockGradNorms)
+		norms = w.grads.norms
+	}
+	if w.rec != nil {
+		w.rec.addStep(r, norms)
 	}
 	w.epoch.add(r)
 	now := time.Now()
@@ -200,6 +205,10 @@ func (w *worker) epochPlan(epoch, n int) ([]int32, []net.Crop) {
 // endEpoch records the epoch's training accuracy and starts evaluating.
 func (w *worker) endEpoch() {
 	w.trainAcc = append(w.trainAcc, float32(w.epoch.accuracy()))
+	if w.rec != nil {
+		w.rec.endEpoch(w.tr.Epoch, w.step, w.epoch.accuracy())
+		w.runsChanged = true
+	}
 	w.epoch = epochSums{}
 	w.dirty = true
 	if w.tests != nil {
@@ -266,6 +275,10 @@ func (w *worker) evalBatch() error {
 	}
 	if e.pos += len(idx); e.pos == len(e.index) {
 		w.testAcc = append(w.testAcc, float32(e.correct)/float32(len(e.index)))
+		if w.rec != nil {
+			w.rec.setTestAccuracy(float64(e.correct) / float64(len(e.index)))
+			w.runsChanged = true
+		}
 		w.eval = nil
 		w.publish()
 	}

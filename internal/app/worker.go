@@ -53,11 +53,13 @@ type worker struct {
 	errAt    uint64
 	flash    string // the notice of the user's last action ("saved …")
 
-	runs    []viz.Run // earlier runs, oldest first
-	nextRun int       // the last run's ID
-	rate    rateMeter
-	x       tensorCache // the evaluation batch and its labels
-	abort   error       // a failure met inside a step's callback
+	runs        []keptRun // earlier runs, oldest first
+	nextRun     int       // the last run's ID
+	runsChanged bool      // since the last OnRuns
+	runsSaved   time.Time // the last OnRuns
+	rate        rateMeter
+	x           tensorCache // the evaluation batch and its labels
+	abort       error       // a failure met inside a step's callback
 
 	// Inspection (of the front network).
 	strip       []viz.Map
@@ -83,6 +85,15 @@ func (w *worker) init(s *Session) {
 	w.s = s
 	w.set = settings{Model: s.cfg.Model, LR: s.cfg.LR, Batch: s.cfg.Batch}
 	w.setLanes(emptyLane(s.cfg.Model), nil)
+	if len(s.cfg.Runs) > 0 {
+		w.guard("earlier runs", func() error {
+			runs, err := DecodeRuns(s.cfg.Runs)
+			for _, r := range runs {
+				w.keepRun(r)
+			}
+			return err
+		})
+	}
 	if e := s.cfg.Experiment; e != "" {
 		w.guard("shortcut experiment", func() error { return w.startExperiment(e) })
 	}

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"math"
+	"testing"
+
+	"cifarlab/net"
+)
+
+// A long run keeps every step's loss and at most maxNormRecords steps'
+// gradient norms, on every NormsEvery-th step.
+func TestRecordThinsNorms(t *testing.T) {
+	r := &RunRecord{Model: "lenet5", Layers: []string{"a", "b"}, NormsEvery: 1}
+	const steps = 2*maxNormRecords + 100
+	for s := 1; s <= steps; s++ {
+		r.addStep(net.StepResult{Step: s, Epoch: 1, Loss: float64(s), N: 4, Correct: 1}, []float32{float32(s), 1})
+	}
+	if len(r.Steps) != steps || r.NormsEvery != 4 {
+		t.Fatalf("%d steps kept, norms every %d; want %d and 4", len(r.Steps), r.NormsEvery, steps)
+	}
+	n := 0
+	for _, s := range r.Steps {
+		if s.GradNorms == nil {
+			continue
+		}
+		n++
+		if s.Step%4 != 0 || float32(s.GradNorms[0]) != float32(s.Step) {
+			t.Fatalf("step %d keeps norms %v", s.Step, s.GradNorms)
+		}
+	}
+	if n > maxNormRecords || n < steps/4 || n != r.normCount {
+		t.Errorf("%d steps keep norms (count %d), want %d", n, r.normCount, steps/4)
+	}
+	if a := float64(r.Steps[0].Accuracy); a != 0.25 {
+		t.Errorf("accuracy %v, want 0.25", a)
+	}
+	r.addStep(net.StepResult{Step: steps + 1, Loss: math.NaN()}, nil)
+	if s := r.Steps[len(r.Steps)-1]; !math.IsNaN(float64(s.Loss)) || !math.IsNaN(float64(s.Accuracy)) || s.GradNorms != nil {
+		t.Errorf("a diverged step without images: %+v", s)
+	}
+}
