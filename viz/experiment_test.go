@@ -67,3 +67,27 @@ func TestExperimentView(t *testing.T) {
 		f.Close()
 	}
 }
+
+// The loss chart's buttons export the run shown and the earlier runs not
+// hidden.
+func TestExportButtons(t *testing.T) {
+	s := Synthetic("lenet5", 3, 40)
+	run := Run{ID: 4, Short: "plain-20", Loss: []float32{2.3, 2.2}, LossStep: []int{1, 2}}
+	hidden := Run{ID: 5, Short: "plain-56", Loss: []float32{2.3}, LossStep: []int{1}}
+	s.Runs = []Run{run, hidden}
+	u, _ := testUI(Options{WeightsPath: "/tmp/w.safetensors"})
+	u.SetSnapshot(s)
+	click(t, u, "btn:run:5") // hide it
+	got := click(t, u, "btn:export-jsonl")
+	if len(got) != 1 || got[0].Kind != ExportRuns || got[0].Format != "jsonl" || len(got[0].Runs) != 2 ||
+		got[0].Runs[0] != 0 || got[0].Runs[1] != 4 || got[0].Path != "/tmp/w.safetensors" {
+		t.Errorf("JSONL emits %+v", got)
+	}
+	if got := click(t, u, "btn:export-csv"); len(got) != 1 || got[0].Format != "csv" {
+		t.Errorf("CSV emits %+v", got)
+	}
+	u.SetSnapshot(Synthetic("lenet5", 3, 0))
+	if got := click(t, u, "btn:export-csv"); got != nil {
+		t.Errorf("before any step, CSV emits %+v", got)
+	}
+}

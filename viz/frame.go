@@ -606,7 +606,8 @@ func (u *UI) lossChart(dst *image.RGBA, r image.Rectangle) {
 	if s != nil && len(s.Loss) > 0 {
 		note = fmt.Sprintf("%.3f at step %d", s.Loss[len(s.Loss)-1], lossStep(s, len(s.Loss)-1))
 	}
-	c := u.panel(dst, r, "loss", "Training loss", note, 0, "")
+	c := u.panel(dst, r, "loss", "Training loss", note, exportW, "")
+	u.exportButtons(dst, r)
 	if s != nil && len(s.Runs) > 0 {
 		u.runChips(dst, r, image.Rect(c.Min.X, c.Min.Y, c.Max.X, c.Min.Y+16))
 		c.Min.Y += 18

@@ -75,3 +75,37 @@ func (u *UI) runChips(dst *image.RGBA, clip, r image.Rectangle) {
 		x = forget.Max.X + 6
 	}
 }
+
+// exportW is the room the export buttons take on the loss chart's title
+// line.
+const exportW = 54 + 40 + 4 + 6
+
+// exportButtons paints the buttons that export the runs the charts show
+// (the present one and every earlier run not hidden) as JSON Lines, the
+// schema of cifarlab train -log, or as CSV.
+func (u *UI) exportButtons(dst *image.RGBA, r image.Rectangle) {
+	var act func(format string) func() []Intent
+	if s := u.snap; s != nil && len(s.Loss) > 0 {
+		act = func(format string) func() []Intent {
+			return func() []Intent {
+				ids := []int{0}
+				for _, run := range u.shownRuns() {
+					ids = append(ids, run.ID)
+				}
+				return []Intent{{Kind: ExportRuns, Format: format, Runs: ids, Path: u.path}}
+			}
+		}
+	}
+	x1 := r.Max.X - 6
+	for _, f := range []struct {
+		key, label, format string
+		w                  int
+	}{{"export-csv", "CSV", "csv", 40}, {"export-jsonl", "JSONL", "jsonl", 54}} {
+		var a func() []Intent
+		if act != nil {
+			a = act(f.format)
+		}
+		u.button(dst, image.Rect(x1-f.w, r.Min.Y+3, x1, r.Min.Y+21), f.key, f.label, false, a)
+		x1 -= f.w + 4
+	}
+}
