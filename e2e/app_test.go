@@ -438,3 +438,54 @@ func TestShortcutExperimentPage(t *testing.T) {
 	}
 	s2.keep(b, "page-experiment.png")
 }
+
+// pageRun is an element of window.cifarlab.runs().
+type pageRun struct {
+	ID    int    `json:"id"`
+	Name  string `json:"name"`
+	Model string `json:"model"`
+	Live  bool   `json:"live"`
+	Steps int    `json:"steps"`
+}
+
+// The page keeps its runs across a reload (Cache Storage), and exports
+// them as the JSON Lines of train -log and as CSV.
+func TestRunsSurviveReload(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	url := srv.url + "?model=lenet5&limit=64&batch=16&eval=16"
+	noPageError(t, b.openTimed(url+"&autostart=1", 4*time.Minute))
+	b.waitFor("three steps", 2*time.Minute, false, func(st status) bool { return st.Step >= 3 }, nil)
+	eval[any](b, `globalThis.cifarlab.setModel("resnet20")`) // LeNet5's run ends
+	var runs []pageRun
+	b.waitFor("LeNet5's run kept", time.Minute, false, func(status) bool {
+		runs = eval[[]pageRun](b, "globalThis.cifarlab.runs()")
+		kept := eval[bool](b, `caches.open("cifarlab-runs-v1").then((c) => c.match("/cifarlab-store/runs.json")).then((r) => !!r)`)
+		return len(runs) == 1 && kept
+	}, nil)
+	steps := runs[0].Steps
+	if runs[0].Model != "LeNet5" || steps < 3 {
+		t.Fatalf("runs %+v", runs)
+	}
+
+	noPageError(t, b.openTimed(url+"&autostart=1", 4*time.Minute))
+	runs = eval[[]pageRun](b, "globalThis.cifarlab.runs()")
+	if len(runs) == 0 || runs[0].Model != "LeNet5" || runs[0].Steps < steps {
+		t.Fatalf("after the reload, runs %+v; want LeNet5's of %d steps or more first", runs, steps)
+	}
+	t.Logf("after the reload: %+v", runs)
+
+	d := b.allowDownloads()
+	jsonl := string(d.take(b, `globalThis.cifarlab.exportRuns("jsonl")`, ".jsonl"))
+	lines := strings.Split(strings.TrimSpace(jsonl), "\n")
+	if !strings.Contains(lines[0], `"event":"start"`) || !strings.Contains(jsonl, `"model":"lenet5"`) ||
+		!strings.Contains(jsonl, `"grad_norms":{"conv_unit.0.weight"`) || strings.Count(jsonl, `"event":"start"`) != 1+len(runs) {
+		t.Errorf("exported JSONL (%d lines) starts %q", len(lines), lines[0])
+	}
+	csv := string(d.take(b, `globalThis.cifarlab.exportRuns("csv")`, ".csv"))
+	if !strings.HasPrefix(csv, "run,model,step,epoch,loss,accuracy,train_accuracy,test_accuracy,grad_norm:") {
+		t.Errorf("exported CSV starts %.100q", csv)
+	}
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+}

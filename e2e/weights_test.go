@@ -100,32 +100,39 @@ func (b *browser) allowDownloads() downloads {
 // downloads, which window.cifarlab.saved describes.
 func (d downloads) save(b *browser) []byte {
 	b.t.Helper()
+	return d.take(b, "globalThis.cifarlab.save()", ".safetensors")
+}
+
+// take evaluates call and returns the file the page downloads, whose name
+// (as window.cifarlab.saved has it) ends in suffix.
+func (d downloads) take(b *browser, call, suffix string) []byte {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
 	events := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadProgress)
-	eval[any](b, "globalThis.cifarlab.save()")
+	eval[any](b, call)
 	for ev, err := range events {
 		if err != nil {
-			b.t.Fatalf("waiting for the download of save(): %v", err)
+			b.t.Fatalf("waiting for the download of %s: %v", call, err)
 		}
 		switch ev.State {
 		case cdpbrowser.DownloadProgressStateCompleted:
 			data, err := os.ReadFile(filepath.Join(d.dir, ev.GUID))
 			if err != nil {
-				b.t.Fatalf("the download of save(): %v", err)
+				b.t.Fatalf("the download of %s: %v", call, err)
 			}
 			saved := eval[struct {
 				Name string `json:"name"`
 				Size int    `json:"size"`
 			}](b, "globalThis.cifarlab.saved")
-			if saved.Size != len(data) || !strings.HasSuffix(saved.Name, ".safetensors") {
+			if saved.Size != len(data) || !strings.HasSuffix(saved.Name, suffix) {
 				b.t.Errorf("cifarlab.saved: %+v; the download has %d bytes", saved, len(data))
 			}
 			return data
 		case cdpbrowser.DownloadProgressStateCanceled:
-			b.t.Fatalf("the download of save() was cancelled")
+			b.t.Fatalf("the download of %s was cancelled", call)
 		}
 	}
-	b.t.Fatalf("no download after save()")
+	b.t.Fatalf("no download after %s", call)
 	return nil
 }

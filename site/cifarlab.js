@@ -26,8 +26,9 @@
 			imagesPerSec: null, error: failure, running: false, ready: false,
 		}),
 	};
+	globalThis.cifarlab.runs = () => [];
 	for (const name of ["start", "pause", "step", "reset", "save", "select", "setModel", "setLR",
-		"setBatch", "loadWeights", "loadDataset"]) {
+		"setBatch", "loadWeights", "loadDataset", "experiment", "showTwin", "exportRuns"]) {
 		globalThis.cifarlab[name] = (...args) => { queue.push([name, args]); };
 	}
 

@@ -13,6 +13,7 @@
 //	backend.go  WebGPU or the CPU fallback (which yields to the event loop)
 //	dataset.go  the dataset: kept from the last visit, the server's, or a file
 //	store.go    the browser's Cache Storage of the dataset
+//	runs.go     the browser's Cache Storage of the session's runs
 //	fetch.go    fetch with progress
 //	page.go     the elements around the canvas and the status object
 //	game.go     the ebiten game of viz/game
@@ -21,12 +22,20 @@
 //
 //	status()                 {backend, model, step, epoch, loss, testAccuracy, imagesPerSec,
 //	                          error, running, ready, epochProgress, trainAccuracy, trainImages,
-//	                          testImages, batch, lr, dataset, notice} (unknown numbers: null)
+//	                          testImages, batch, lr, dataset, notice, experiment, twin,
+//	                          twinStep} (unknown numbers: null)
 //	start(), pause(), step(), reset(), save()
 //	select(i), setModel(name), setLR(x), setBatch(n)
+//	experiment([model])      the shortcut experiment of model (a block network or its
+//	                         twin; default resnet20-nobn) against its twin
+//	showTwin()               show the experiment's other network
+//	runs()                   [{id, name, model, live, steps}]: the earlier runs, kept
+//	                         across reloads, and the experiment's other network
+//	exportRuns(format)       download the run shown and every earlier one, "jsonl" (the
+//	                         schema of cifarlab train -log) or "csv"
 //	loadWeights(bytes[, name])   a Uint8Array or ArrayBuffer of a .safetensors file
 //	loadDataset(file[, name])    a File or Blob: the official tar.gz, a .bin or an image archive
-//	saved                        {name, size} of the last weights saved (downloaded)
+//	saved                        {name, size} of the last file downloaded (weights, runs)
 //
 // site/cifarlab.js defines the same functions before the program runs: status()
 // answers from the page, and the other calls are queued and made once it runs.
@@ -146,6 +155,14 @@ func (h *host) start() {
 	default:
 		cfg.StatsEvery = 4
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	runs, keeper, err := openRuns(ctx, h.ui)
+	cancel()
+	if err != nil {
+		h.ui.note(noteRuns, err.Error())
+	} else {
+		cfg.Runs, cfg.OnRuns = runs, keeper.keep
+	}
 	s := app.New(cfg)
 	s.SetBackend(o.b, o.notice)
 	if h.params.autostart {
@@ -206,6 +223,31 @@ func (h *host) handle(in viz.Intent) {
 	if s != nil {
 		s.Handle(in)
 	}
+}
+
+// runsObject is window.cifarlab.runs(): the session's earlier runs (and
+// the experiment's live one) as [{id, name, model, live, steps}], model
+// being the network's title and steps its last step.
+func (h *host) runsObject() js.Value {
+	arr := js.Global().Get("Array").New()
+	s := h.session()
+	if s == nil {
+		return arr
+	}
+	for _, r := range s.Snapshot().Runs {
+		o := js.Global().Get("Object").New()
+		o.Set("id", r.ID)
+		o.Set("name", r.Name)
+		o.Set("model", r.Short)
+		o.Set("live", r.Live)
+		steps := 0
+		if n := len(r.LossStep); n > 0 {
+			steps = r.LossStep[n-1]
+		}
+		o.Set("steps", steps)
+		arr.Call("push", o)
+	}
+	return arr
 }
 
 // snapshots and intentCh are the game's channels, made once.
@@ -332,6 +374,22 @@ func (h *host) expose() {
 	})
 	fn("setModel", func(a []js.Value) any {
 		h.handle(viz.Intent{Kind: viz.SetModel, Model: argString(a, 0)})
+		return nil
+	})
+	fn("experiment", func(a []js.Value) any {
+		h.handle(viz.Intent{Kind: viz.StartExperiment, Model: argString(a, 0)})
+		return nil
+	})
+	intent("showTwin", viz.ShowTwin)
+	fn("runs", func([]js.Value) any { return h.runsObject() })
+	fn("exportRuns", func(a []js.Value) any {
+		ids := []int{0}
+		if s := h.session(); s != nil {
+			for _, r := range s.Snapshot().Runs {
+				ids = append(ids, r.ID)
+			}
+		}
+		h.handle(viz.Intent{Kind: viz.ExportRuns, Format: argString(a, 0), Runs: ids})
 		return nil
 	})
 	fn("setLR", func(a []js.Value) any {

@@ -54,6 +54,7 @@ type noteKey int
 const (
 	noteData noteKey = iota
 	noteStore
+	noteRuns
 	numNoteKeys
 )
 
