@@ -63,7 +63,9 @@ func desktop(ctx context.Context, f *desktopFlags, stdout, stderr io.Writer) err
 	}
 	defer b.Close()
 
-	s := app.New(f.sessionConfig(statsEvery(b)))
+	cfg := f.sessionConfig(statsEvery(b))
+	f.keepRuns(&cfg, stderr)
+	s := app.New(cfg)
 	s.SetBackend(b, "")
 	s.SetData(ds)
 	if f.init != "" {

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 
 	"cifarlab/cifar"
 	"cifarlab/internal/app"
+	"cifarlab/internal/atomicfile"
 )
 
 // desktopFlags are the command line of `cifarlab desktop`: train's
@@ -22,6 +27,7 @@ type desktopFlags struct {
 	lr               float64
 	shuffle, augment bool
 	init, weights    string
+	runs             string // the file that keeps the session's runs
 	evalLimit        int
 	threads          int // CPU backend: goroutines for training; 0: one core fewer than the machine has
 
@@ -55,6 +61,7 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	fs.BoolVar(&f.augment, "augment", false, "random crop (padding 4) and horizontal flip")
 	fs.StringVar(&f.init, "init", "", "start from these weights (.safetensors) with a fresh optimizer")
 	fs.StringVar(&f.weights, "weights", "", "the file the Save and Load buttons use (default MODEL.safetensors)")
+	fs.StringVar(&f.runs, "runs", "", "the file that keeps the runs to compare with from one start to the next (default: beside -weights, MODEL.runs.json)")
 	fs.IntVar(&f.evalLimit, "eval-limit", 0, "after each epoch, test on this many test images spread over the split (0: all)")
 	fs.IntVar(&f.threads, "threads", 0, "CPU backend: goroutines that train (0: one fewer than the machine's cores, leaving one to the window)")
 	fs.BoolVar(&f.autostart, "autostart", false, "start training at once")
@@ -95,6 +102,9 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	if f.weights == "" {
 		f.weights = f.model.name() + ".safetensors"
 	}
+	if f.runs == "" {
+		f.runs = strings.TrimSuffix(f.weights, filepath.Ext(f.weights)) + ".runs.json"
+	}
 	if f.threads == 0 {
 		f.threads = max(runtime.NumCPU()-1, 1)
 	}
@@ -131,6 +141,23 @@ func (f *desktopFlags) sessionConfig(statsEvery int) app.Config {
 	return app.Config{
 		Model: f.model.name(), Experiment: f.experiment, LR: f.lr, Batch: f.batch, Seed: f.seed, Limit: f.limit,
 		FileOrder: !f.shuffle, Augment: f.augment, EvalLimit: f.evalLimit, StatsEvery: statsEvery,
+	}
+}
+
+// keepRuns reads the runs kept in -runs into cfg, and has the session
+// keep its runs there (atomically: a crash leaves the old file or the new).
+func (f *desktopFlags) keepRuns(cfg *app.Config, stderr io.Writer) {
+	data, err := os.ReadFile(f.runs)
+	switch {
+	case err == nil:
+		cfg.Runs = data
+	case !errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stderr, "note: the earlier runs in %s are not shown: %v\n", f.runs, err)
+	}
+	cfg.OnRuns = func(data []byte) {
+		if err := atomicfile.WriteFile(f.runs, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			fmt.Fprintf(stderr, "keep the runs: %v\n", err)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"cifarlab/internal/app"
 	"cifarlab/internal/testenv"
 	"cifarlab/viz"
 )
@@ -119,6 +120,15 @@ func TestDesktop(t *testing.T) {
 
 	const frames = 240
 	shot, weights := filepath.Join(dir, "desktop.png"), filepath.Join(dir, "w.safetensors")
+	// An earlier run of the last start, kept beside the weights.
+	kept, err := app.EncodeRuns([]*app.RunRecord{{Model: "plain20", NormsEvery: 1, Steps: []app.StepRecord{{Step: 1, Epoch: 1, Loss: 2.3}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runsFile := filepath.Join(dir, "w.runs.json")
+	if err := os.WriteFile(runsFile, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	args := append(xvfb[1:], bin, "desktop", "-autostart", "-frames", strconv.Itoa(frames), "-screenshot", shot,
@@ -152,6 +162,12 @@ func TestDesktop(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(st[1]); n < 1 {
 		t.Errorf("training did not advance: step %d", n)
+	}
+
+	keptNow, err := os.ReadFile(runsFile)
+	runs, derr := app.DecodeRuns(keptNow)
+	if err != nil || derr != nil || len(runs) != 2 || runs[0].Model != "plain20" || runs[1].Model != "lenet5" || len(runs[1].Steps) == 0 {
+		t.Errorf("the runs kept at exit: %d, %v, %v; want plain20's kept and lenet5's", len(runs), err, derr)
 	}
 
 	img := readPNG(t, shot)

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"cifarlab/internal/atomicfile"
 	"cifarlab/viz"
 )
 
@@ -186,7 +186,7 @@ func (w *worker) export(in viz.Intent) error {
 	}
 	if in.Path != "" {
 		path := filepath.Join(filepath.Dir(in.Path), name)
-		if err := writeAtomic(path, data); err != nil {
+		if err := atomicfile.WriteFile(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return err
 		}
 		w.say("exported %s", path)
@@ -228,25 +228,4 @@ func (w *worker) saveRuns() {
 	}
 	w.s.cfg.OnRuns(data)
 	w.runsChanged, w.runsSaved = false, time.Now()
-}
-
-// writeAtomic writes data to path through a temporary file beside it, so
-// that path holds either its old content or all of the new.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
