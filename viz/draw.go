@@ -262,3 +262,21 @@ func unit(v float32) uint8 {
 	}
 	return uint8(v*255 + 0.5)
 }
+
+// dashedLine draws a line of dashes and gaps dash pixels long.
+func dashedLine(dst *image.RGBA, clip image.Rectangle, x0, y0, x1, y1 float64, c color.RGBA, dash float64) {
+	n := math.Hypot(x1-x0, y1-y0) / dash
+	for k := 0.0; k < n; k += 2 {
+		t0, t1 := k/n, min(k+1, n)/n
+		line(dst, clip, x0+(x1-x0)*t0, y0+(y1-y0)*t0, x0+(x1-x0)*t1, y0+(y1-y0)*t1, c)
+	}
+}
+
+// haloLine draws a line with a one-pixel halo of colour h around it, so
+// that it stands out over bars of a colour near its own.
+func haloLine(dst *image.RGBA, clip image.Rectangle, x0, y0, x1, y1 float64, c, h color.RGBA) {
+	for _, d := range [][2]float64{{0, -1.5}, {0, 1.5}, {-1.5, 0}, {1.5, 0}} {
+		line(dst, clip, x0+d[0], y0+d[1], x1+d[0], y1+d[1], h)
+	}
+	line(dst, clip, x0, y0, x1, y1, c)
+}

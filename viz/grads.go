@@ -87,7 +87,7 @@ func (u *UI) gradBars(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 		vs = append(vs, run.Grads.Norms)
 	}
 	if len(runs) > 0 {
-		note += "; lines: the other runs"
+		note += "; points: the other runs"
 	}
 	c, lo, hi, ok := u.gradPanel(dst, r, g, "Gradient reaching each layer", note, len(g.Norms) == len(g.Layers), vs...)
 	if !ok {
@@ -139,12 +139,15 @@ func runLayers(dst *image.RGBA, p image.Rectangle, norms []float32, y func(float
 	n := len(norms)
 	x := func(i int) float64 { return float64(p.Min.X) + (float64(i)+0.5)*float64(p.Dx())/float64(n) }
 	for i, v := range norms {
-		if v <= 0 {
-			continue
+		if i > 0 && v > 0 && norms[i-1] > 0 {
+			haloLine(dst, p, x(i-1), y(norms[i-1]), x(i), y(v), col, colBG)
 		}
-		fill(dst, image.Rect(int(x(i))-2, int(y(v))-2, int(x(i))+3, int(y(v))+3), col)
-		if i > 0 && norms[i-1] > 0 {
-			line(dst, p, x(i-1), y(norms[i-1]), x(i), y(v), col)
+	}
+	for i, v := range norms {
+		if v > 0 {
+			cx, cy := int(x(i)), int(y(v))
+			fill(dst, image.Rect(cx-3, cy-3, cx+4, cy+4), colBG)
+			fill(dst, image.Rect(cx-2, cy-2, cx+3, cy+3), col)
 		}
 	}
 }
@@ -265,7 +268,7 @@ func (u *UI) gradLines(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 		}
 	}
 	if len(vs) > 3 {
-		note += "; thin: the other runs' first layer"
+		note += "; dashed: the other runs' first layer"
 	}
 	c := u.panel(dst, r, "gradlines", "While training", note, 0, "")
 	lo, hi, ok := decades(vs...)
@@ -281,18 +284,22 @@ func (u *UI) gradLines(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 	x := func(s int) float64 {
 		return float64(p.Min.X) + float64(s-s0)/float64(s1-s0)*float64(p.Dx()-1)
 	}
-	series := func(steps []int, vs []float32, col color.RGBA) {
+	series := func(steps []int, vs []float32, col color.RGBA, dashed bool) {
 		if dst == nil || len(vs) != len(steps) {
 			return
 		}
 		for i := 1; i < len(vs); i++ {
 			if vs[i-1] > 0 && vs[i] > 0 {
-				line(dst, p, x(steps[i-1]), y(vs[i-1]), x(steps[i]), y(vs[i]), col)
+				if dashed {
+					dashedLine(dst, p, x(steps[i-1]), y(vs[i-1]), x(steps[i]), y(vs[i]), col, 4)
+				} else {
+					line(dst, p, x(steps[i-1]), y(vs[i-1]), x(steps[i]), y(vs[i]), col)
+				}
 			}
 		}
 	}
 	for _, run := range runs {
-		series(run.Grads.Steps, run.Grads.First, faded(runColor(run.ID)))
+		series(run.Grads.Steps, run.Grads.First, runColor(run.ID), true)
 	}
 	names := [3]string{g.Layers[0], g.Layers[len(g.Layers)/2], g.Layers[len(g.Layers)-1]}
 	lx := c.Min.X
@@ -303,15 +310,9 @@ func (u *UI) gradLines(dst *image.RGBA, r image.Rectangle, g *GradFlow) {
 			fill(dst, image.Rect(lx, c.Min.Y+6, lx+14, c.Min.Y+9), col)
 		}
 		lx = u.fSmall.text(dst, r, lx+18, c.Min.Y+12, lbl, colText) + 16
-		series(g.Steps, vs, col)
+		series(g.Steps, vs, col, false)
 	}
 	u.fSmall.text(dst, r, p.Min.X, c.Max.Y, fmt.Sprintf("step %d", s0), colDim)
 	lbl := fmt.Sprintf("step %d", s1)
 	u.fSmall.text(dst, r, p.Max.X-u.fSmall.width(lbl), c.Max.Y, lbl, colDim)
-}
-
-// faded is c at 60% over the panel's background.
-func faded(c color.RGBA) color.RGBA {
-	mix := func(a, b uint8) uint8 { return uint8((int(a)*6 + int(b)*4) / 10) }
-	return color.RGBA{mix(c.R, colPanel.R), mix(c.G, colPanel.G), mix(c.B, colPanel.B), 0xff}
 }
