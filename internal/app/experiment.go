@@ -178,15 +178,17 @@ func finding(res, plain laneSummary) string {
 	}
 	rr, rp := res.first/res.last, plain.first/plain.last
 	var grad string
+	healthy := false // the plain network's first layer gets about what the residual one's does
 	switch {
 	case !finite(rr) || !finite(rp):
 		grad = fmt.Sprintf("the first layer's gradient over the last layer's is %s in %s and %s in %s",
 			ratio(rr), res.title, ratio(rp), plain.title)
 	case !(rp < rr/10) && !(rr < rp/10):
+		healthy = true
 		grad = fmt.Sprintf("the gradient reaches the first layer of both about as well (%s of the last layer's in %s, %s in %s)",
 			ratio(rr), res.title, ratio(rp), plain.title)
 	case rp < rr:
-		grad = fmt.Sprintf("%s's first layer gets %s of the gradient its last layer gets, %s's %s: it fades on its way back through the plain stack, and the shortcuts carry it",
+		grad = fmt.Sprintf("%s's first layer gets %s of the gradient its last layer gets, %s's %s: it fades on its way back through the plain stack (a vanishing gradient), and the shortcuts carry it",
 			plain.title, ratio(rp), res.title, ratio(rr))
 	default:
 		grad = fmt.Sprintf("%s's first layer gets %s of the gradient its last layer gets, %s's only %s",
@@ -197,6 +199,8 @@ func finding(res, plain laneSummary) string {
 	switch d := plain.loss - res.loss; {
 	case math.Abs(d) <= 0.02*math.Max(res.loss, plain.loss):
 		losses += " (about the same so far)"
+	case d > 0 && healthy:
+		losses += fmt.Sprintf(" (%s is behind so far although its gradient is healthy: degradation, not a vanishing gradient)", plain.title)
 	case d > 0:
 		losses += fmt.Sprintf(" (%s is behind so far)", plain.title)
 	default:

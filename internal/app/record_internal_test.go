@@ -2,6 +2,7 @@ package app
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"cifarlab/net"
@@ -37,5 +38,25 @@ func TestRecordThinsNorms(t *testing.T) {
 	r.addStep(net.StepResult{Step: steps + 1, Loss: math.NaN()}, nil)
 	if s := r.Steps[len(r.Steps)-1]; !math.IsNaN(float64(s.Loss)) || !math.IsNaN(float64(s.Accuracy)) || s.GradNorms != nil {
 		t.Errorf("a diverged step without images: %+v", s)
+	}
+}
+
+// The finding tells a vanishing gradient from degradation, from the
+// numbers alone.
+func TestFinding(t *testing.T) {
+	res := laneSummary{title: "ResNet-56", step: 40, first: 0.5, last: 1, loss: 1.5, testAcc: math.NaN()}
+	for _, c := range []struct {
+		plain laneSummary
+		want  string
+	}{
+		{laneSummary{title: "plain-56", step: 40, first: 1e-9, last: 1, loss: 2.3, testAcc: math.NaN()}, "vanishing gradient"},
+		{laneSummary{title: "plain-56", step: 40, first: 0.3, last: 1, loss: 1.9, testAcc: math.NaN()}, "degradation, not a vanishing gradient"},
+		{laneSummary{title: "plain-56", step: 40, first: 0.3, last: 1, loss: 1.51, testAcc: math.NaN()}, "about the same so far"},
+		{laneSummary{title: "plain-56", step: 40, first: 0, last: 0, loss: 2.3, testAcc: math.NaN()}, "and ? in plain-56"},
+		{laneSummary{title: "plain-56", step: 0, first: math.NaN(), last: math.NaN(), loss: math.NaN(), testAcc: math.NaN()}, "once both networks have trained"},
+	} {
+		if got := finding(res, c.plain); !strings.Contains(got, c.want) {
+			t.Errorf("%+v: %q, want %q", c.plain, got, c.want)
+		}
 	}
 }
