@@ -1,4 +1,4 @@
-# cifarlab: make build | site | serve | test | run | bench | fuzz | clean
+# cifarlab: make build | site | static | serve | test | run | bench | fuzz | clean
 
 GO ?= go
 # Real CIFAR-10 for the tests: ../shared/cifar10 beside the checkout when present.
@@ -9,7 +9,7 @@ export CIFARLAB_TESTDATA
 RUN_DATA ?= $(if $(CIFARLAB_TESTDATA),$(CIFARLAB_TESTDATA)/cifar-10-jpeg.tar.gz,)
 RUN_FLAGS ?= -model lenet5 -epochs 2 -log run.jsonl
 
-.PHONY: build site serve test run bench fuzz clean
+.PHONY: build site static serve test run bench fuzz clean
 
 # One binary with every subcommand, desktop included: ebiten and gogpu/wgpu
 # link together only without cgo and with -tags nofakecgo (see desktop.go).
@@ -69,6 +69,12 @@ test:
 		echo "skipping the browser tests: no chromium on PATH (Debian: apt-get install chromium)"; \
 	fi
 
+# The page as a folder any static web host serves as it is (static/), with
+# the dataset of RUN_DATA, or STATIC_FLAGS (e.g. "-data PATH -limit 10000").
+STATIC_FLAGS ?= $(if $(RUN_DATA),-data $(RUN_DATA),)
+static: build
+	./bin/cifarlab site -out static $(STATIC_FLAGS)
+
 run: build
 	./bin/cifarlab train $(if $(RUN_DATA),-data $(RUN_DATA),) $(RUN_FLAGS)
 
@@ -87,7 +93,7 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin site/cifarlab.wasm site/cifarlab.wasm.zst site/cifarlab.wasm.br site/wasm_exec.js
+	rm -rf bin static site/cifarlab.wasm site/cifarlab.wasm.zst site/cifarlab.wasm.br site/wasm_exec.js
 
 # Browser tests: the packages of BROWSER_PKGS, compiled to WebAssembly, run by
 # bin/wasmtest in headless Chromium with WebGPU on its SwiftShader

@@ -57,7 +57,7 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	fs.Float64Var(&f.lr, "lr", app.DefaultLR, "Adam learning rate")
 	fs.Uint64Var(&f.seed, "seed", app.DefaultSeed, "seed of the initial weights, the shuffles and the augmentation")
 	fs.BoolVar(&f.shuffle, "shuffle", true, "reshuffle the training images every epoch (false keeps file order)")
-	fs.IntVar(&f.limit, "limit", 0, "train on the first N training images only (0: all)")
+	fs.IntVar(&f.limit, "limit", 0, "train on N training images only, taken from the classes in turn in file order (0: all)")
 	fs.BoolVar(&f.augment, "augment", false, "random crop (padding 4) and horizontal flip")
 	fs.StringVar(&f.init, "init", "", "start from these weights (.safetensors) with a fresh optimizer")
 	fs.StringVar(&f.weights, "weights", "", "the file the Save and Load buttons use (default MODEL.safetensors)")

@@ -35,6 +35,7 @@ var commands = []command{
 	{"bench", "time whole training steps and eval forwards on random data", runBench},
 	{"compare", compareUsage, runCompare},
 	{"serve", "serve the in-browser trainer (site/) and CIFAR-10 for it on 127.0.0.1:8080", runServe},
+	{"site", siteUsage, runSite},
 	{"desktop", desktopUsage, runDesktop},
 }
 

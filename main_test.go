@@ -354,3 +354,34 @@ func TestOnlyDesktopNeedsMainThread(t *testing.T) {
 		}
 	}
 }
+
+// -limit takes the images from the classes in turn: on a file ordered by
+// class (as image folders are), the first 50 images would all be
+// airplanes, while -limit 50 trains on five of each class.
+func TestLimitIsClassBalanced(t *testing.T) {
+	exact := filepath.Join(testenv.Data(t), "exact")
+	raw, err := os.ReadFile(filepath.Join(exact, "data_batch_1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 1000, 3073
+	var sorted []byte
+	for c := byte(0); c < 10; c++ {
+		for i := 0; i < n; i++ {
+			if r := raw[i*size : (i+1)*size]; r[0] == c {
+				sorted = append(sorted, r...)
+			}
+		}
+	}
+	data := filepath.Join(t.TempDir(), "sorted.bin")
+	if err := os.WriteFile(data, sorted, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(t, "train", "-data", data, "-limit", "50", "-batch", "25", "-epochs", "1", "-device", "cpu")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	if strings.Contains(errs, "hold no") || !strings.Contains(out, "50 images") {
+		t.Errorf("stdout %q\nstderr %q", out, errs)
+	}
+}

@@ -43,7 +43,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.Float64Var(&f.lr, "lr", 1e-3, "Adam learning rate")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initial weights, the shuffles and the augmentation")
 	fs.BoolVar(&f.shuffle, "shuffle", true, "reshuffle the training images every epoch (false keeps file order)")
-	fs.IntVar(&f.limit, "limit", 0, "train on the first N training images only (0: all)")
+	fs.IntVar(&f.limit, "limit", 0, "train on N training images only, taken from the classes in turn in file order (0: all)")
 	fs.BoolVar(&f.augment, "augment", false, "random crop (padding 4) and horizontal flip")
 	fs.StringVar(&f.init, "init", "", "start from these weights (.safetensors) with a fresh optimizer")
 	fs.StringVar(&f.resume, "resume", "", "continue a checkpoint: weights, optimizer state and epoch")
@@ -111,7 +111,7 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	if f.limit > 0 && f.limit < trainSplit.Len() {
-		trainSplit = trainSplit.Head(f.limit)
+		trainSplit = trainSplit.Balanced(f.limit, len(ds.Classes))
 		warnMissingClasses(stderr, trainSplit, ds.Classes)
 	}
 	b, err := openBackend(f.device.value, stderr)
@@ -250,8 +250,8 @@ func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records
 	return log.Err()
 }
 
-// warnMissingClasses says when the first -limit images leave classes out,
-// as they do for image folders, which are ordered by class.
+// warnMissingClasses says when the training images hold no image of some
+// classes.
 func warnMissingClasses(w io.Writer, s *cifar.Split, classes []string) {
 	var missing []string
 	for c, n := range s.LabelCounts(len(classes)) {
@@ -260,7 +260,7 @@ func warnMissingClasses(w io.Writer, s *cifar.Split, classes []string) {
 		}
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(w, "note: the first %d training images hold no %s; the test accuracy will suffer (image folders are ordered by class, so -limit takes the first classes only)\n",
+		fmt.Fprintf(w, "note: the %d training images hold no %s; the test accuracy will suffer\n",
 			s.Len(), strings.Join(missing, ", "))
 	}
 }

@@ -30,6 +30,7 @@ type status struct {
 	Ready        bool     `json:"ready"`
 	Batch        int      `json:"batch"`
 	Dataset      string   `json:"dataset"`
+	TrainImages  int      `json:"trainImages"`
 	Notice       string   `json:"notice"`
 	Experiment   string   `json:"experiment"`
 	Twin         string   `json:"twin"`

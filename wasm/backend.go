@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"syscall/js"
 	"time"
@@ -19,7 +18,7 @@ type opened struct {
 	gpu     bool   // WebGPU, as opposed to the CPU fallback
 	slow    bool   // the CPU, or a GPU emulated on the CPU (SwiftShader)
 	notice  string // shown for as long as the backend is used
-	failure error  // why WebGPU is not used, when it is not (shown as an error)
+	failure error  // a failure of the backend (shown as an error): a fallback is not one
 }
 
 // cpuNotice is the notice of the CPU fallback.
@@ -43,13 +42,14 @@ func openBackend(device string) opened {
 		return opened{b: newCPU(), slow: true, notice: cpuNotice + " (?device=cpu)"}
 	}
 	if g := js.Global().Get("navigator").Get("gpu"); !g.Truthy() {
-		return opened{b: newCPU(), slow: true, notice: cpuNotice,
-			failure: errors.New("no WebGPU in this browser (navigator.gpu is undefined; it needs a recent Chrome or Edge, and a secure context such as http://127.0.0.1): training on the CPU instead")}
+		return opened{b: newCPU(), slow: true,
+			notice: "no WebGPU in this browser (navigator.gpu is undefined; it needs a recent Chrome, Edge or Safari, and a secure context such as http://127.0.0.1): " + cpuNotice}
 	}
 	g, err := gpu.Open(gpu.Options{})
 	if err != nil {
-		return opened{b: newCPU(), slow: true, notice: cpuNotice,
-			failure: fmt.Errorf("WebGPU failed (%v): training on the CPU instead", err)}
+		// Chrome on Linux without flags, a blocklisted driver: a fallback,
+		// not a failure.
+		return opened{b: newCPU(), slow: true, notice: fmt.Sprintf("WebGPU is not available here (%v): %s", err, cpuNotice)}
 	}
 	if g.CPUEmulation() && device == "auto" {
 		name := g.Adapter().Name

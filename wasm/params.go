@@ -19,7 +19,8 @@ import (
 //	?model=lenet5|resnet18  the network (default lenet5)
 //	&lr=X                   Adam's learning rate (default 1e-3)
 //	&batch=N                images per step (default 256 on WebGPU, 32 on the CPU)
-//	&limit=N                train on the first N training images (default all)
+//	&limit=N                train on N training images, taken from the classes in
+//	                        turn (default all)
 //	&eval=N                 test images evaluated after each epoch (default: all on
 //	                        a GPU, 1,000 on the CPU or an emulated GPU)
 //	&autostart=1            start training as soon as the data is there

@@ -223,7 +223,7 @@ func TestOnlySplit(t *testing.T) {
 	if len(snap.TestAcc) != 0 || len(snap.Strip) != 16 || st.TrainImages != 40 || st.TestImages != 0 {
 		t.Errorf("%d test accuracies, strip of %d; status %+v", len(snap.TestAcc), len(snap.Strip), st)
 	}
-	for _, want := range []string{"no test split", "training on the first 40 of 64 images"} {
+	for _, want := range []string{"no test split", "training on 40 of 64 images, taken from the classes in turn"} {
 		if !strings.Contains(snap.Notice, want) {
 			t.Errorf("notice %q lacks %q", snap.Notice, want)
 		}
@@ -405,5 +405,25 @@ func TestFeed(t *testing.T) {
 	}
 	if last < 1 {
 		t.Errorf("the snapshots fed show no training (step %d)", last)
+	}
+}
+
+// Limit takes the images from the classes in turn, so that a dataset
+// ordered by class (an image folder) keeps every class.
+func TestLimitKeepsEveryClass(t *testing.T) {
+	ds := synthetic(200, 20, 9)
+	recs := ds.Train.Records
+	var sorted []byte
+	for c := byte(0); c < 10; c++ {
+		for i := 0; i < len(recs)/cifar.RecordSize; i++ {
+			if r := recs[i*cifar.RecordSize : (i+1)*cifar.RecordSize]; r[0] == c {
+				sorted = append(sorted, r...)
+			}
+		}
+	}
+	ds.Train.Records = sorted
+	s := start(t, app.Config{Batch: 10, Limit: 20}, ds)
+	if n := s.Snapshot().Notice; !strings.Contains(n, "training on 20 of 200 images") || strings.Contains(n, "hold no") {
+		t.Errorf("notice %q", n)
 	}
 }

@@ -52,7 +52,9 @@ type Config struct {
 	LR         float64 // Adam's learning rate (default 1e-3)
 	Batch      int     // images per step (default 256)
 	Seed       uint64  // initial weights, shuffles and crops (default 1)
-	// Limit trains on the first Limit training images (0: all).
+	// Limit trains on Limit training images (0: all), taken from the
+	// classes in turn in file order (cifar.Split.Balanced), so that no
+	// class is left out where the images are ordered by class.
 	Limit int
 	// FileOrder keeps the training images in file order instead of
 	// reshuffling them every epoch.
