@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/color"
 	"image/jpeg"
+	"os"
 	"testing"
 )
 
@@ -74,6 +75,10 @@ func FuzzDecodeImage(f *testing.F) {
 	f.Add(pngBytes(f, solid(3, 70, color.NRGBA{1, 2, 3, 4})))
 	f.Add(jpegBytes(f, solid(33, 31, color.NRGBA{9, 8, 7, 255}), 60))
 	f.Add(jpegBytes(f, toGray(solid(32, 32, color.NRGBA{9, 8, 7, 255})), 60))
+	f.Add([]byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"))
+	if webp, err := os.ReadFile("testdata/gopher.lossless.webp"); err == nil {
+		f.Add(webp)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pix, err := DecodeImage(data)
 		if err == nil && len(pix) != PixelSize {

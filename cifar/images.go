@@ -7,11 +7,13 @@ import (
 	"image"
 	"image/color"
 	stddraw "image/draw"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
 
 	"golang.org/x/image/draw"
+	"golang.org/x/image/webp"
 )
 
 const (
@@ -22,8 +24,8 @@ const (
 	MaxImagePixels = 1 << 25
 )
 
-// DecodeImageFile reads a PNG or JPEG file and returns its PixelSize pixel
-// bytes (planar R, G, B) as DecodeImage does.
+// DecodeImageFile reads a PNG, JPEG, GIF or WebP file and returns its
+// PixelSize pixel bytes (planar R, G, B) as DecodeImage does.
 func DecodeImageFile(path string) ([]byte, error) {
 	data, err := readFile(path, MaxImageFileBytes)
 	if err != nil {
@@ -36,14 +38,63 @@ func DecodeImageFile(path string) ([]byte, error) {
 	return pix, nil
 }
 
-// DecodeImage decodes a PNG or JPEG image and returns its PixelSize pixel
-// bytes (planar R, G, B). Like PIL's convert('RGB'), alpha is dropped without
-// premultiplying and grayscale is replicated; an image that is not 32×32 is
-// then resized with a bilinear filter that antialiases when downscaling.
+// DecodeImage decodes a PNG, JPEG, GIF (its first frame) or WebP image and
+// returns its PixelSize pixel bytes (planar R, G, B). Like PIL's
+// convert('RGB'), alpha is dropped without premultiplying and grayscale is
+// replicated; an image that is not 32×32 is then squashed to 32×32 (the
+// whole image, its aspect ratio not kept) with a bilinear filter that
+// antialiases when downscaling, as PIL's resize((32, 32)) does.
 func DecodeImage(data []byte) ([]byte, error) {
+	img, err := decodeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	pix := make([]byte, PixelSize)
+	toPixels(pix, img)
+	return pix, nil
+}
+
+// IsImage says whether data starts as an image DecodeImage reads.
+func IsImage(data []byte) bool {
+	_, ok := sniffImage(data)
+	return ok
+}
+
+// Picture is a picture of one's own, decoded as DecodeImage does, with a
+// copy to show beside what the network sees.
+type Picture struct {
+	Format string // "PNG", "JPEG", "GIF" or "WebP"
+	Width  int    // of the original
+	Height int
+	Pixels []byte      // PixelSize bytes, planar R, G, B: what the network sees
+	Thumb  *image.RGBA // the original, fit into the side asked for, aspect kept
+}
+
+// DecodePicture decodes an image as DecodeImage does, and makes a copy of
+// it no larger than side×side pixels (aspect kept) to show.
+func DecodePicture(data []byte, side int) (*Picture, error) {
+	img, err := decodeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	f, _ := sniffImage(data)
+	p := &Picture{Format: f.name, Width: img.Bounds().Dx(), Height: img.Bounds().Dy(), Pixels: make([]byte, PixelSize)}
+	toPixels(p.Pixels, img)
+	rgb := toOpaque(img)
+	w, h := p.Width, p.Height
+	if s := max(w, h); s > side {
+		w, h = max(1, w*side/s), max(1, h*side/s)
+	}
+	p.Thumb = image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.BiLinear.Scale(p.Thumb, p.Thumb.Rect, rgb, rgb.Rect, draw.Src, nil)
+	return p, nil
+}
+
+// decodeImage checks the image's size from its header, then decodes it.
+func decodeImage(data []byte) (image.Image, error) {
 	format, ok := sniffImage(data)
 	if !ok {
-		return nil, errors.New("not a PNG or JPEG image")
+		return nil, errors.New("not a PNG, JPEG, GIF or WebP image")
 	}
 	cfg, err := format.size(data)
 	if err != nil {
@@ -56,16 +107,17 @@ func DecodeImage(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", format.name, err)
 	}
-	pix := make([]byte, PixelSize)
-	toPixels(pix, img)
-	return pix, nil
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return nil, fmt.Errorf("decode %s: %d×%d pixels, but its header says %d×%d", format.name, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
+	}
+	return img, nil
 }
 
 // imageFormat is a decoder called directly, without image.Decode's
 // registry and its buffering.
 type imageFormat struct {
 	name   string
-	magic  string
+	magic  string                             // its first bytes; "?" matches any byte
 	size   func([]byte) (image.Config, error) // dimensions, before any pixel is allocated
 	decode func(io.Reader) (image.Image, error)
 }
@@ -73,18 +125,34 @@ type imageFormat struct {
 var imageFormats = []imageFormat{
 	{"PNG", "\x89PNG\r\n\x1a\n", pngSize, png.Decode},
 	{"JPEG", "\xff\xd8", jpegSize, jpeg.Decode},
+	{"GIF", "GIF8", gifSize, func(r io.Reader) (image.Image, error) { return gif.Decode(r) }},
+	{"WebP", "RIFF????WEBP", webpSize, webp.Decode},
 }
 
-func pngSize(data []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(data)) }
+func pngSize(data []byte) (image.Config, error)  { return png.DecodeConfig(bytes.NewReader(data)) }
+func gifSize(data []byte) (image.Config, error)  { return gif.DecodeConfig(bytes.NewReader(data)) }
+func webpSize(data []byte) (image.Config, error) { return webp.DecodeConfig(bytes.NewReader(data)) }
 
 // sniffImage tells the format of an image from its first bytes.
 func sniffImage(data []byte) (imageFormat, bool) {
 	for _, f := range imageFormats {
-		if bytes.HasPrefix(data, []byte(f.magic)) {
+		if matchMagic(data, f.magic) {
 			return f, true
 		}
 	}
 	return imageFormat{}, false
+}
+
+func matchMagic(data []byte, magic string) bool {
+	if len(data) < len(magic) {
+		return false
+	}
+	for i := 0; i < len(magic); i++ {
+		if magic[i] != '?' && data[i] != magic[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // toPixels converts img to RGB, resizes it to 32×32 and writes its planes.

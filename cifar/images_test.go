@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"math/rand/v2"
 	"os"
@@ -299,9 +300,10 @@ func TestDecodeImageErrors(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"empty", nil, "not a PNG or JPEG"},
-		{"text", []byte("hello"), "not a PNG or JPEG"},
-		{"gif", []byte("GIF89a\x01\x00\x01\x00"), "not a PNG or JPEG"},
+		{"empty", nil, "not a PNG, JPEG, GIF or WebP"},
+		{"text", []byte("hello"), "not a PNG, JPEG, GIF or WebP"},
+		{"truncated gif", []byte("GIF89a\x01\x00\x01\x00"), "decode GIF"},
+		{"truncated webp", []byte("RIFF\x10\x00\x00\x00WEBPVP8L"), "decode WebP"},
 		{"truncated png", tiny[:len(tiny)-20], "decode PNG"},
 		{"truncated jpeg", jpegBytes(t, solid(32, 32, color.NRGBA{9, 9, 9, 255}), 90)[:200], "decode JPEG"},
 		{"huge png", hugePNG(t, tiny), "100000×100000"},
@@ -359,5 +361,57 @@ func TestDecodeImageFile(t *testing.T) {
 	}
 	bad := writeFile(t, dir, "b.png", []byte("not an image"))
 	_, err = DecodeImageFile(bad)
-	wantErr(t, err, "b.png", "not a PNG or JPEG")
+	wantErr(t, err, "b.png", "not a PNG, JPEG, GIF or WebP")
+}
+
+// A GIF (its palette's colours are exact) and a lossless WebP decode to
+// the pixels of the same image as a PNG; DecodePicture gives those pixels
+// and a copy fit into the side asked for.
+func TestDecodeGIFAndWebP(t *testing.T) {
+	img := image.NewPaletted(image.Rect(0, 0, 40, 20), color.Palette{color.RGBA{200, 30, 60, 255}, color.RGBA{10, 220, 90, 255}})
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i % 7 / 4)
+	}
+	var gifData bytes.Buffer
+	if err := gif.Encode(&gifData, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	fromGIF, err := DecodeImage(gifData.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromPNG, err := DecodeImage(pngBytes(t, img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromGIF, fromPNG) {
+		t.Error("the GIF's pixels differ from the same image's as a PNG")
+	}
+
+	webpData, err := os.ReadFile("testdata/gopher.lossless.webp") // from golang.org/x/image's testdata
+	if err != nil {
+		t.Fatal(err)
+	}
+	pngData, err := os.ReadFile("testdata/gopher.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromWebP, err := DecodeImage(webpData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := DecodeImage(pngData); !bytes.Equal(fromWebP, want) {
+		t.Error("the lossless WebP's pixels differ from the same image's as a PNG")
+	}
+	p, err := DecodePicture(webpData, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Format != "WebP" || !bytes.Equal(p.Pixels, fromWebP) || max(p.Thumb.Rect.Dx(), p.Thumb.Rect.Dy()) != 24 ||
+		p.Thumb.Rect.Dx()*p.Height/p.Width != p.Thumb.Rect.Dy() && p.Thumb.Rect.Dx() != 24 {
+		t.Errorf("picture %s %d×%d, thumb %v", p.Format, p.Width, p.Height, p.Thumb.Rect)
+	}
+	if !IsImage(webpData) || !IsImage(gifData.Bytes()) || IsImage([]byte("RIFF0000WAVE")) {
+		t.Error("IsImage")
+	}
 }

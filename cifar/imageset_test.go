@@ -117,7 +117,7 @@ func TestOpenImageFolderErrors(t *testing.T) {
 		{"no class folders", map[string][]byte{"train/cat/1.png": png, "train/cat/2.png": png},
 			[]string{"test"}, []string{"test", "no class folders"}},
 		{"not an image", map[string][]byte{"train/cat/1.png": png, "train/cat/notes.txt": []byte("hello")},
-			nil, []string{filepath.Join("train", "cat", "notes.txt"), "not a PNG or JPEG"}},
+			nil, []string{filepath.Join("train", "cat", "notes.txt"), "not a PNG, JPEG, GIF or WebP"}},
 		{"corrupt png", map[string][]byte{"train/cat/1.png": png[:40]},
 			nil, []string{filepath.Join("train", "cat", "1.png"), "decode PNG"}},
 	} {
