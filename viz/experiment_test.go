@@ -91,3 +91,32 @@ func TestExportButtons(t *testing.T) {
 		t.Errorf("before any step, CSV emits %+v", got)
 	}
 }
+
+// A picture of one's own shows beside what the network sees of it.
+func TestPicturePanel(t *testing.T) {
+	s := Synthetic("lenet5", 3, 40)
+	orig := Map{C: 3, H: 60, W: 128, Data: make([]float32, 3*60*128)}
+	for i := range orig.Data {
+		orig.Data[i] = float32(i%128) / 128
+	}
+	s.Picture = &Picture{Name: "cat.jpg", Format: "JPEG", Width: 1280, Height: 600, Original: orig}
+	s.Selected, s.Label = -1, -1
+	u, _ := testUI(Options{})
+	u.SetSnapshot(s)
+	pic, in := region0(t, u, "tile:picture"), region0(t, u, "tile:input")
+	if pic.r.Dx() != 128 || pic.r.Dy() != 60 || in.r.Dx() != 32 || in.r.Dy() != 32 || pic.r.Overlaps(in.r) {
+		t.Errorf("picture at %v, input at %v", pic.r, in.r)
+	}
+	img := render(u)
+	if !drawn(img, pic.r) || !drawn(img, in.r) {
+		t.Error("the picture or the input is not drawn")
+	}
+	if got := click(t, u, "strip:0"); len(got) != 1 || got[0].Kind != SelectImage || got[0].Image != 0 {
+		t.Errorf("a test image after the picture: %v", got)
+	}
+	if out := os.Getenv("VIZ_PICTURE_PNG"); out != "" {
+		f, _ := os.Create(out)
+		png.Encode(f, img)
+		f.Close()
+	}
+}

@@ -357,8 +357,12 @@ func (u *UI) className(i int) string {
 
 // inputPanel: the inspected image, its true label, the top-3 prediction.
 func (u *UI) inputPanel(dst *image.RGBA, r image.Rectangle) {
-	c := u.panel(dst, r, "input", "Input", "the inspected test image", 0, "")
 	s := u.snap
+	if s != nil && s.Picture != nil {
+		u.picturePanel(dst, r, s)
+		return
+	}
+	c := u.panel(dst, r, "input", "Input", "the inspected test image", 0, "")
 	img := image.Rect(c.Min.X, c.Min.Y+2, c.Min.X+128, c.Min.Y+130)
 	if s == nil || !s.Input.valid() {
 		fill(dst, img, colBG)
@@ -381,6 +385,13 @@ func (u *UI) inputPanel(dst *image.RGBA, r image.Rectangle) {
 		label = u.className(s.Label)
 	}
 	u.fTitle.text(dst, r, x, c.Min.Y+30, u.fTitle.fit(label, x1-x), colText)
+	u.prediction(dst, r, c, x, x1)
+}
+
+// prediction paints the top 3 classes of the snapshot's probabilities in
+// the input panel's column from x to x1.
+func (u *UI) prediction(dst *image.RGBA, r, c image.Rectangle, x, x1 int) {
+	s := u.snap
 	u.fSmall.text(dst, r, x, c.Min.Y+52, "prediction", colDim)
 	if s == nil || len(s.Probs) == 0 {
 		u.fSmall.text(dst, r, x, c.Min.Y+70, "none yet", colFaint)

@@ -95,6 +95,15 @@ type Experiment struct {
 	Twin  string // the title of the network not shown (ShowTwin shows it)
 }
 
+// Picture is a picture of one's own that the viewer inspects: Input is
+// what the network sees of it (squashed to 32×32), Original the picture.
+type Picture struct {
+	Name          string // the file's name, or what it is ("camera")
+	Format        string // PNG, JPEG, GIF or WebP
+	Width, Height int    // of the file
+	Original      Map    // RGB, fit into 128×128 with its aspect kept
+}
+
 // Bars is a labelled bar chart: fully connected activations or class
 // probabilities.
 type Bars struct {
@@ -131,7 +140,8 @@ type Snapshot struct {
 	Label    int       // its true label, -1 when unknown
 	Probs    []float32 // the model's softmax probabilities, in class order
 	Strip    []Map     // test images to choose from, RGB
-	Selected int       // index in Strip of the inspected image
+	Selected int       // index in Strip of the inspected image; -1 for a Picture
+	Picture  *Picture  // a picture of one's own, inspected instead of a test image
 
 	// What the network computes for the inspected image.
 	Panels  []Panel // LeNet5: conv1, pool1, conv2, pool2; ResNet18: the stem
@@ -169,6 +179,9 @@ const (
 	// Format, "jsonl" or "csv" (browser: a download; desktop: a file
 	// beside Path).
 	ExportRuns
+	// InspectPicture inspects a picture of one's own: Data, the bytes of a
+	// PNG, JPEG, GIF or WebP file named Path.
+	InspectPicture
 )
 
 // Intent is one request of the user, for the embedding program to carry

@@ -206,13 +206,20 @@ func (w *worker) startInspection() error {
 	if !w.ready() || len(w.strip) == 0 || len(w.probes) == 0 {
 		return nil
 	}
-	recs := w.tests
+	recs, index := w.tests, w.stripIndex[w.selected:w.selected+1]
 	if recs == nil {
 		recs = w.recs
 	}
+	if w.picture != nil {
+		var err error
+		if recs, err = w.pictureRecords(); err != nil {
+			return err
+		}
+		index = []int32{0}
+	}
 	x := w.x1.tensor(w.b, append(net.Shape{1}, net.InputShape...))
 	l := w.x1.ints(w.b, net.Shape{1})
-	w.b.Gather(x, l, recs, w.stripIndex[w.selected:w.selected+1], nil, 0, norm)
+	w.b.Gather(x, l, recs, index, nil, 0, norm)
 	w.net.Forward(x, false)
 	in := &inspection{image: w.selected, probes: w.probes, after: w.tr.Opt.Step}
 	for _, p := range w.probes {

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"cifarlab/net"
 	"cifarlab/viz"
@@ -13,7 +12,7 @@ import (
 func (w *worker) handle(in viz.Intent) {
 	if !w.ready() {
 		switch in.Kind {
-		case viz.StepOnce, viz.Reset, viz.Save, viz.Load, viz.SelectImage:
+		case viz.StepOnce, viz.Reset, viz.Save, viz.Load, viz.SelectImage, viz.InspectPicture:
 			// They need the network: carry them out once it is there,
 			// and the intents after them too, in order.
 			w.deferred = append(w.deferred, in)
@@ -60,8 +59,8 @@ func (w *worker) handle(in viz.Intent) {
 				return fmt.Errorf("image %d: the strip holds %d", in.Image, len(w.strip))
 			}
 			w.selected = in.Image
-			w.dirty = true
-			w.lastInspect, w.inspectStep = time.Time{}, w.step-w.s.cfg.InspectSteps
+			w.dropPicture()
+			w.inspectAgain()
 			return nil
 		})
 	case viz.SetModel:
@@ -74,6 +73,8 @@ func (w *worker) handle(in viz.Intent) {
 		w.guard("shortcut experiment", func() error { return w.startExperiment(in.Model) })
 	case viz.ShowTwin:
 		w.guard("shortcut experiment", w.showTwin)
+	case viz.InspectPicture:
+		w.guard("picture", func() error { return w.setPicture(in.Path, in.Data) })
 	case viz.ForgetRun:
 		w.runs = slices.DeleteFunc(w.runs, func(k keptRun) bool { return k.view.ID == in.Run })
 		w.runsChanged = true

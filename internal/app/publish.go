@@ -74,6 +74,10 @@ func (w *worker) publish() {
 		snap.Input = w.strip[w.selected]
 		snap.Label = w.stripLabels[w.selected]
 	}
+	if p := w.picture; p != nil {
+		snap.Input, snap.Label, snap.Selected = p.in, -1, -1
+		snap.Picture = &viz.Picture{Name: p.name, Format: p.pic.Format, Width: p.pic.Width, Height: p.pic.Height, Original: p.orig}
+	}
 	if v := w.view; v != nil {
 		snap.Probs, snap.Panels, snap.Blocks, snap.FC, snap.Filters = v.probs, v.panels, v.blocks, v.fc, v.filters
 	}

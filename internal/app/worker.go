@@ -66,6 +66,7 @@ type worker struct {
 	stripIndex  []int32 // record index of each strip image in the inspected split
 	stripLabels []int
 	selected    int
+	picture     *picture    // a picture of one's own, inspected instead of Strip[selected]
 	x1          tensorCache // the inspected image and its label
 	insp        *inspection // read back in flight
 	dirty       bool        // the view is out of date and training is paused
@@ -212,6 +213,10 @@ func (w *worker) freeAll() {
 		}
 	}
 	w.recs, w.tests = nil, nil
+	if w.picture != nil && w.picture.recs != nil {
+		w.b.Free(w.picture.recs)
+		w.picture.recs = nil // uploaded again to the next backend
+	}
 	w.x.free(w.b)
 	w.x1.free(w.b)
 }
