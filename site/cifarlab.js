@@ -27,9 +27,51 @@
 		}),
 	};
 	globalThis.cifarlab.runs = () => [];
+	globalThis.cifarlab.prediction = () => null;
 	for (const name of ["start", "pause", "step", "reset", "save", "select", "setModel", "setLR",
-		"setBatch", "loadWeights", "loadDataset", "experiment", "showTwin", "exportRuns"]) {
+		"setBatch", "loadWeights", "loadDataset", "experiment", "showTwin", "exportRuns", "inspectPicture",
+		"reportError"]) {
 		globalThis.cifarlab[name] = (...args) => { queue.push([name, args]); };
+	}
+
+	// The camera: a frame of its video, as a PNG, is a picture to inspect.
+	const camera = $("camera-button");
+	if (camera && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+		camera.hidden = false;
+		let stream = null;
+		const close = () => {
+			if (stream) {
+				stream.getTracks().forEach((t) => t.stop());
+				stream = null;
+			}
+			$("camera").hidden = true;
+		};
+		camera.addEventListener("click", async () => {
+			try {
+				stream = await navigator.mediaDevices.getUserMedia({ video: true });
+			} catch (err) {
+				globalThis.cifarlab.reportError("the camera: " + (err && err.message ? err.message : err));
+				return;
+			}
+			$("camera-video").srcObject = stream;
+			$("camera").hidden = false;
+			$("camera-take").focus();
+		});
+		$("camera-take").addEventListener("click", async () => {
+			const v = $("camera-video");
+			if (!v.videoWidth) {
+				globalThis.cifarlab.reportError("the camera gives no picture yet: try again in a moment");
+				return;
+			}
+			const c = document.createElement("canvas");
+			c.width = v.videoWidth;
+			c.height = v.videoHeight;
+			c.getContext("2d").drawImage(v, 0, 0);
+			const blob = await new Promise((resolve) => c.toBlob(resolve, "image/png"));
+			close();
+			globalThis.cifarlab.inspectPicture(new Uint8Array(await blob.arrayBuffer()), "camera");
+		});
+		$("camera-close").addEventListener("click", close);
 	}
 
 	window.addEventListener("error", (e) => showError("cifarlab: " + (e.message || e.error)));

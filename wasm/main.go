@@ -12,6 +12,7 @@
 //	params.go   the URL parameters
 //	backend.go  WebGPU or the CPU fallback (which yields to the event loop)
 //	dataset.go  the dataset: kept from the last visit, the server's, or a file
+//	picture.go  a file given to the page: a picture to inspect, or a dataset
 //	store.go    the browser's Cache Storage of the dataset
 //	runs.go     the browser's Cache Storage of the session's runs
 //	fetch.go    fetch with progress
@@ -35,6 +36,10 @@
 //	                         schema of cifarlab train -log) or "csv"
 //	loadWeights(bytes[, name])   a Uint8Array or ArrayBuffer of a .safetensors file
 //	loadDataset(file[, name])    a File or Blob: the official tar.gz, a .bin or an image archive
+//	inspectPicture(bytes[, name])  a Uint8Array or ArrayBuffer of a PNG, JPEG, GIF or WebP
+//	                         file: inspected in place of a test image
+//	prediction()             {probs, label, picture} of the inspected image, or null
+//	reportError(message)     show a failure of the page's own scripts (the camera's)
 //	saved                        {name, size} of the last file downloaded (weights, runs)
 //
 // site/cifarlab.js defines the same functions before the program runs: status()
@@ -46,6 +51,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"syscall/js"
@@ -225,6 +231,33 @@ func (h *host) handle(in viz.Intent) {
 	}
 }
 
+// predictionObject is window.cifarlab.prediction(): the inspected image's
+// {probs, label, picture} (label -1 for a picture; picture its name, or
+// "" for a test image), or null before the first inspection.
+func (h *host) predictionObject() any {
+	s := h.session()
+	if s == nil {
+		return nil
+	}
+	snap := s.Snapshot()
+	if len(snap.Probs) == 0 {
+		return nil
+	}
+	o := js.Global().Get("Object").New()
+	probs := js.Global().Get("Array").New()
+	for _, p := range snap.Probs {
+		probs.Call("push", float64(p))
+	}
+	o.Set("probs", probs)
+	o.Set("label", snap.Label)
+	name := ""
+	if snap.Picture != nil {
+		name = snap.Picture.Name
+	}
+	o.Set("picture", name)
+	return o
+}
+
 // runsObject is window.cifarlab.runs(): the session's earlier runs (and
 // the experiment's live one) as [{id, name, model, live, steps}], model
 // being the network's title and steps its last step.
@@ -400,6 +433,18 @@ func (h *host) expose() {
 		h.handle(viz.Intent{Kind: viz.SetBatch, Batch: argInt(a, 0)})
 		return nil
 	})
+	fn("inspectPicture", func(a []js.Value) any {
+		if len(a) == 0 || !a[0].Truthy() {
+			return nil
+		}
+		h.handle(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(a[0]), Path: argString(a, 1)})
+		return nil
+	})
+	fn("prediction", func([]js.Value) any { return h.predictionObject() })
+	fn("reportError", func(a []js.Value) any {
+		h.ui.setError(errFile, errors.New(argString(a, 0)))
+		return nil
+	})
 	fn("loadWeights", func(a []js.Value) any {
 		if len(a) == 0 || !a[0].Truthy() {
 			return nil
@@ -475,6 +520,23 @@ func (h *host) hookPage() {
 			go h.loadDatasetFile(f, "")
 		}
 	})
+	on(u.el(idPictureFile), "change", func(e js.Value) {
+		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
+			go h.takePicture(f, f.Get("name").String())
+		}
+		e.Get("target").Set("value", "") // the same file again is a change
+	})
+	// A pasted image is a picture to inspect.
+	on(js.Global().Get("window"), "paste", func(e js.Value) {
+		cd := e.Get("clipboardData")
+		if !cd.Truthy() {
+			return
+		}
+		if f := firstFile(cd.Get("files")); f.Truthy() {
+			e.Call("preventDefault")
+			go h.takeFile(f)
+		}
+	})
 	on(u.el(idWeightsFile), "change", func(e js.Value) {
 		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
 			go h.loadWeightsFile(f)
@@ -490,7 +552,8 @@ func (h *host) hookPage() {
 		}
 	})
 	on(u.el(idErrorClose), "click", func(js.Value) { u.dismissError() })
-	// Dropping a file anywhere on the page loads it as the dataset.
+	// A file dropped anywhere on the page is a picture to inspect or a
+	// dataset to train on.
 	win := js.Global().Get("window")
 	hasFiles := func(e js.Value) bool {
 		dt := e.Get("dataTransfer")
@@ -523,7 +586,7 @@ func (h *host) hookPage() {
 		}
 		e.Call("preventDefault")
 		if f := firstFile(e.Get("dataTransfer").Get("files")); f.Truthy() {
-			go h.loadDatasetFile(f, "")
+			go h.takeFile(f)
 		}
 	})
 }

@@ -29,6 +29,7 @@ const (
 	idDatasetButton = "dataset-button" // its visible label
 	idDatasetServer = "dataset-server" // button: use the server's dataset (shown when it is not in use)
 	idWeightsFile   = "weights-file"   // <input type=file> for weights, opened by the Load intent
+	idPictureFile   = "picture-file"   // <input type=file> for a picture to inspect
 	idDropzone      = "dropzone"       // shown while a file is dragged over the page
 	idLoading       = "loading"        // the splash, hidden once the program runs
 	idViewer        = "viewer"         // the viewer's canvas (made by ebiten, named by the program)

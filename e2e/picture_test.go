@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// dropFile dispatches a drop of a file named name with data on the page,
+// as dragging it from the desktop does.
+func (b *browser) dropFile(name, typ string, data []byte) {
+	b.t.Helper()
+	eval[any](b, fmt.Sprintf(`(() => {
+		const bytes = Uint8Array.from(atob(%q), (c) => c.charCodeAt(0));
+		const dt = new DataTransfer();
+		dt.items.add(new File([bytes], %q, {type: %q}));
+		window.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return null;
+	})()`, base64.StdEncoding.EncodeToString(data), name, typ))
+}
+
+type pagePrediction struct {
+	Probs   []float64 `json:"probs"`
+	Label   int       `json:"label"`
+	Picture string    `json:"picture"`
+}
+
+// TestDroppedPicture drops a photo on the page: it is inspected in place
+// of a test image, and its probabilities are those cifarlab predict gives
+// for the same file and the page's weights. A file that is neither a
+// picture nor a dataset gets a clear error.
+func TestDroppedPicture(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	noPageError(t, b.openTimed(srv.url+"?model=lenet5&autostart=1&limit=64&batch=16&eval=16", 3*time.Minute))
+	b.waitFor("three steps", 2*time.Minute, false, func(s status) bool { return s.Step >= 3 }, nil)
+	eval[any](b, "globalThis.cifarlab.pause()")
+	dir := t.TempDir()
+	weights := filepath.Join(dir, "page.safetensors")
+	if err := os.WriteFile(weights, b.allowDownloads().save(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	img := image.NewNRGBA(image.Rect(0, 0, 120, 80))
+	for y := range 80 {
+		for x := range 120 {
+			img.Set(x, y, color.NRGBA{uint8(2 * x), uint8(3 * y), uint8((x * y) % 256), 255})
+		}
+	}
+	var file bytes.Buffer
+	if err := png.Encode(&file, img); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(dir, "photo.png")
+	if err := os.WriteFile(photo, file.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.dropFile("photo.png", "image/png", file.Bytes())
+	var got pagePrediction
+	b.waitFor("the picture's prediction", time.Minute, false, func(status) bool {
+		got = eval[pagePrediction](b, "globalThis.cifarlab.prediction() || {}")
+		return got.Picture == "photo.png" && len(got.Probs) == 10
+	}, nil)
+	if got.Label != -1 {
+		t.Errorf("a picture's label: %d, want -1 (unknown)", got.Label)
+	}
+
+	out, err := output(buildAll(t).cifarlab, "predict", "-weights", weights, "-json", photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Probs []float64 `json:"probs"`
+	}
+	if err := json.Unmarshal([]byte(out), &want); err != nil {
+		t.Fatalf("predict's output %q: %v", out, err)
+	}
+	for k := range want.Probs {
+		if math.Abs(got.Probs[k]-want.Probs[k]) > 1e-5 {
+			t.Fatalf("the page's probabilities %v, predict's %v", got.Probs, want.Probs)
+		}
+	}
+	t.Logf("the page and predict agree on photo.png: %.4f…", got.Probs[:3])
+
+	b.dropFile("notes.txt", "text/plain", []byte("not a picture"))
+	st := b.waitFor("the error", time.Minute, true, func(s status) bool { return s.Error != "" }, nil)
+	if !strings.Contains(st.Error, "notes.txt is neither a picture") {
+		t.Errorf("a dropped text file: %q", st.Error)
+	}
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+}
