@@ -35,7 +35,8 @@ const viewW, viewH = 1280, 828
 
 // browserOptions change how newBrowser starts Chromium.
 type browserOptions struct {
-	noWebGPU bool // without --enable-unsafe-webgpu
+	noWebGPU   bool // without --enable-unsafe-webgpu
+	fakeCamera bool // a camera that films a test pattern, allowed without asking
 }
 
 // browser is one Chromium with a fresh profile and one tab.
@@ -66,6 +67,9 @@ func newBrowser(t *testing.T, o browserOptions) *browser {
 		} else {
 			opts = append(opts, chromedp.Flag(name, true))
 		}
+	}
+	if o.fakeCamera {
+		opts = append(opts, chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)

@@ -100,3 +100,29 @@ func TestDroppedPicture(t *testing.T) {
 		t.Errorf("console: %s", e)
 	}
 }
+
+// TestCameraPicture takes a picture with the camera (Chromium's fake one,
+// which films a test pattern) and inspects it.
+func TestCameraPicture(t *testing.T) {
+	srv, b := setup(t, browserOptions{fakeCamera: true})
+	noPageError(t, b.openTimed(srv.url+"?model=lenet5&autostart=1&limit=32&batch=16&eval=16", 3*time.Minute))
+	if e := b.element("camera-button"); !e.Visible {
+		t.Fatalf("the camera button: %+v, want it shown", e)
+	}
+	eval[any](b, `document.getElementById("camera-button").click()`)
+	b.waitFor("the camera's video", time.Minute, false, func(status) bool {
+		return eval[bool](b, `document.getElementById("camera-video").videoWidth > 0`)
+	}, nil)
+	eval[any](b, `document.getElementById("camera-take").click()`)
+	var got pagePrediction
+	b.waitFor("the camera picture's prediction", time.Minute, false, func(status) bool {
+		got = eval[pagePrediction](b, "globalThis.cifarlab.prediction() || {}")
+		return got.Picture == "camera" && len(got.Probs) == 10
+	}, nil)
+	if e := b.element("camera"); e.Visible {
+		t.Error("the camera stays open after taking the picture")
+	}
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+}
