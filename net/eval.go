@@ -68,51 +68,95 @@ func Evaluate(b Backend, n *Network, recs Records, count, batch int, norm Normal
 	if batch < 1 {
 		return EvalResult{}, fmt.Errorf("batch size must be at least 1, got %d", batch)
 	}
-	res := EvalResult{Confusion: make([][]int, n.Classes)}
-	for i := range res.Confusion {
-		res.Confusion[i] = make([]int, n.Classes)
-	}
-	var x scratch
-	var lt intScratch
-	defer x.free(b)
-	defer lt.free(b)
+	e := NewEvaluator(b, n, recs, norm, each)
+	defer e.Free()
 	for lo := 0; lo < count; lo += batch {
-		hi := min(lo+batch, count)
-		index := make([]int32, hi-lo)
+		index := make([]int32, min(lo+batch, count)-lo)
 		for i := range index {
 			index[i] = int32(lo + i)
 		}
-		xt := x.get(b, append(Shape{hi - lo}, InputShape...))
-		labels := lt.get(b, Shape{hi - lo})
-		b.Gather(xt, labels, recs, index, nil, 0, norm)
-		logits := n.Forward(xt, false)
-		host := make([]float32, logits.Shape().Len())
-		hostLabels := make([]int32, hi-lo)
-		if err := b.Download(host, logits); err != nil {
-			return res, fmt.Errorf("read back logits: %w", err)
-		}
-		if err := b.DownloadInt(hostLabels, labels); err != nil {
-			return res, fmt.Errorf("read back labels: %w", err)
-		}
-		for i := range index {
-			p := Prediction{Index: lo + i, Label: int(hostLabels[i]), Probs: Softmax(host[i*n.Classes : (i+1)*n.Classes])}
-			if p.Label < 0 || p.Label >= n.Classes {
-				return res, fmt.Errorf("image %d has label %d, but the model has %d classes", p.Index, p.Label, n.Classes)
-			}
-			res.N++
-			res.Loss += CrossEntropy(host[i*n.Classes:(i+1)*n.Classes], p.Label)
-			pred := p.Pred()
-			res.Confusion[p.Label][pred]++
-			if pred == p.Label {
-				res.Correct++
-			}
-			if each != nil {
-				each(p)
-			}
+		if err := e.Batch(index); err != nil {
+			return e.Result(), err
 		}
 	}
-	res.Loss /= float64(res.N)
-	return res, nil
+	return e.Result(), nil
+}
+
+// Evaluator is Evaluate a batch at a time, for a caller that has other
+// things to do between batches (the page, which must stay responsive):
+// Batch evaluates some records and adds them to the result.
+type Evaluator struct {
+	b    Backend
+	n    *Network
+	recs Records
+	norm Normalize
+	each func(Prediction)
+	res  EvalResult
+	x    scratch
+	lt   intScratch
+}
+
+// NewEvaluator starts an evaluation of n on recs; each (when not nil) is
+// called for every image. Free it when done.
+func NewEvaluator(b Backend, n *Network, recs Records, norm Normalize, each func(Prediction)) *Evaluator {
+	e := &Evaluator{b: b, n: n, recs: recs, norm: norm, each: each, res: EvalResult{Confusion: make([][]int, n.Classes)}}
+	for i := range e.res.Confusion {
+		e.res.Confusion[i] = make([]int, n.Classes)
+	}
+	return e
+}
+
+// Batch evaluates the records index (one batch) and adds them up.
+func (e *Evaluator) Batch(index []int32) error {
+	if len(index) == 0 {
+		return nil
+	}
+	b, n := e.b, e.n
+	xt := e.x.get(b, append(Shape{len(index)}, InputShape...))
+	labels := e.lt.get(b, Shape{len(index)})
+	b.Gather(xt, labels, e.recs, index, nil, 0, e.norm)
+	logits := n.Forward(xt, false)
+	host := make([]float32, logits.Shape().Len())
+	hostLabels := make([]int32, len(index))
+	if err := b.Download(host, logits); err != nil {
+		return fmt.Errorf("read back logits: %w", err)
+	}
+	if err := b.DownloadInt(hostLabels, labels); err != nil {
+		return fmt.Errorf("read back labels: %w", err)
+	}
+	res := &e.res
+	for i, r := range index {
+		p := Prediction{Index: int(r), Label: int(hostLabels[i]), Probs: Softmax(host[i*n.Classes : (i+1)*n.Classes])}
+		if p.Label < 0 || p.Label >= n.Classes {
+			return fmt.Errorf("image %d has label %d, but the model has %d classes", p.Index, p.Label, n.Classes)
+		}
+		res.N++
+		res.Loss += CrossEntropy(host[i*n.Classes:(i+1)*n.Classes], p.Label)
+		pred := p.Pred()
+		res.Confusion[p.Label][pred]++
+		if pred == p.Label {
+			res.Correct++
+		}
+		if e.each != nil {
+			e.each(p)
+		}
+	}
+	return nil
+}
+
+// Result is what the batches so far add up to, the loss their mean.
+func (e *Evaluator) Result() EvalResult {
+	r := e.res
+	if r.N > 0 {
+		r.Loss /= float64(r.N)
+	}
+	return r
+}
+
+// Free frees the evaluator's tensors.
+func (e *Evaluator) Free() {
+	e.x.free(e.b)
+	e.lt.free(e.b)
 }
 
 // Softmax of logits, computed in float64 with the maximum subtracted.

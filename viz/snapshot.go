@@ -95,6 +95,26 @@ type Experiment struct {
 	Twin  string // the title of the network not shown (ShowTwin shows it)
 }
 
+// Evaluation is the network's result on the test images at one step:
+// after an epoch, or when asked for.
+type Evaluation struct {
+	Step     int // the step of the weights evaluated
+	Epoch    int // epochs finished then
+	Images   int // test images evaluated
+	Loss     float64
+	Accuracy float64
+	// Confusion counts the images of each true class (row) by the class
+	// predicted (column).
+	Confusion [][]int
+	PerClass  []float32 // each class's accuracy; NaN for a class without images
+	Classes   []string
+	// The images of the cell asked for (ShowCell), up to a page of them.
+	Cell       [2]int // true, predicted
+	CellImages []Map
+	CellIndex  []int // their test records
+	CellTotal  int   // images in the cell
+}
+
 // Picture is a picture of one's own that the viewer inspects: Input is
 // what the network sees of it (squashed to 32×32), Original the picture.
 type Picture struct {
@@ -154,6 +174,7 @@ type Snapshot struct {
 	Runs []Run // the session's earlier runs, oldest first, then a Live one
 
 	Experiment *Experiment // the shortcut experiment in progress; nil when none
+	Evaluation *Evaluation // the last evaluation on the test images; nil before one
 }
 
 // IntentKind is what the user asked for.
@@ -182,6 +203,9 @@ const (
 	// InspectPicture inspects a picture of one's own: Data, the bytes of a
 	// PNG, JPEG, GIF or WebP file named Path.
 	InspectPicture
+	Evaluate         // evaluate the network on the test images now
+	ShowCell         // show the test images of the evaluation's Cell
+	InspectTestImage // inspect the test image of record index Image
 )
 
 // Intent is one request of the user, for the embedding program to carry
@@ -194,6 +218,7 @@ type Intent struct {
 	Image  int
 	Run    int    // ForgetRun: the Run's ID
 	Runs   []int  // ExportRuns: the runs' IDs, 0 for the run shown
+	Cell   [2]int // ShowCell: true class, predicted class
 	Format string // ExportRuns: "jsonl" or "csv"
 	Path   string // desktop: file to save to or load from
 	Data   []byte // browser: the bytes of a picked file

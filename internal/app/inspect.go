@@ -210,12 +210,15 @@ func (w *worker) startInspection() error {
 	if recs == nil {
 		recs = w.recs
 	}
-	if w.picture != nil {
+	switch {
+	case w.picture != nil:
 		var err error
 		if recs, err = w.pictureRecords(); err != nil {
 			return err
 		}
 		index = []int32{0}
+	case w.testImage >= 0 && w.tests != nil:
+		recs, index = w.tests, []int32{int32(w.testImage)}
 	}
 	x := w.x1.tensor(w.b, append(net.Shape{1}, net.InputShape...))
 	l := w.x1.ints(w.b, net.Shape{1})

@@ -12,7 +12,7 @@ import (
 func (w *worker) handle(in viz.Intent) {
 	if !w.ready() {
 		switch in.Kind {
-		case viz.StepOnce, viz.Reset, viz.Save, viz.Load, viz.SelectImage, viz.InspectPicture:
+		case viz.StepOnce, viz.Reset, viz.Save, viz.Load, viz.SelectImage, viz.InspectPicture, viz.Evaluate, viz.InspectTestImage:
 			// They need the network: carry them out once it is there,
 			// and the intents after them too, in order.
 			w.deferred = append(w.deferred, in)
@@ -58,7 +58,7 @@ func (w *worker) handle(in viz.Intent) {
 			if in.Image < 0 || in.Image >= len(w.strip) {
 				return fmt.Errorf("image %d: the strip holds %d", in.Image, len(w.strip))
 			}
-			w.selected = in.Image
+			w.selected, w.testImage = in.Image, -1
 			w.dropPicture()
 			w.inspectAgain()
 			return nil
@@ -73,6 +73,16 @@ func (w *worker) handle(in viz.Intent) {
 		w.guard("shortcut experiment", func() error { return w.startExperiment(in.Model) })
 	case viz.ShowTwin:
 		w.guard("shortcut experiment", w.showTwin)
+	case viz.Evaluate:
+		if w.tests == nil {
+			w.fail(fmt.Errorf("evaluate: %s has no test split", w.ds.Source))
+			break
+		}
+		w.startEval(false)
+	case viz.ShowCell:
+		w.guard("show the evaluation's images", func() error { return w.showCell(in.Cell) })
+	case viz.InspectTestImage:
+		w.guard("inspect a test image", func() error { return w.inspectTest(in.Image) })
 	case viz.InspectPicture:
 		w.guard("picture", func() error { return w.setPicture(in.Path, in.Data) })
 	case viz.ForgetRun:

@@ -18,15 +18,16 @@ type lane struct {
 	rec    *RunRecord // nil for a lane that has no network yet
 
 	// Progress since the network was built.
-	step     int     // the last step whose loss is known
-	lastLoss float64 // its loss
-	hist     lossHistory
-	grads    gradHistory
-	trainAcc []float32
-	testAcc  []float32
-	epoch    epochSums
-	eval     *evalRun
-	view     *view // the inspected image as this network saw it last
+	step       int     // the last step whose loss is known
+	lastLoss   float64 // its loss
+	hist       lossHistory
+	grads      gradHistory
+	trainAcc   []float32
+	testAcc    []float32
+	epoch      epochSums
+	eval       *evalRun    // in progress
+	evaluation *evaluation // the last finished
+	view       *view       // the inspected image as this network saw it last
 
 	plan struct { // the current epoch's order, cached for StepOnce
 		epoch, n int
@@ -48,7 +49,8 @@ func (l *lane) free() {
 		l.net.Free()
 		l.net = nil
 	}
-	l.probes, l.eval, l.view = nil, nil, nil
+	l.stopEval()
+	l.probes, l.view = nil, nil
 }
 
 // newLane builds a lane of the given model with the seed's weights and a

@@ -37,6 +37,7 @@ func (w *worker) setPicture(name string, data []byte) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	w.dropPicture()
+	w.testImage = -1
 	p := &picture{name: name, pic: pic, orig: rgbMap(pic.Thumb)}
 	p.in = viz.Map{C: 3, H: net.InputShape[1], W: net.InputShape[2], Data: make([]float32, len(pic.Pixels))}
 	for i, b := range pic.Pixels {

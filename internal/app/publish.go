@@ -74,6 +74,10 @@ func (w *worker) publish() {
 		snap.Input = w.strip[w.selected]
 		snap.Label = w.stripLabels[w.selected]
 	}
+	snap.Evaluation = w.evaluationView()
+	if w.testImage >= 0 && w.test != nil && w.testImage < w.test.Len() {
+		snap.Input, snap.Label, snap.Selected = w.testMap(w.testImage), w.test.Label(w.testImage), -1
+	}
 	if p := w.picture; p != nil {
 		snap.Input, snap.Label, snap.Selected = p.in, -1, -1
 		snap.Picture = &viz.Picture{Name: p.name, Format: p.pic.Format, Width: p.pic.Width, Height: p.pic.Height, Original: p.orig}
@@ -98,6 +102,10 @@ func (w *worker) publish() {
 	}
 	if n := len(w.testAcc); n > 0 {
 		st.TestAccuracy = float64(w.testAcc[n-1])
+	}
+	if e := w.evaluation; e != nil {
+		st.Confusion, st.PerClassAccuracy, st.TestLoss = e.res.Confusion, perClass(e.res), e.res.Loss
+		st.EvalStep, st.EvalImages = e.step, e.res.N
 	}
 	if n := len(w.trainAcc); n > 0 {
 		st.TrainAccuracy = float64(w.trainAcc[n-1])

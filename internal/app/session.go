@@ -165,8 +165,17 @@ type Status struct {
 	// account (title, what to look for, what the run has shown), and the
 	// network training alongside Model, with its steps.
 	Experiment string `json:"experiment"`
-	Twin       string `json:"twin"`
-	TwinStep   int    `json:"twinStep"`
+	// The last evaluation on the test images (nil and 0 before one): the
+	// confusion matrix [true class][predicted class], each class's
+	// accuracy (-1 for a class without images), the mean test loss, the
+	// step evaluated and the images.
+	Confusion        [][]int   `json:"confusion"`
+	PerClassAccuracy []float64 `json:"perClassAccuracy"`
+	TestLoss         float64   `json:"testLoss"`
+	EvalStep         int       `json:"evalStep"`
+	EvalImages       int       `json:"evalImages"`
+	Twin             string    `json:"twin"`
+	TwinStep         int       `json:"twinStep"`
 }
 
 // Session is a live training session. See the package comment.

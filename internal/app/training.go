@@ -211,9 +211,7 @@ func (w *worker) endEpoch() {
 	}
 	w.epoch = epochSums{}
 	w.dirty = true
-	if w.tests != nil {
-		w.eval = newEvalRun(w.tests.Len(), w.s.cfg.EvalLimit)
-	}
+	w.startEval(true)
 	w.publish()
 }
 
@@ -232,65 +230,4 @@ func (e epochSums) accuracy() float64 {
 		return nan()
 	}
 	return float64(e.correct) / float64(e.images)
-}
-
-// ---- evaluation ----
-
-// evalRun is an evaluation on the test split in progress, one batch per
-// unit of work so that intents and the page's event loop get through.
-type evalRun struct {
-	index   []int32 // the test images, spread evenly over the split
-	pos     int
-	correct int
-}
-
-func newEvalRun(n, limit int) *evalRun {
-	if limit <= 0 || limit > n {
-		limit = n
-	}
-	e := &evalRun{index: make([]int32, limit)}
-	for i := range e.index {
-		e.index[i] = int32(i * n / limit)
-	}
-	return e
-}
-
-func (w *worker) evalBatch() error {
-	e := w.eval
-	idx := e.index[e.pos:min(e.pos+w.set.Batch, len(e.index))]
-	x := w.x.tensor(w.b, append(net.Shape{len(idx)}, net.InputShape...))
-	l := w.x.ints(w.b, net.Shape{len(idx)})
-	w.b.Gather(x, l, w.tests, idx, nil, 0, norm)
-	logits := w.net.Forward(x, false)
-	k := w.net.Classes
-	host := make([]float32, len(idx)*k)
-	if err := w.b.Download(host, logits); err != nil {
-		w.eval = nil
-		return fmt.Errorf("read back logits: %w", err)
-	}
-	for i, r := range idx {
-		if argmax(host[i*k:(i+1)*k]) == w.test.Label(int(r)) {
-			e.correct++
-		}
-	}
-	if e.pos += len(idx); e.pos == len(e.index) {
-		w.testAcc = append(w.testAcc, float32(e.correct)/float32(len(e.index)))
-		if w.rec != nil {
-			w.rec.setTestAccuracy(float64(e.correct) / float64(len(e.index)))
-			w.runsChanged = true
-		}
-		w.eval = nil
-		w.publish()
-	}
-	return nil
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

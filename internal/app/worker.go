@@ -58,8 +58,7 @@ type worker struct {
 	runsChanged bool      // since the last OnRuns
 	runsSaved   time.Time // the last OnRuns
 	rate        rateMeter
-	x           tensorCache // the evaluation batch and its labels
-	abort       error       // a failure met inside a step's callback
+	abort       error // a failure met inside a step's callback
 
 	// Inspection (of the front network).
 	strip       []viz.Map
@@ -67,6 +66,8 @@ type worker struct {
 	stripLabels []int
 	selected    int
 	picture     *picture    // a picture of one's own, inspected instead of Strip[selected]
+	testImage   int         // a test record inspected instead of Strip[selected]; -1 for none
+	cell        *[2]int     // the evaluation's cell whose images are shown
 	x1          tensorCache // the inspected image and its label
 	insp        *inspection // read back in flight
 	dirty       bool        // the view is out of date and training is paused
@@ -85,6 +86,7 @@ type settings struct {
 func (w *worker) init(s *Session) {
 	w.s = s
 	w.set = settings{Model: s.cfg.Model, LR: s.cfg.LR, Batch: s.cfg.Batch}
+	w.testImage = -1
 	w.setLanes(emptyLane(s.cfg.Model), nil)
 	if len(s.cfg.Runs) > 0 {
 		w.guard("earlier runs", func() error {
@@ -175,6 +177,7 @@ func (w *worker) setData(ds *cifar.Dataset) {
 			}
 		}
 		w.makeStrip()
+		w.testImage, w.cell = -1, nil
 		w.ok()
 		if w.b == nil {
 			return nil
@@ -217,7 +220,6 @@ func (w *worker) freeAll() {
 		w.b.Free(w.picture.recs)
 		w.picture.recs = nil // uploaded again to the next backend
 	}
-	w.x.free(w.b)
 	w.x1.free(w.b)
 }
 
