@@ -77,7 +77,7 @@ func desktop(ctx context.Context, f *desktopFlags, stdout, stderr io.Writer) err
 
 	snaps := make(chan *viz.Snapshot, 1)
 	intents := make(chan viz.Intent, 16)
-	g := game.New(viz.New(viz.Options{WeightsPath: f.weights, Gradients: f.view.value == "grads"}), snaps, intents)
+	g := game.New(viz.New(viz.Options{WeightsPath: f.weights, Gradients: f.view.value == "grads", Evaluation: f.view.value == "eval"}), snaps, intents)
 	g.StopAfter(int64(f.frames))
 
 	runCtx, cancel := context.WithCancel(context.Background())

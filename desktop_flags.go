@@ -67,8 +67,8 @@ func parseDesktopFlags(args []string, stderr io.Writer) (*desktopFlags, error) {
 	fs.BoolVar(&f.autostart, "autostart", false, "start training at once")
 	fs.IntVar(&f.frames, "frames", 0, "exit after this many frames (0: when the window closes)")
 	fs.StringVar(&f.screenshot, "screenshot", "", "save the window's last frame to this PNG at exit")
-	f.view = newChoice("maps", "maps", "grads")
-	fs.Var(f.view, "view", "what the right side shows first: maps (the feature maps) or grads (the gradient reaching each layer)")
+	f.view = newChoice("maps", "maps", "grads", "eval")
+	fs.Var(f.view, "view", "what the right side shows first: maps (the feature maps), grads (the gradient reaching each layer) or eval (the evaluation: confusion matrix, accuracy per class)")
 	experiment := fs.Bool("experiment", false, "the shortcut experiment: train -model (a block network; default resnet20 without BatchNorm) and its twin with the shortcuts removed or added, in turns on the same batches, from the gradient view")
 	if err := parse(fs, args); err != nil {
 		return nil, err

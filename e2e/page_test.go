@@ -18,23 +18,26 @@ import (
 // status is what window.cifarlab.status() returns (wasm/main.go); null
 // numbers are nil.
 type status struct {
-	Backend      string   `json:"backend"`
-	Model        string   `json:"model"`
-	Step         int      `json:"step"`
-	Epoch        int      `json:"epoch"`
-	Loss         *float64 `json:"loss"`
-	TestAccuracy *float64 `json:"testAccuracy"`
-	ImagesPerSec *float64 `json:"imagesPerSec"`
-	Error        string   `json:"error"`
-	Running      bool     `json:"running"`
-	Ready        bool     `json:"ready"`
-	Batch        int      `json:"batch"`
-	Dataset      string   `json:"dataset"`
-	TrainImages  int      `json:"trainImages"`
-	Notice       string   `json:"notice"`
-	Experiment   string   `json:"experiment"`
-	Twin         string   `json:"twin"`
-	TwinStep     int      `json:"twinStep"`
+	Backend          string    `json:"backend"`
+	Model            string    `json:"model"`
+	Step             int       `json:"step"`
+	Epoch            int       `json:"epoch"`
+	Loss             *float64  `json:"loss"`
+	TestAccuracy     *float64  `json:"testAccuracy"`
+	ImagesPerSec     *float64  `json:"imagesPerSec"`
+	Error            string    `json:"error"`
+	Running          bool      `json:"running"`
+	Ready            bool      `json:"ready"`
+	Batch            int       `json:"batch"`
+	Dataset          string    `json:"dataset"`
+	TrainImages      int       `json:"trainImages"`
+	Notice           string    `json:"notice"`
+	Experiment       string    `json:"experiment"`
+	Confusion        [][]int   `json:"confusion"`
+	PerClassAccuracy []float64 `json:"perClassAccuracy"`
+	EvalImages       int       `json:"evalImages"`
+	Twin             string    `json:"twin"`
+	TwinStep         int       `json:"twinStep"`
 }
 
 func (s status) String() string {

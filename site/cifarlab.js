@@ -30,7 +30,7 @@
 	globalThis.cifarlab.prediction = () => null;
 	for (const name of ["start", "pause", "step", "reset", "save", "select", "setModel", "setLR",
 		"setBatch", "loadWeights", "loadDataset", "experiment", "showTwin", "exportRuns", "inspectPicture",
-		"reportError"]) {
+		"reportError", "evaluate"]) {
 		globalThis.cifarlab[name] = (...args) => { queue.push([name, args]); };
 	}
 

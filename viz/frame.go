@@ -60,8 +60,10 @@ func (u *UI) frame(dst *image.RGBA) {
 	u.viewTabs(dst, image.Rect(legend.Max.X+6, top, rightX1, top+legendH))
 	maps := image.Rect(rightX0, legend.Max.Y+6, rightX1, bottom)
 	switch s := u.snap; {
-	case s != nil && u.gradView:
+	case s != nil && u.view == viewGrads:
 		u.grads(dst, maps)
+	case s != nil && u.view == viewEval:
+		u.evaluation(dst, maps)
 	case s != nil && len(s.Blocks) > 0:
 		u.resnet(dst, maps)
 	case s != nil && len(s.Panels) > 0:
@@ -75,19 +77,42 @@ func (u *UI) frame(dst *image.RGBA) {
 }
 
 // viewTabsW is the width of the tabs that switch the right side between
-// the feature maps and the gradient view.
-const viewTabsW = 196
+// the feature maps, the gradient view and the evaluation.
+const viewTabsW = 300
 
-// viewTabs paints the two tabs.
+// rightView is what the right side shows.
+type rightView int
+
+const (
+	viewMaps rightView = iota
+	viewGrads
+	viewEval
+)
+
+func (o Options) view() rightView {
+	switch {
+	case o.Evaluation:
+		return viewEval
+	case o.Gradients:
+		return viewGrads
+	}
+	return viewMaps
+}
+
+// viewTabs paints the tabs.
 func (u *UI) viewTabs(dst *image.RGBA, r image.Rectangle) {
 	u.panel(dst, r, "view", "", "", 0, "")
-	w := (r.Dx() - 18) / 2
 	y0, y1 := r.Min.Y+(r.Dy()-24)/2, r.Min.Y+(r.Dy()-24)/2+24
-	set := func(grads bool) func() []Intent {
-		return func() []Intent { u.gradView = grads; u.changed(); return nil }
+	tabs := []struct {
+		key, label string
+		v          rightView
+	}{{"view:maps", "Feature maps", viewMaps}, {"view:grads", "Gradients", viewGrads}, {"view:eval", "Evaluation", viewEval}}
+	w := (r.Dx() - 12 - 4*(len(tabs)-1)) / len(tabs)
+	for i, t := range tabs {
+		x := r.Min.X + 6 + i*(w+4)
+		u.button(dst, image.Rect(x, y0, x+w, y1), t.key, t.label, u.view == t.v,
+			func() []Intent { u.view = t.v; u.changed(); return nil })
 	}
-	u.button(dst, image.Rect(r.Min.X+6, y0, r.Min.X+6+w, y1), "view:maps", "Feature maps", !u.gradView, set(false))
-	u.button(dst, image.Rect(r.Max.X-6-w, y0, r.Max.X-6, y1), "view:grads", "Gradients", u.gradView, set(true))
 }
 
 // visible says whether painting r into dst would change a pixel (dst is

@@ -65,6 +65,9 @@ type Options struct {
 	// Gradients starts with the gradient view on the right instead of the
 	// feature maps (the page's ?view=grads, desktop -view grads).
 	Gradients bool
+	// Evaluation starts with the evaluation view on the right instead
+	// (it wins over Gradients).
+	Evaluation bool
 }
 
 // The learning-rate and batch-size presets offered as buttons.
@@ -98,7 +101,7 @@ type UI struct {
 	pagers       []string          // the pagers of the current layout
 	wheel        float64           // wheel movement not yet turned into pages
 	stripFirst   int               // first strip image shown
-	gradView     bool              // the right side shows the gradient view instead of the maps
+	view         rightView         // what the right side shows
 	gradBlocks   bool              // the gradient view's bars are per block, not per layer
 	hiddenRuns   map[int]bool      // earlier runs the charts leave out
 
@@ -136,7 +139,7 @@ func New(opts Options) *UI {
 		snapS:      -1,
 		path:       opts.WeightsPath,
 
-		gradView: opts.Gradients,
+		view: opts.view(),
 	}
 }
 

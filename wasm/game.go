@@ -22,6 +22,6 @@ import (
 func newGame(h *host) func() error {
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck // the frame-on-demand mode is what the page needs
 	h.onSnapshot = ebiten.ScheduleFrame              //nolint:staticcheck
-	g := game.New(viz.New(viz.Options{Gradients: h.params.grads}), h.snapshots(), h.intentCh())
+	g := game.New(viz.New(viz.Options{Gradients: h.params.grads, Evaluation: h.params.evalView}), h.snapshots(), h.intentCh())
 	return func() error { return game.Run(g, "cifarlab") }
 }

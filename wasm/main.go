@@ -24,7 +24,10 @@
 //	status()                 {backend, model, step, epoch, loss, testAccuracy, imagesPerSec,
 //	                          error, running, ready, epochProgress, trainAccuracy, trainImages,
 //	                          testImages, batch, lr, dataset, notice, experiment, twin,
-//	                          twinStep} (unknown numbers: null)
+//	                          twinStep, confusion, perClassAccuracy, testLoss, evalStep,
+//	                          evalImages} (unknown numbers: null; confusion is
+//	                          [true class][predicted class] of the last evaluation)
+//	evaluate()               evaluate the network on the test images now
 //	start(), pause(), step(), reset(), save()
 //	select(i), setModel(name), setLR(x), setBatch(n)
 //	experiment([model])      the shortcut experiment of model (a block network or its
@@ -414,6 +417,7 @@ func (h *host) expose() {
 		return nil
 	})
 	intent("showTwin", viz.ShowTwin)
+	intent("evaluate", viz.Evaluate)
 	fn("runs", func([]js.Value) any { return h.runsObject() })
 	fn("exportRuns", func(a []js.Value) any {
 		ids := []int{0}

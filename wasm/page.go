@@ -299,6 +299,34 @@ func joinNonEmpty(parts []string, sep string) string {
 	return strings.Join(out, sep)
 }
 
+// jsInts2 is a matrix as an array of arrays (null for none).
+func jsInts2(m [][]int) any {
+	if m == nil {
+		return nil
+	}
+	out := make([]any, len(m))
+	for i, row := range m {
+		r := make([]any, len(row))
+		for j, v := range row {
+			r[j] = v
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// jsFloats is a slice as an array (null for none).
+func jsFloats(v []float64) any {
+	if v == nil {
+		return nil
+	}
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}
+
 // statusObject is st as the JavaScript object window.cifarlab.status()
 // returns; unknown numbers (NaN) are null.
 func statusObject(st app.Status) js.Value {
@@ -328,6 +356,11 @@ func statusObject(st app.Status) js.Value {
 	o.Set("dataset", st.Dataset)
 	o.Set("notice", st.Notice)
 	o.Set("experiment", st.Experiment)
+	o.Set("confusion", jsInts2(st.Confusion))
+	o.Set("perClassAccuracy", jsFloats(st.PerClassAccuracy))
+	o.Set("testLoss", num(st.TestLoss))
+	o.Set("evalStep", st.EvalStep)
+	o.Set("evalImages", st.EvalImages)
 	o.Set("twin", st.Twin)
 	o.Set("twinStep", st.TwinStep)
 	return o

@@ -32,7 +32,8 @@ import (
 //	&inspect=MS             how often, in milliseconds, the maps are refreshed
 //	                        while training (default 250; 0: never, to measure
 //	                        what they cost)
-//	&view=maps|grads        the feature maps (default) or the gradient view
+//	&view=maps|grads|eval   the feature maps (default), the gradient view or the
+//	                        evaluation
 //	?experiment=shortcuts   the shortcut experiment instead of one network: a
 //	                        residual network and its plain twin trained in
 //	                        turns on the same batches, from the gradient view
@@ -50,6 +51,7 @@ type params struct {
 	autostart bool
 	device    string // "auto", "gpu" or "cpu"
 	grads     bool   // view=grads: start with the gradient view
+	evalView  bool   // view=eval: start with the evaluation
 	// experiment is the residual network of the shortcut experiment; ""
 	// for none.
 	experiment string
@@ -117,8 +119,10 @@ func parseParams(query string) (params, error) {
 	case "", "maps":
 	case "grads":
 		p.grads = true
+	case "eval":
+		p.evalView = true
 	default:
-		errs = append(errs, fmt.Errorf("URL parameter view=%q: want maps or grads", s))
+		errs = append(errs, fmt.Errorf("URL parameter view=%q: want maps, grads or eval", s))
 	}
 	if err := p.parseExperiment(q); err != nil {
 		errs = append(errs, err)

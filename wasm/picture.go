@@ -36,7 +36,7 @@ func kindOf(head []byte, size int) fileKind {
 		return pictureFile
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}), // gzip
 		len(head) >= 262 && string(head[257:262]) == "ustar", // tar
-		size > 0 && size%cifar.RecordSize == 0: // CIFAR binary records
+		size > 0 && size%cifar.RecordSize == 0:               // CIFAR binary records
 		return datasetFile
 	}
 	return notOurs

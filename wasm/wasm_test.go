@@ -39,6 +39,9 @@ func TestParams(t *testing.T) {
 	if _, err = parseParams("model=lenet5-nobn"); err == nil {
 		t.Errorf("model=lenet5-nobn (LeNet5 has no BatchNorm) accepted")
 	}
+	if p, err = parseParams("view=eval"); err != nil || !p.evalView {
+		t.Errorf("view=eval: %+v, %v", p, err)
+	}
 	if p, err = parseParams("view=grads"); err != nil || !p.grads {
 		t.Errorf("view=grads: %+v, %v", p, err)
 	}

@@ -1,0 +1,73 @@
+package viz
+
+import (
+	"image/png"
+	"math"
+	"os"
+	"testing"
+)
+
+// evalSnapshot has an evaluation of 10 classes, cat often taken for dog.
+func evalSnapshot() *Snapshot {
+	s := Synthetic("lenet5", 3, 40)
+	e := &Evaluation{Step: 390, Epoch: 1, Images: 1000, Loss: 1.52, Accuracy: 0.46, Classes: s.Classes}
+	for i := range 10 {
+		row := make([]int, 10)
+		row[i] = 40 + 5*i
+		row[(i+1)%10] = 100 - row[i]
+		e.Confusion = append(e.Confusion, row)
+		e.PerClass = append(e.PerClass, float32(row[i])/100)
+	}
+	e.PerClass[9] = float32(math.NaN())
+	e.Cell, e.CellTotal = [2]int{3, 4}, 55
+	for k := range 24 {
+		e.CellImages = append(e.CellImages, s.Strip[k%len(s.Strip)])
+		e.CellIndex = append(e.CellIndex, 100+k)
+	}
+	s.Evaluation = e
+	return s
+}
+
+// The Evaluation tab shows the confusion matrix, each class's accuracy and
+// a cell's images; a cell asks for its images, an image to be inspected.
+func TestEvaluationView(t *testing.T) {
+	u, _ := testUI(Options{})
+	u.SetSnapshot(evalSnapshot())
+	click(t, u, "btn:view:eval")
+	p := panelRect(t, u, "evaluation")
+	img := render(u)
+	if !drawn(img, p) {
+		t.Fatal("the evaluation view is blank")
+	}
+	cell := region0(t, u, "cell:34") // true cat, predicted deer
+	if !cell.r.In(p) || img.RGBAAt(center(cell.r).X, center(cell.r).Y-8) == colBG {
+		t.Errorf("cell 3,4 at %v is not shaded", cell.r)
+	}
+	if got := click(t, u, "cell:34"); len(got) != 1 || got[0].Kind != ShowCell || got[0].Cell != [2]int{3, 4} {
+		t.Errorf("a cell emits %v", got)
+	}
+	if got := click(t, u, "cellimg:2"); len(got) != 1 || got[0].Kind != InspectTestImage || got[0].Image != 102 {
+		t.Errorf("a cell's image emits %v", got)
+	}
+	if got := click(t, u, "btn:evaluate"); len(got) != 1 || got[0].Kind != Evaluate {
+		t.Errorf("Evaluate now emits %v", got)
+	}
+	region0(t, u, "classacc:9")
+	if out := os.Getenv("VIZ_EVAL_PNG"); out != "" {
+		f, _ := os.Create(out)
+		png.Encode(f, render(u))
+		f.Close()
+	}
+
+	u.SetSnapshot(Synthetic("lenet5", 3, 40))
+	render(u)
+	panelRect(t, u, "evaluation")
+	for _, r := range u.regions {
+		if r.key == "cell" {
+			t.Fatal("a matrix before any evaluation")
+		}
+	}
+	if got := click(t, u, "btn:evaluate"); len(got) != 1 || got[0].Kind != Evaluate {
+		t.Errorf("Evaluate now before any evaluation emits %v", got)
+	}
+}
