@@ -55,6 +55,7 @@ type Conv2d struct {
 	Geom         ConvGeom
 	Weight, Bias *Param // [Cout, Cin, K, K], [Cout] (Bias nil for bias=False)
 	x            Tensor // forward input [N, Cin, H, W], kept for backward
+	train        bool   // the last forward trained (else Backward computes dx only)
 	y, dx        scratch
 }
 
@@ -106,7 +107,7 @@ func (c *Conv2d) OutShape(in Shape) (Shape, error) {
 }
 
 func (c *Conv2d) Forward(x Tensor, train bool) Tensor {
-	c.x = x
+	c.x, c.train = x, train
 	y := c.y.get(c.b, mustOut(c, x.Shape()))
 	var bias Tensor
 	if c.Bias != nil {
@@ -121,7 +122,9 @@ func (c *Conv2d) Backward(dy Tensor, needDx bool) Tensor {
 	if c.Bias != nil {
 		db = c.Bias.Grad
 	}
-	c.b.Conv2DBackwardParams(c.Weight.Grad, db, dy, c.x, c.Geom)
+	if c.train {
+		c.b.Conv2DBackwardParams(c.Weight.Grad, db, dy, c.x, c.Geom)
+	}
 	if !needDx {
 		return nil
 	}
@@ -175,6 +178,7 @@ type Linear struct {
 	In, Out      int
 	Weight, Bias *Param // [Out, In], [Out]
 	x            Tensor // [N, In]
+	train        bool   // the last forward trained (else Backward computes dx only)
 	y, dx        scratch
 }
 
@@ -201,14 +205,16 @@ func (l *Linear) OutShape(in Shape) (Shape, error) {
 }
 
 func (l *Linear) Forward(x Tensor, train bool) Tensor {
-	l.x = x
+	l.x, l.train = x, train
 	y := l.y.get(l.b, mustOut(l, x.Shape()))
 	l.b.Linear(y, x, l.Weight.Value, l.Bias.Value)
 	return y
 }
 
 func (l *Linear) Backward(dy Tensor, needDx bool) Tensor {
-	l.b.LinearBackwardParams(l.Weight.Grad, l.Bias.Grad, dy, l.x)
+	if l.train {
+		l.b.LinearBackwardParams(l.Weight.Grad, l.Bias.Grad, dy, l.x)
+	}
 	if !needDx {
 		return nil
 	}
@@ -239,6 +245,8 @@ type BatchNorm2d struct {
 	Tracked                 int64   // num_batches_tracked
 	x                       Tensor  // [N, C, H, W] of the last training forward
 	mean, invstd            Tensor  // [C] batch statistics of that forward
+	train                   bool    // the last forward trained
+	zero                    Tensor  // [C] zeros, for the backward of an eval forward
 	y, dx                   scratch
 }
 
@@ -270,6 +278,7 @@ func (n *BatchNorm2d) OutShape(in Shape) (Shape, error) {
 
 func (n *BatchNorm2d) Forward(x Tensor, train bool) Tensor {
 	y := n.y.get(n.b, mustOut(n, x.Shape()))
+	n.train = train
 	if !train {
 		n.b.BatchNorm2DEval(y, x, n.Weight.Value, n.Bias.Value, n.RunningMean.Value, n.RunningVar.Value, n.Eps)
 		return y
@@ -282,6 +291,21 @@ func (n *BatchNorm2d) Forward(x Tensor, train bool) Tensor {
 }
 
 func (n *BatchNorm2d) Backward(dy Tensor, needDx bool) Tensor {
+	if !n.train {
+		// Eval mode is the affine map x·γ/√(running_var+ε) + …, whose
+		// input gradient is dy scaled alike: the same op with β and the
+		// mean zero.
+		if !needDx {
+			return nil
+		}
+		if n.zero == nil {
+			n.zero = n.b.NewTensor(Shape{n.C})
+			n.b.Upload(n.zero, make([]float32, n.C))
+		}
+		dx := n.dx.get(n.b, dy.Shape())
+		n.b.BatchNorm2DEval(dx, dy, n.Weight.Value, n.zero, n.zero, n.RunningVar.Value, n.Eps)
+		return dx
+	}
 	dx := n.dx.get(n.b, n.x.Shape())
 	n.b.BatchNorm2DBackward(dx, n.Weight.Grad, n.Bias.Grad, dy, n.x, n.mean, n.invstd, n.Weight.Value)
 	if !needDx {
@@ -306,6 +330,9 @@ func (n *BatchNorm2d) Free() {
 	freeParams(n.b, n.Weight, n.Bias)
 	for _, t := range []Tensor{n.RunningMean.Value, n.RunningVar.Value, n.mean, n.invstd} {
 		n.b.Free(t)
+	}
+	if n.zero != nil {
+		n.b.Free(n.zero)
 	}
 }
 

@@ -75,6 +75,18 @@ func (n *Network) Backward(dlogits Tensor) {
 	}
 }
 
+// InputGrad propagates dlogits back through the last forward to its input
+// and returns ∂/∂x. After an eval forward (the saliency of an image) it
+// writes no parameter gradient, and BatchNorm is the affine map of its
+// running statistics, as in PyTorch's eval mode.
+func (n *Network) InputGrad(dlogits Tensor) Tensor {
+	dy := dlogits
+	for i := len(n.Layers) - 1; i >= 0; i-- {
+		dy = n.Layers[i].Backward(dy, true)
+	}
+	return dy
+}
+
 // State lists the whole state dict in the order PyTorch's state_dict()
 // gives it.
 func (n *Network) State() State {

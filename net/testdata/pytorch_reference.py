@@ -306,9 +306,20 @@ def train(model, batch, steps, n_eval, seed, dtype):
     model.eval()
     with torch.no_grad():
         out["eval_logits"] = model(x[batch * steps:]).clone()
+    # Saliency: the gradient of each of the first SALIENCY eval images'
+    # top class score with respect to the (normalised) input, in eval mode.
+    xs = x[batch * steps:batch * steps + SALIENCY].clone().requires_grad_(True)
+    scores = model(xs)
+    top = scores.argmax(1, keepdim=True)
+    scores.gather(1, top).sum().backward()
+    out["input_grad"] = xs.grad.detach().clone()
+    out["input_grad_top"] = top.squeeze(1).clone()
     out["losses"] = torch.tensor(losses, dtype=dtype)
     out["correct"] = torch.tensor(correct, dtype=dtype)
     return out
+
+
+SALIENCY = 4
 
 
 def run(model_name, make, batch, steps, n_eval, seed, exact):
@@ -329,6 +340,12 @@ def run(model_name, make, batch, steps, n_eval, seed, exact):
             dev = (f32[key].double() - ref).norm().item() / den if den > 0 else 0.0
             out["dev." + key] = torch.tensor([dev], dtype=torch.float32)
         out = {k: v.float() if v.dtype == torch.float64 else v for k, v in out.items()}
+    else:
+        # The saliency passes through every ReLU: how far PyTorch's own
+        # float32 lands from float64 says how closely it can be matched.
+        ref = train(make(), batch, steps, n_eval, seed, torch.float64)["input_grad"]
+        dev = (out["input_grad"].double() - ref).norm().item() / ref.norm().item()
+        out["dev.input_grad"] = torch.tensor([dev], dtype=torch.float32)
     meta = {"model": model_name, "batch": str(batch), "steps": str(steps), "eval": str(n_eval),
             "data_seed": str(seed), "torch": torch.__version__}
     if exact:
