@@ -10,10 +10,13 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"cifarlab/internal/testenv"
 )
 
 // dropFile dispatches a drop of a file named name with data on the page,
@@ -125,4 +128,57 @@ func TestCameraPicture(t *testing.T) {
 	for _, e := range b.console.errors() {
 		t.Errorf("console: %s", e)
 	}
+}
+
+// TestSaliencyMatchesPyTorch: the page's saliency of the inspected test
+// image (the strip's first: test record 0) with its weights of the
+// moment is PyTorch's for the same weights and record.
+func TestSaliencyMatchesPyTorch(t *testing.T) {
+	py := testenv.Torch(t)
+	srv, b := setup(t, browserOptions{})
+	noPageError(t, b.openTimed(srv.url+"?model=lenet5&autostart=1&limit=64&batch=16&eval=16", 3*time.Minute))
+	b.waitFor("three steps", 2*time.Minute, false, func(s status) bool { return s.Step >= 3 }, nil)
+	eval[any](b, "globalThis.cifarlab.pause()")
+	weights := filepath.Join(t.TempDir(), "page.safetensors")
+	if err := os.WriteFile(weights, b.allowDownloads().save(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	step := b.status().Step
+	type pageSaliency struct {
+		Map  []float64 `json:"map"`
+		Top  int       `json:"top"`
+		Step int       `json:"step"`
+	}
+	var got pageSaliency
+	b.waitFor("the saliency of the paused weights", time.Minute, false, func(status) bool {
+		got = eval[pageSaliency](b, "globalThis.cifarlab.saliency() || {}")
+		return got.Step == step && len(got.Map) == 1024
+	}, nil)
+	cmd := exec.Command(py, "torch_interop.py", "saliency", "lenet5", weights,
+		filepath.Join(testenv.Data(t), "exact", "test_batch.bin"), "0")
+	cmd.Dir = filepath.Join(root, "net", "testdata")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("PyTorch's saliency: %v", err)
+	}
+	var want struct {
+		Top      int       `json:"top"`
+		Saliency []float64 `json:"saliency"`
+	}
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got.Top != want.Top {
+		t.Fatalf("top class %d, PyTorch's %d", got.Top, want.Top)
+	}
+	top := 0.0
+	for _, v := range want.Saliency {
+		top = math.Max(top, v)
+	}
+	for i, v := range want.Saliency {
+		if math.Abs(got.Map[i]-v) > 1e-4*top {
+			t.Fatalf("pixel %d: saliency %g, PyTorch %g (largest %g)", i, got.Map[i], v, top)
+		}
+	}
+	t.Logf("the page's saliency of test image 0 is PyTorch's (top class %d, largest %.3g)", want.Top, top)
 }

@@ -28,6 +28,7 @@
 	};
 	globalThis.cifarlab.runs = () => [];
 	globalThis.cifarlab.prediction = () => null;
+	globalThis.cifarlab.saliency = () => null;
 	for (const name of ["start", "pause", "step", "reset", "save", "select", "setModel", "setLR",
 		"setBatch", "loadWeights", "loadDataset", "experiment", "showTwin", "exportRuns", "inspectPicture",
 		"reportError", "evaluate"]) {

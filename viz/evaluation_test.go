@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -69,5 +70,41 @@ func TestEvaluationView(t *testing.T) {
 	}
 	if got := click(t, u, "btn:evaluate"); len(got) != 1 || got[0].Kind != Evaluate {
 		t.Errorf("Evaluate now before any evaluation emits %v", got)
+	}
+}
+
+// The input panel's toggle draws the saliency over the image, then alone.
+func TestSaliencyToggle(t *testing.T) {
+	s := Synthetic("lenet5", 3, 40)
+	sal := Map{C: 1, H: 32, W: 32, Data: make([]float32, 1024)}
+	for i := range sal.Data {
+		if i%32 < 8 {
+			sal.Data[i] = 1 // the left quarter sways the network
+		}
+	}
+	u, _ := testUI(Options{})
+	u.SetSnapshot(s)
+	if got := click(t, u, "btn:saliency"); got != nil {
+		t.Errorf("without a saliency the toggle emits %v", got)
+	}
+	s2 := *s
+	s2.Saliency = &Saliency{Map: sal, Class: 3, Step: 40}
+	u.SetSnapshot(&s2)
+	in := region0(t, u, "tile:input").r
+	plain := render(u)
+	click(t, u, "btn:saliency")
+	over := render(u)
+	click(t, u, "btn:saliency")
+	alone := render(u)
+	left, right := image.Pt(in.Min.X+10, in.Min.Y+60), image.Pt(in.Max.X-10, in.Min.Y+60)
+	if over.RGBAAt(left.X, left.Y) != salColor || over.RGBAAt(right.X, right.Y) == plain.RGBAAt(right.X, right.Y) {
+		t.Errorf("over the image: left %v, right %v (image %v)", over.RGBAAt(left.X, left.Y), over.RGBAAt(right.X, right.Y), plain.RGBAAt(right.X, right.Y))
+	}
+	if alone.RGBAAt(left.X, left.Y) != salColor || alone.RGBAAt(right.X, right.Y) != colBG {
+		t.Errorf("alone: left %v, right %v", alone.RGBAAt(left.X, left.Y), alone.RGBAAt(right.X, right.Y))
+	}
+	click(t, u, "btn:saliency")
+	if back := render(u); back.RGBAAt(left.X, left.Y) != plain.RGBAAt(left.X, left.Y) {
+		t.Error("the third click does not bring the image back")
 	}
 }

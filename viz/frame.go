@@ -387,7 +387,8 @@ func (u *UI) inputPanel(dst *image.RGBA, r image.Rectangle) {
 		u.picturePanel(dst, r, s)
 		return
 	}
-	c := u.panel(dst, r, "input", "Input", "the inspected test image", 0, "")
+	c := u.panel(dst, r, "input", "Input", "the inspected test image", salButtonW+8, "")
+	u.saliencyButton(dst, r)
 	img := image.Rect(c.Min.X, c.Min.Y+2, c.Min.X+128, c.Min.Y+130)
 	if s == nil || !s.Input.valid() {
 		fill(dst, img, colBG)
@@ -395,8 +396,8 @@ func (u *UI) inputPanel(dst *image.RGBA, r image.Rectangle) {
 		u.fSmall.text(dst, img, img.Min.X+30, img.Min.Y+68, "no image yet", colFaint)
 	} else {
 		sc := max(1, 128/max(s.Input.H, s.Input.W))
-		u.add(region{r: img, kind: kindTile, key: "tile:input", m: &s.Input, label: "the input image"})
-		drawMap(dst, img.Min.X, img.Min.Y, sc, &s.Input, false, 0)
+		u.add(region{r: img, kind: kindTile, key: "tile:input", m: u.inputShown(), label: u.inputLabel("the input image")})
+		u.drawInput(dst, img.Min.X, img.Min.Y, sc, &s.Input)
 		stroke(dst, img.Inset(-1), colTileLine)
 	}
 	if s != nil && len(s.Strip) > 0 && u.sel >= 0 {

@@ -115,6 +115,15 @@ type Evaluation struct {
 	CellTotal  int   // images in the cell
 }
 
+// Saliency is how much each pixel of the inspected image sways the
+// network's top class: |∂(top class score)/∂input|, the maximum over the
+// colour channels.
+type Saliency struct {
+	Map   Map // C 1, the input's size
+	Class int // the top class
+	Step  int // the weights' step
+}
+
 // Picture is a picture of one's own that the viewer inspects: Input is
 // what the network sees of it (squashed to 32×32), Original the picture.
 type Picture struct {
@@ -175,6 +184,7 @@ type Snapshot struct {
 
 	Experiment *Experiment // the shortcut experiment in progress; nil when none
 	Evaluation *Evaluation // the last evaluation on the test images; nil before one
+	Saliency   *Saliency   // of the inspected image; nil until computed
 }
 
 // IntentKind is what the user asked for.

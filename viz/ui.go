@@ -102,6 +102,7 @@ type UI struct {
 	wheel        float64           // wheel movement not yet turned into pages
 	stripFirst   int               // first strip image shown
 	view         rightView         // what the right side shows
+	salMode      int               // the input panel's saliency toggle (salOff…)
 	gradBlocks   bool              // the gradient view's bars are per block, not per layer
 	hiddenRuns   map[int]bool      // earlier runs the charts leave out
 

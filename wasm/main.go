@@ -42,6 +42,8 @@
 //	inspectPicture(bytes[, name])  a Uint8Array or ArrayBuffer of a PNG, JPEG, GIF or WebP
 //	                         file: inspected in place of a test image
 //	prediction()             {probs, label, picture} of the inspected image, or null
+//	saliency()               {map, top, step}: |∂(top class score)/∂input|, max over
+//	                         colours, 32×32 row-major, of the inspected image, or null
 //	reportError(message)     show a failure of the page's own scripts (the camera's)
 //	saved                        {name, size} of the last file downloaded (weights, runs)
 //
@@ -261,6 +263,28 @@ func (h *host) predictionObject() any {
 	return o
 }
 
+// saliencyObject is window.cifarlab.saliency(): the inspected image's
+// {map (row-major, 32×32), top, step}, or null before one is computed.
+func (h *host) saliencyObject() any {
+	s := h.session()
+	if s == nil {
+		return nil
+	}
+	sal := s.Snapshot().Saliency
+	if sal == nil {
+		return nil
+	}
+	o := js.Global().Get("Object").New()
+	m := js.Global().Get("Array").New()
+	for _, v := range sal.Map.Data {
+		m.Call("push", float64(v))
+	}
+	o.Set("map", m)
+	o.Set("top", sal.Class)
+	o.Set("step", sal.Step)
+	return o
+}
+
 // runsObject is window.cifarlab.runs(): the session's earlier runs (and
 // the experiment's live one) as [{id, name, model, live, steps}], model
 // being the network's title and steps its last step.
@@ -445,6 +469,7 @@ func (h *host) expose() {
 		return nil
 	})
 	fn("prediction", func([]js.Value) any { return h.predictionObject() })
+	fn("saliency", func([]js.Value) any { return h.saliencyObject() })
 	fn("reportError", func(a []js.Value) any {
 		h.ui.setError(errFile, errors.New(argString(a, 0)))
 		return nil

@@ -92,6 +92,7 @@ func (w *worker) showTwin() error {
 	w.twinTurn = !w.twinTurn // the turn stays with the network that has it
 	w.set.Model = w.front.model
 	w.dirty = true
+	w.sal = nil
 	w.lastInspect, w.inspectStep = time.Time{}, w.step-w.s.cfg.InspectSteps
 	return nil
 }

@@ -172,8 +172,8 @@ func joinNote(parts ...string) string {
 
 // inspection is one inspection whose values are being read back.
 type inspection struct {
-	image  int // the strip index of the image
-	after  int // training steps sent before it
+	image  string // inspectedKey of the image
+	after  int    // training steps sent before it
 	probes []probe
 	shapes []net.Shape
 	reads  []func() ([]float32, error)
@@ -182,7 +182,7 @@ type inspection struct {
 // view is what the last inspection found, ready for snapshots (which share
 // it: it is never modified).
 type view struct {
-	image   int
+	image   string // inspectedKey of the image
 	probs   []float32
 	panels  []viz.Panel
 	blocks  []viz.Block
@@ -206,25 +206,12 @@ func (w *worker) startInspection() error {
 	if !w.ready() || len(w.strip) == 0 || len(w.probes) == 0 {
 		return nil
 	}
-	recs, index := w.tests, w.stripIndex[w.selected:w.selected+1]
-	if recs == nil {
-		recs = w.recs
+	x, err := w.inspectedInput()
+	if err != nil {
+		return err
 	}
-	switch {
-	case w.picture != nil:
-		var err error
-		if recs, err = w.pictureRecords(); err != nil {
-			return err
-		}
-		index = []int32{0}
-	case w.testImage >= 0 && w.tests != nil:
-		recs, index = w.tests, []int32{int32(w.testImage)}
-	}
-	x := w.x1.tensor(w.b, append(net.Shape{1}, net.InputShape...))
-	l := w.x1.ints(w.b, net.Shape{1})
-	w.b.Gather(x, l, recs, index, nil, 0, norm)
 	w.net.Forward(x, false)
-	in := &inspection{image: w.selected, probes: w.probes, after: w.tr.Opt.Step}
+	in := &inspection{image: w.inspectedKey(), probes: w.probes, after: w.tr.Opt.Step}
 	for _, p := range w.probes {
 		t := p.tensor()
 		if t == nil {
@@ -235,6 +222,42 @@ func (w *worker) startInspection() error {
 	}
 	w.insp = in
 	return w.b.Submit()
+}
+
+// inspectedKey names the inspected image, so that a view is shown only
+// for the image it is of.
+func (w *worker) inspectedKey() string {
+	switch {
+	case w.picture != nil:
+		return fmt.Sprintf("picture %p", w.picture)
+	case w.testImage >= 0:
+		return fmt.Sprintf("test %d", w.testImage)
+	}
+	return fmt.Sprintf("strip %d", w.selected)
+}
+
+// inspectedInput gathers the inspected image (a test image of the strip,
+// one chosen from the evaluation, or a picture) into a batch of one,
+// normalised.
+func (w *worker) inspectedInput() (net.Tensor, error) {
+	recs, index := w.tests, w.stripIndex[w.selected:w.selected+1]
+	if recs == nil {
+		recs = w.recs
+	}
+	switch {
+	case w.picture != nil:
+		var err error
+		if recs, err = w.pictureRecords(); err != nil {
+			return nil, err
+		}
+		index = []int32{0}
+	case w.testImage >= 0 && w.tests != nil:
+		recs, index = w.tests, []int32{int32(w.testImage)}
+	}
+	x := w.x1.tensor(w.b, append(net.Shape{1}, net.InputShape...))
+	l := w.x1.ints(w.b, net.Shape{1})
+	w.b.Gather(x, l, recs, index, nil, 0, norm)
+	return x, nil
 }
 
 // finishInspection waits for the inspection in flight, if any, and makes

@@ -135,6 +135,7 @@ func (w *worker) setLanes(front, twin *lane) {
 	w.rate = rateMeter{}
 	w.inspectStep = 0
 	w.dirty = true
+	w.sal = nil
 }
 
 // freeModel frees every lane's network and trainer.

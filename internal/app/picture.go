@@ -63,6 +63,7 @@ func (w *worker) dropPicture() {
 // inspectAgain has the inspected image inspected at the next chance.
 func (w *worker) inspectAgain() {
 	w.dirty = true
+	w.sal = nil
 	w.lastInspect, w.inspectStep = time.Time{}, w.step-w.s.cfg.InspectSteps
 }
 

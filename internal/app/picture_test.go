@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"cifarlab/cifar"
 	"cifarlab/cpu"
@@ -38,6 +39,11 @@ func TestInspectPicture(t *testing.T) {
 	}
 	s.Handle(viz.Intent{Kind: viz.InspectPicture, Data: file.Bytes(), Path: "gradient.png"})
 	settle(t, s)
+	// The epoch's evaluation may come first: the picture's maps after it.
+	deadline := time.Now().Add(time.Minute)
+	for len(s.Snapshot().Probs) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	snap := s.Snapshot()
 	p := snap.Picture
 	if p == nil || p.Name != "gradient.png" || p.Width != 90 || p.Height != 50 || p.Original.W != 90 || p.Original.H != 50 ||

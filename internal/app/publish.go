@@ -75,6 +75,7 @@ func (w *worker) publish() {
 		snap.Label = w.stripLabels[w.selected]
 	}
 	snap.Evaluation = w.evaluationView()
+	snap.Saliency = w.saliencyView()
 	if w.testImage >= 0 && w.test != nil && w.testImage < w.test.Len() {
 		snap.Input, snap.Label, snap.Selected = w.testMap(w.testImage), w.test.Label(w.testImage), -1
 	}
@@ -82,7 +83,7 @@ func (w *worker) publish() {
 		snap.Input, snap.Label, snap.Selected = p.in, -1, -1
 		snap.Picture = &viz.Picture{Name: p.name, Format: p.pic.Format, Width: p.pic.Width, Height: p.pic.Height, Original: p.orig}
 	}
-	if v := w.view; v != nil {
+	if v := w.view; v != nil && v.image == w.inspectedKey() {
 		snap.Probs, snap.Panels, snap.Blocks, snap.FC, snap.Filters = v.probs, v.panels, v.blocks, v.fc, v.filters
 	}
 	notice := w.noticeText()

@@ -52,7 +52,10 @@ func (w *worker) inspectNow() {
 		if err := w.startInspection(); err != nil {
 			return err
 		}
-		return w.finishInspection()
+		if err := w.finishInspection(); err != nil {
+			return err
+		}
+		return w.computeSaliency()
 	})
 }
 
@@ -137,6 +140,9 @@ func (w *worker) inspectWhileTraining(step int, now time.Time) {
 	due := now.Sub(w.lastInspect) >= w.s.cfg.InspectEvery && (step-w.inspectStep >= w.s.cfg.InspectSteps || w.view == nil)
 	if err == nil && w.abort == nil && w.running && w.insp == nil && due {
 		err = w.inspect()
+	}
+	if err == nil && w.abort == nil && w.running && w.insp == nil && w.saliencyDue(now) {
+		err = w.computeSaliency()
 	}
 	if err != nil && w.abort == nil {
 		w.abort = fmt.Errorf("inspect: %w", err)

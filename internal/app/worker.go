@@ -68,6 +68,7 @@ type worker struct {
 	picture     *picture    // a picture of one's own, inspected instead of Strip[selected]
 	testImage   int         // a test record inspected instead of Strip[selected]; -1 for none
 	cell        *[2]int     // the evaluation's cell whose images are shown
+	sal         *saliency   // of the inspected image, by the front network
 	x1          tensorCache // the inspected image and its label
 	insp        *inspection // read back in flight
 	dirty       bool        // the view is out of date and training is paused

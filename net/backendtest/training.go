@@ -11,9 +11,10 @@ import (
 	"cifarlab/net"
 )
 
-// CheckTraining trains every network (and resnet20 without BatchNorm) for
-// a few whole steps (batch assembly, forward, loss, backward, Adam) on b
-// and on the reference backend ref, from the same initial weights and
+// CheckTraining compares the saliency of every network (and resnet20
+// without BatchNorm) at its initial weights (compareSaliency), and trains
+// each for a few whole steps (batch assembly, forward, loss, backward,
+// Adam) on b and on the reference backend ref, from the same initial weights and
 // images, and compares the losses (1e-4 relative), the gradient norms of
 // the first step (1e-2 relative, but for tensors whose gradient is only
 // rounding noise, below 1e-5 of the largest: a ReLU whose input lies
@@ -65,6 +66,7 @@ func CheckTraining(t *testing.T, b, ref net.Backend, p Profile) {
 			t.Logf("losses %v, reference %v", got.losses, want.losses)
 			CompareStates(t, got.after[after-1], want.after[after-1], after, 1e-3)
 			compareNorms(t, got.norms[0], want.norms[0])
+			compareSaliency(t, got, want)
 		})
 	}
 }
@@ -90,6 +92,8 @@ func compareNorms(t *testing.T, got, want []float64) {
 }
 
 type trainRun struct {
+	grad   []float32          // the saliency's input gradient of two images, at the initial weights
+	top    []int              // their top classes
 	losses []float64          // every step's loss
 	norms  [][]float64        // every step's gradient norms, the blocks' after the parameters'
 	after  [][]net.StateEntry // the state dict after each of the first three steps
@@ -115,8 +119,9 @@ func trainSteps(t *testing.T, b net.Backend, model string, batch int) trainRun {
 		t.Fatal(err)
 	}
 	defer b.Free(recs)
-	order, crops := tr.Plan(1, steps*batch)
 	var run trainRun
+	run.grad, run.top = inputGrad(t, b, n, recs)
+	order, crops := tr.Plan(1, steps*batch)
 	for s := 0; s < steps; s++ {
 		r, err := tr.Step(recs, order[s*batch:(s+1)*batch], crops[s*batch:(s+1)*batch])
 		if err != nil {
@@ -136,6 +141,41 @@ func trainSteps(t *testing.T, b net.Backend, model string, batch int) trainRun {
 		}
 	}
 	return run
+}
+
+// inputGrad is net.InputGradTop of the first two records.
+func inputGrad(t *testing.T, b net.Backend, n *net.Network, recs net.Records) ([]float32, []int) {
+	t.Helper()
+	x := b.NewTensor(net.Shape{2, 3, 32, 32})
+	defer b.Free(x)
+	l := b.NewIntTensor(net.Shape{2})
+	defer b.Free(l)
+	b.Gather(x, l, recs, []int32{0, 1}, nil, 0, net.Normalize{Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}})
+	grad, top, err := net.InputGradTop(b, n, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return grad, top
+}
+
+// compareSaliency compares the saliency's input gradients at the initial
+// weights: the same top classes, and 1e-3 of the reference's L2 norm
+// apart (the step-1 gradients' tolerance, for the same reason: a ReLU whose
+// input is within rounding of 0 passes or blocks its share as rounding
+// decides).
+func compareSaliency(t *testing.T, got, want trainRun) {
+	t.Helper()
+	if !slices.Equal(got.top, want.top) {
+		t.Fatalf("saliency: top classes %v, reference %v", got.top, want.top)
+	}
+	var d, w float64
+	for i := range want.grad {
+		d += (float64(got.grad[i]) - float64(want.grad[i])) * (float64(got.grad[i]) - float64(want.grad[i]))
+		w += float64(want.grad[i]) * float64(want.grad[i])
+	}
+	if !(math.Sqrt(d) <= 1e-3*math.Sqrt(w)) {
+		t.Errorf("saliency: the input gradient is %.3g of its norm from the reference's", math.Sqrt(d/w))
+	}
 }
 
 // trainingImages makes n records whose label is the brightest of ten

@@ -7,6 +7,12 @@
       records of a CIFAR-10 .bin file, normalised as the reference does, and
       prints one JSON line: {"probs": [[10 floats] x N], "keys": [...]}.
 
+  torch_interop.py saliency MODEL WEIGHTS BATCH_BIN I
+      Loads WEIGHTS as predict does and prints the saliency of record I in
+      eval mode: {"top": the top class, "saliency": [1024 floats]}, the
+      maximum over the colour channels of |x.grad| after
+      model(x)[0, top].backward(), row-major.
+
   torch_interop.py save MODEL OUT SEED
       Saves a freshly initialised reference module (torch.manual_seed(SEED)),
       with its BatchNorm running statistics and affine parameters perturbed
@@ -73,6 +79,21 @@ def predict(model, weights, batch_bin, n):
     print(json.dumps({"probs": probs.tolist(), "keys": list(m.state_dict().keys())}))
 
 
+def saliency(model, weights, batch_bin, i):
+    m = make(model)
+    m.load_state_dict(load_safetensors(weights), strict=True)
+    m.eval()
+    raw = np.fromfile(batch_bin, dtype=np.uint8).reshape(-1, 3073)[i:i + 1]
+    x = torch.from_numpy(raw[:, 1:].astype(np.float32)).reshape(1, 3, 32, 32).div(255)
+    x = x.sub(torch.tensor(MEAN).view(1, 3, 1, 1)).div(torch.tensor(STD).view(1, 3, 1, 1))
+    x.requires_grad_(True)
+    scores = m(x)
+    top = int(scores.argmax(1))
+    scores[0, top].backward()
+    sal = x.grad.abs().amax(dim=1).reshape(-1)
+    print(json.dumps({"top": top, "saliency": sal.tolist()}))
+
+
 def save(model, out, seed):
     torch.manual_seed(seed)
     m = make(model)
@@ -92,6 +113,8 @@ def main():
     cmd = sys.argv[1]
     if cmd == "predict":
         predict(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif cmd == "saliency":
+        saliency(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif cmd == "save":
         save(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
