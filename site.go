@@ -181,4 +181,3 @@ func putDataset(put func(string, []byte) error, source string, classes []string,
 
 // megabytes writes n bytes in MB, one decimal.
 func megabytes(n int) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
-

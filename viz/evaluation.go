@@ -68,10 +68,9 @@ func (u *UI) confusion(dst *image.RGBA, clip, m image.Rectangle, cs int, e *Eval
 			if total > 0 {
 				share = float64(v) / float64(total)
 			}
-			i, j := i, j
 			u.add(region{r: r, kind: kindButton, key: "cell", indexed: true, idx: i*n + j, of: n * n,
 				label: fmt.Sprintf("true %s, predicted %s: %d of %d (click: their images)", e.className(i), e.className(j), v, total),
-				act: func() []Intent { return []Intent{{Kind: ShowCell, Cell: [2]int{i, j}}} }})
+				act:   func() []Intent { return []Intent{{Kind: ShowCell, Cell: [2]int{i, j}}} }})
 			if dst == nil {
 				continue
 			}
