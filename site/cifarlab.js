@@ -15,6 +15,23 @@
 		$("loading").hidden = true;
 	};
 	$("error-close").addEventListener("click", () => { $("error").hidden = true; });
+	// The bar's file pickers are labels: Enter or Space opens them too.
+	for (const l of document.querySelectorAll("label.button")) {
+		l.addEventListener("keydown", (e) => {
+			if (e.key === "Enter" || e.key === " ") {
+				e.preventDefault();
+				l.click();
+			}
+		});
+	}
+	// Escape in the viewer with none of its controls focused leaves it for
+	// the bar (the viewer keeps Tab for its own controls).
+	document.addEventListener("keydown", (e) => {
+		const v = document.activeElement;
+		if (e.key === "Escape" && v && v.id === "viewer" && !$("focus").textContent) {
+			$("dataset-button").focus();
+		}
+	});
 
 	// The program replaces these functions when it starts; calls made
 	// before then wait in _queue, and it makes them in order.

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -106,5 +107,52 @@ func TestSaliencyToggle(t *testing.T) {
 	click(t, u, "btn:saliency")
 	if back := render(u); back.RGBAAt(left.X, left.Y) != plain.RGBAAt(left.X, left.Y) {
 		t.Error("the third click does not bring the image back")
+	}
+}
+
+// Tab moves a focus ring through the controls, Enter or Space presses the
+// one focused, Escape leaves; the legend and FocusLabel name it.
+func TestKeyboard(t *testing.T) {
+	u, _ := testUI(Options{})
+	u.SetSnapshot(Synthetic("lenet5", 3, 0))
+	key := func(k Key) []Intent { return u.Update(Input{Keys: []Key{k}}) }
+	var got []Intent
+	for range 60 {
+		key(KeyTab)
+		if u.FocusLabel() == "► Start, button" {
+			got = key(KeyEnter)
+			break
+		}
+	}
+	if len(got) != 1 || got[0].Kind != Start {
+		t.Fatalf("Tab to Start and Enter: %v (focus %q)", got, u.FocusLabel())
+	}
+	r, _ := u.focused()
+	img := render(u)
+	if img.RGBAAt(r.r.Min.X-2, r.r.Min.Y+5) != colFocus {
+		t.Error("no focus ring around the focused button")
+	}
+	key(KeyTab) // Step
+	if got := key(KeySpace); len(got) != 1 || got[0].Kind != StepOnce || u.FocusLabel() != "Step, button" {
+		t.Errorf("Space on Step: %v (focus %q)", got, u.FocusLabel())
+	}
+	key(KeyBackTab)
+	if u.FocusLabel() != "► Start, button" {
+		t.Errorf("Shift+Tab: focus %q", u.FocusLabel())
+	}
+	key(KeyEscape)
+	if got := key(KeySpace); u.FocusLabel() != "" || len(got) != 1 || got[0].Kind != Start {
+		t.Errorf("after Escape, Space: %v (focus %q)", got, u.FocusLabel())
+	}
+	// The learning rate field: Enter to type, Enter to set.
+	for range 60 {
+		if key(KeyTab); strings.HasPrefix(u.FocusLabel(), "learning rate, text field") {
+			break
+		}
+	}
+	key(KeyEnter)
+	u.Update(Input{Chars: []rune("0.02")})
+	if got := key(KeyEnter); len(got) != 1 || got[0].Kind != SetLR || got[0].LR != 0.02 {
+		t.Errorf("typing 0.02 into the focused learning rate: %v (focus %q)", got, u.FocusLabel())
 	}
 }

@@ -73,6 +73,7 @@ func (u *UI) frame(dst *image.RGBA) {
 	}
 	// Last, so that it shows what this layout put under the pointer.
 	u.legend(dst, legend)
+	u.focusRing(dst)
 	u.overlay(dst)
 }
 
@@ -142,7 +143,7 @@ func (u *UI) panel(dst *image.RGBA, r image.Rectangle, name, title, note string,
 // button paints a button and records what a click on it does.
 func (u *UI) button(dst *image.RGBA, r image.Rectangle, key, label string, active bool, act func() []Intent) {
 	key = "btn:" + key
-	u.add(region{r: r, kind: kindButton, key: key, act: act})
+	u.add(region{r: r, kind: kindButton, key: key, act: act, label: label, active: active})
 	if dst == nil {
 		return
 	}
@@ -171,7 +172,8 @@ func (u *UI) button(dst *image.RGBA, r image.Rectangle, key, label string, activ
 // not being typed in.
 func (u *UI) field(dst *image.RGBA, r image.Rectangle, name, shown string, bad bool) {
 	key := "field:" + name
-	u.add(region{r: r, kind: kindField, key: key, act: func() []Intent { return u.focusField(name) }})
+	what := map[string]string{"lr": "learning rate", "path": "weights file"}[name]
+	u.add(region{r: r, kind: kindField, key: key, label: what, act: func() []Intent { return u.focusField(name) }})
 	if dst == nil {
 		return
 	}
@@ -865,8 +867,11 @@ func (u *UI) legend(dst *image.RGBA, r image.Rectangle) {
 	}
 	loL, midL, hiL := "−max|v|", "0", "+max|v|"
 	info, vals := "hover a map for its values", "each map is scaled by its own largest |value| (maps under 3×3 by their panel's): dark is 0"
-	h := u.hoverR
-	if u.hover.key != "" && h.m != nil && h.m.valid() {
+	h, hovered := u.hoverR, u.hover.key != ""
+	if f, ok := u.focused(); ok && !hovered {
+		h, hovered = *f, true
+	}
+	if hovered && h.m != nil && h.m.valid() {
 		m := h.m
 		lo, hi, _ := mapStats(m)
 		info = fmt.Sprintf("%s · %d×%d", h.describe(), m.H, m.W)
@@ -887,7 +892,7 @@ func (u *UI) legend(dst *image.RGBA, r image.Rectangle) {
 		} else if strings.HasPrefix(h.key, "tile:filters") {
 			vals += "   (tile stretched: min black, max white)"
 		}
-	} else if u.hover.key != "" && h.kind == kindInfo && h.key != "band" {
+	} else if hovered && h.kind == kindInfo && h.key != "band" {
 		info, vals = h.describe(), ""
 	}
 	u.fSmall.text(dst, r, g.Min.X, r.Min.Y+36, loL, colDim)

@@ -43,6 +43,7 @@ type region struct {
 	sub     string  // the map's title or the bar's label
 	val     float32 // bars: the value
 	bar     bool
+	active  bool // buttons: lit (on, selected)
 }
 
 // rid identifies a region across layouts: the pointer's target.

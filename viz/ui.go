@@ -32,6 +32,7 @@ const (
 	KeyBackspace
 	KeyTab
 	KeySpace
+	KeyBackTab // Shift+Tab
 )
 
 // Input is what the user did during one frame, in the viewer's pixels
@@ -103,6 +104,7 @@ type UI struct {
 	stripFirst   int               // first strip image shown
 	view         rightView         // what the right side shows
 	salMode      int               // the input panel's saliency toggle (salOff…)
+	kbFocus      rid               // the control the keyboard focus is on
 	gradBlocks   bool              // the gradient view's bars are per block, not per layer
 	hiddenRuns   map[int]bool      // earlier runs the charts leave out
 
@@ -301,6 +303,15 @@ func (u *UI) Update(in Input) []Intent {
 	}
 	for _, k := range in.Keys {
 		switch k {
+		case KeyTab:
+			u.moveFocus(+1)
+		case KeyBackTab:
+			u.moveFocus(-1)
+		case KeyEscape:
+			u.kbFocus = rid{}
+			u.changed()
+		case KeyEnter:
+			out = append(out, u.pressFocus()...)
 		case KeyLeft, KeyUp:
 			out = append(out, u.selectRel(-1)...)
 		case KeyRight, KeyDown:
@@ -310,7 +321,14 @@ func (u *UI) Update(in Input) []Intent {
 		case KeyPageDown:
 			u.pageAll(+1)
 		case KeySpace:
-			out = append(out, u.startPause()...)
+			if _, ok := u.focused(); ok {
+				out = append(out, u.pressFocus()...)
+			} else {
+				out = append(out, u.startPause()...)
+			}
+		}
+		if u.focus != "" { // Enter on a text field: the rest is typing
+			break
 		}
 	}
 	return out

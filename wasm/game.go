@@ -23,5 +23,6 @@ func newGame(h *host) func() error {
 	ebiten.SetFPSMode(ebiten.FPSModeVsyncOffMinimum) //nolint:staticcheck // the frame-on-demand mode is what the page needs
 	h.onSnapshot = ebiten.ScheduleFrame              //nolint:staticcheck
 	g := game.New(viz.New(viz.Options{Gradients: h.params.grads, Evaluation: h.params.evalView}), h.snapshots(), h.intentCh())
+	g.OnFocus(func(label string) { h.ui.setText(idFocus, label) })
 	return func() error { return game.Run(g, "cifarlab") }
 }

@@ -34,6 +34,8 @@ const (
 	idLoading       = "loading"        // the splash, hidden once the program runs
 	idViewer        = "viewer"         // the viewer's canvas (made by ebiten, named by the program)
 	idExperiment    = "experiment"     // the shortcut experiment's account, for screen readers; hidden when none
+	idLive          = "live"           // a live region: the status, read out now and then
+	idFocus         = "focus"          // a live region: the viewer's focused control
 )
 
 // The page's own failures and notices, by what they are about, so that a
@@ -72,6 +74,8 @@ type ui struct {
 	prog     string
 	backend  string // until the session exists
 	dismissd string // the error text the user closed
+	liveKey  string // what the live region read out last, in short
+	liveAt   time.Time
 }
 
 func newUI() *ui { return &ui{doc: js.Global().Get("document")} }
@@ -103,7 +107,58 @@ func (u *ui) nameCanvas() {
 	}
 	if c := u.doc.Call("querySelector", "body > canvas"); c.Truthy() && c.Get("id").String() == "" {
 		c.Set("id", idViewer)
+		// role=application: a screen reader hands the keys to the viewer,
+		// which reads out its focused control through idFocus.
+		c.Call("setAttribute", "role", "application")
+		c.Call("setAttribute", "aria-label", "cifarlab viewer: Tab and Shift+Tab move between its controls, "+
+			"Enter or Space presses the one focused, Escape twice leaves the viewer. Space starts or pauses training, "+
+			"the arrow keys choose the test image.")
+		c.Call("setAttribute", "aria-describedby", idLive)
 	}
+}
+
+// liveEvery is how often, at most, the live region reads out the progress
+// of training (an epoch's end, a start, a pause or a failure are read out
+// at once).
+const liveEvery = 30 * time.Second
+
+// live updates the live region: what a screen reader reads out of the
+// status, without reading every step.
+func (u *ui) live(st app.Status) {
+	key := fmt.Sprintf("%v %v %d %q", st.Running, st.Ready, st.Epoch, st.Error)
+	u.mu.Lock()
+	due := key != u.liveKey || (st.Running && time.Since(u.liveAt) >= liveEvery)
+	if due {
+		u.liveKey, u.liveAt = key, time.Now()
+	}
+	u.mu.Unlock()
+	if due {
+		u.setText(idLive, liveText(st))
+	}
+}
+
+// liveText is the status in a sentence or two.
+func liveText(st app.Status) string {
+	if st.Error != "" {
+		return "Error: " + st.Error
+	}
+	if !st.Ready {
+		return "cifarlab is getting ready: " + statusLine(st)
+	}
+	parts := []string{st.Model}
+	if st.Running {
+		parts = append(parts, "training")
+	} else {
+		parts = append(parts, "paused")
+	}
+	parts = append(parts, fmt.Sprintf("epoch %d, step %d", st.Epoch, st.Step))
+	if !math.IsNaN(st.Loss) {
+		parts = append(parts, fmt.Sprintf("loss %.2f", st.Loss))
+	}
+	if !math.IsNaN(st.TestAccuracy) {
+		parts = append(parts, fmt.Sprintf("test accuracy %.0f percent", 100*st.TestAccuracy))
+	}
+	return strings.Join(parts, ", ") + "."
 }
 
 // attach connects the session: the page's failures and notices go to it
@@ -230,6 +285,7 @@ func (u *ui) refresh() {
 	u.setText(idStatus, statusLine(st))
 	u.setText(idNotice, st.Notice)
 	u.show(idNotice, st.Notice != "")
+	u.live(st)
 	u.setText(idExperiment, st.Experiment)
 	u.show(idExperiment, st.Experiment != "")
 	id := idErrorText

@@ -48,7 +48,14 @@ type Game struct {
 	sinceBlit int         // frames since the screen was last drawn
 	chars     []rune
 	touches   []ebiten.TouchID
+
+	onFocus   func(label string) // OnFocus's
+	lastFocus string
 }
+
+// OnFocus has f called (on the game's goroutine) with the viewer's
+// FocusLabel whenever it changes: the page reads it out to screen readers.
+func (g *Game) OnFocus(f func(label string)) { g.onFocus = f }
 
 // New returns a game that shows ui, takes snapshots from snapshots (the
 // latest one each frame; nil or closed: none) and sends the user's
@@ -125,6 +132,12 @@ drain:
 	}
 	g.queue(g.ui.Update(in))
 	g.flush()
+	if l := g.ui.FocusLabel(); l != g.lastFocus {
+		g.lastFocus = l
+		if g.onFocus != nil {
+			g.onFocus(l)
+		}
+	}
 }
 
 // queue adds intents to the pending ones, dropping the oldest beyond
@@ -262,9 +275,14 @@ func (g *Game) input() viz.Input {
 		in.Pointer, in.Click = true, true
 	}
 	_, in.WheelY = ebiten.Wheel()
+	shift := ebiten.IsKeyPressed(ebiten.KeyShift)
 	for _, k := range keys {
 		if pressed(inpututil.KeyPressDuration(k.k), k.repeat) {
-			in.Keys = append(in.Keys, k.v)
+			v := k.v
+			if v == viz.KeyTab && shift {
+				v = viz.KeyBackTab
+			}
+			in.Keys = append(in.Keys, v)
 		}
 	}
 	g.chars = ebiten.AppendInputChars(g.chars[:0])

@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// TestKeyboardOnly trains from the keyboard alone: Tab to the viewer, Tab
+// through its controls (a screen reader hears each in the focus live
+// region) to Start, Enter; the live region then reads out the training.
+func TestKeyboardOnly(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	b.navigate(srv.url + "?model=lenet5&limit=32&batch=16&eval=16")
+	b.waitFor("the page ready", 3*time.Minute, false, func(s status) bool { return s.Ready }, nil)
+	press := func(key string) { run(b, "press "+key, 10*time.Second, chromedp.KeyEvent(key)) }
+	for i := 0; eval[string](b, "document.activeElement ? document.activeElement.id : ''") != "viewer"; i++ {
+		if i == 10 {
+			t.Fatalf("ten Tabs did not reach the viewer (focus on %q)", eval[string](b, "document.activeElement.id"))
+		}
+		press(kb.Tab)
+	}
+	if c := b.element("viewer"); !strings.Contains(eval[string](b, `document.getElementById("viewer").getAttribute("aria-label")`), "Tab") || !c.Visible {
+		t.Error("the viewer has no accessible name that says how to use it")
+	}
+	var heard []string
+	for i := 0; ; i++ {
+		if i == 80 {
+			t.Fatalf("80 Tabs did not reach Start; heard %q", heard)
+		}
+		press(kb.Tab)
+		time.Sleep(50 * time.Millisecond) // a frame
+		f := b.element("focus").Text
+		heard = append(heard, f)
+		if f == "► Start, button" {
+			break
+		}
+	}
+	t.Logf("Tab went through %d controls: %s", len(heard), strings.Join(heard, " · "))
+	press(kb.Enter)
+	st := b.waitFor("training from the keyboard", 2*time.Minute, false, func(s status) bool { return s.Running && s.Step >= 2 }, nil)
+	b.waitFor("the live region", time.Minute, false, func(status) bool {
+		return strings.Contains(b.element("live").Text, "training")
+	}, nil)
+	t.Logf("step %d; the live region says %q", st.Step, b.element("live").Text)
+	press(kb.Escape)
+	press(kb.Escape)
+	if id := eval[string](b, "document.activeElement ? document.activeElement.id : ''"); id != "dataset-button" {
+		t.Errorf("Escape twice leaves the viewer for %q, want the bar's dataset-button", id)
+	}
+	b.screenshot().keep(b, "page-keyboard.png")
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+}
