@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -55,4 +57,42 @@ func TestKeyboardOnly(t *testing.T) {
 	for _, e := range b.console.errors() {
 		t.Errorf("console: %s", e)
 	}
+}
+
+// tap touches the page at (x, y) CSS pixels and lifts the finger.
+func (b *browser) tap(x, y float64) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchStart,
+		TouchPoints: []*input.TouchPoint{{X: x, Y: y}}}); err != nil {
+		b.t.Fatalf("touch: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond) // a frame sees the finger down
+	if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchEnd,
+		TouchPoints: []*input.TouchPoint{}}); err != nil {
+		b.t.Fatalf("lift: %v", err)
+	}
+}
+
+// TestPhoneViewport opens the page on a phone's viewport (390×844 CSS
+// pixels): the viewer keeps one CSS pixel per pixel of its own, so its
+// text stays at its 12 px and more, and the page scrolls to the rest; a
+// tap on a control works.
+func TestPhoneViewport(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	run(b, "phone viewport", 10*time.Second, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	noPageError(t, b.openTimed(srv.url+"?model=lenet5&autostart=1&limit=32&batch=16&eval=16", 3*time.Minute))
+	size := eval[struct{ W, H, ScrollW float64 }](b, `(() => {
+		const r = document.getElementById("viewer").getBoundingClientRect();
+		return {W: r.width, H: r.height, ScrollW: document.scrollingElement.scrollWidth};
+	})()`)
+	if size.W != 1280 || size.H != 800 || size.ScrollW < 1280 {
+		t.Fatalf("on a phone the viewer is %v×%v CSS pixels (page %v wide); want 1280×800, scrolling", size.W, size.H, size.ScrollW)
+	}
+	// Pause with a tap on the Start/Pause button (the controls' row 4).
+	b.waitFor("training", time.Minute, false, func(s status) bool { return s.Running && s.Step >= 1 }, nil)
+	b.tap(8+8+40, 62+176+6+68+6+24+2+4*28+11)
+	b.waitFor("paused by a tap", time.Minute, false, func(s status) bool { return !s.Running }, nil)
+	b.screenshot().keep(b, "page-phone.png")
 }

@@ -14,6 +14,7 @@ package game
 
 import (
 	"image"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -39,15 +40,16 @@ type Game struct {
 	mu  sync.Mutex  // guards buf against Screenshot from another goroutine
 	buf *image.RGBA // the viewer's pixels, Width×Height, reused
 
-	frames    atomic.Int64 // frames drawn
-	stopAt    atomic.Int64 // stop once this many frames are drawn; 0: never
-	stop      atomic.Bool  // stop at the next Update
-	cursor    viz.Cursor
-	redraw    bool        // the screen must be drawn again (its size changed)
-	outside   image.Point // the window's size, from Layout
-	sinceBlit int         // frames since the screen was last drawn
-	chars     []rune
-	touches   []ebiten.TouchID
+	frames      atomic.Int64 // frames drawn
+	stopAt      atomic.Int64 // stop once this many frames are drawn; 0: never
+	stop        atomic.Bool  // stop at the next Update
+	cursor      viz.Cursor
+	redraw      bool        // the screen must be drawn again (its size changed)
+	outside     image.Point // the window's size, from Layout
+	sinceBlit   int         // frames since the screen was last drawn
+	chars       []rune
+	touches     []ebiten.TouchID
+	lastTouches []ebiten.TouchID // down at the last update
 
 	onFocus   func(label string) // OnFocus's
 	lastFocus string
@@ -269,11 +271,19 @@ func (g *Game) input() viz.Input {
 	in.X, in.Y = ebiten.CursorPosition()
 	in.Pointer = in.X >= 0 && in.Y >= 0 && in.X < viz.Width && in.Y < viz.Height
 	in.Click = in.Pointer && inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft)
-	g.touches = inpututil.AppendJustPressedTouchIDs(g.touches[:0])
-	if len(g.touches) > 0 {
-		in.X, in.Y = ebiten.TouchPosition(g.touches[0])
-		in.Pointer, in.Click = true, true
+	// A touch that was not down at the last update is a click (and moves
+	// the pointer, so that a tap on a map shows its values). Kept here
+	// rather than with inpututil's tick counts: the page updates only on
+	// input, and a short tap can come and go between two counted ticks.
+	g.touches = ebiten.AppendTouchIDs(g.touches[:0])
+	for _, id := range g.touches {
+		if !slices.Contains(g.lastTouches, id) {
+			in.X, in.Y = ebiten.TouchPosition(id)
+			in.Pointer, in.Click = true, true
+			break
+		}
 	}
+	g.lastTouches = append(g.lastTouches[:0], g.touches...)
 	_, in.WheelY = ebiten.Wheel()
 	shift := ebiten.IsKeyPressed(ebiten.KeyShift)
 	for _, k := range keys {
