@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -154,5 +155,49 @@ func TestKeyboard(t *testing.T) {
 	u.Update(Input{Chars: []rune("0.02")})
 	if got := key(KeyEnter); len(got) != 1 || got[0].Kind != SetLR || got[0].LR != 0.02 {
 		t.Errorf("typing 0.02 into the focused learning rate: %v (focus %q)", got, u.FocusLabel())
+	}
+}
+
+// Every panel has a "?" whose note opens over the frame and closes with
+// a click elsewhere or Escape.
+func TestHelpNotes(t *testing.T) {
+	for _, model := range []string{"lenet5", "resnet18"} {
+		u, _ := testUI(Options{})
+		u.SetSnapshot(Synthetic(model, 3, 40))
+		render(u)
+		var panels, helps []string
+		for _, r := range u.regions {
+			switch {
+			case r.kind == kindPanel && r.name != "view" && r.name != "header" && !strings.HasPrefix(r.name, "blk:"): // the header, a block row (the blocks panel's ? tells)
+				panels = append(panels, r.name)
+			case strings.HasPrefix(r.key, "btn:help:"):
+				helps = append(helps, strings.TrimPrefix(r.key, "btn:help:"))
+			}
+		}
+		for _, p := range panels {
+			if !slices.Contains(helps, p) {
+				t.Errorf("%s: panel %q has no ?", model, p)
+			}
+		}
+		plain := render(u)
+		click(t, u, "btn:help:loss")
+		open := render(u)
+		loss := panelRect(t, u, "loss")
+		if differ(plain, open, image.Rect(loss.Min.X, loss.Min.Y+titleH, loss.Max.X, loss.Max.Y)) == 0 || u.help != "loss" {
+			t.Errorf("%s: the loss chart's note is not drawn", model)
+		}
+		if out := os.Getenv("VIZ_HELP_PNG"); out != "" && model == "resnet18" {
+			f, _ := os.Create(out)
+			png.Encode(f, open)
+			f.Close()
+		}
+		if got := u.Update(Input{Keys: []Key{KeyEscape}}); got != nil || u.help != "" {
+			t.Errorf("Escape leaves the note open")
+		}
+		click(t, u, "btn:help:controls")
+		click(t, u, "btn:step") // a click elsewhere closes it, and does what it does
+		if u.help != "" {
+			t.Error("a click elsewhere leaves the note open")
+		}
 	}
 }

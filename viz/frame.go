@@ -74,6 +74,7 @@ func (u *UI) frame(dst *image.RGBA) {
 	// Last, so that it shows what this layout put under the pointer.
 	u.legend(dst, legend)
 	u.focusRing(dst)
+	u.helpOverlay(dst)
 	u.overlay(dst)
 }
 
@@ -131,7 +132,10 @@ func (u *UI) panel(dst *image.RGBA, r image.Rectangle, name, title, note string,
 		fill(dst, r, colPanel)
 		stroke(dst, r, colPanelLine)
 	}
-	x := u.fTitle.text(dst, r, r.Min.X+8, r.Min.Y+17, u.fTitle.fit(title, r.Dx()-16-reserve), colText)
+	x := u.fTitle.text(dst, r, r.Min.X+8, r.Min.Y+17, u.fTitle.fit(title, r.Dx()-16-reserve-24), colText)
+	if title != "" {
+		x = u.helpButton(dst, r, name, x)
+	}
 	if note != "" {
 		if w := r.Max.X - 8 - reserve - (x + 10); w > 20 {
 			u.fSmall.text(dst, r, x+10, r.Min.Y+17, u.fSmall.fit(note, w), colDim)
@@ -856,7 +860,7 @@ func pct(v float32) float32 {
 func (u *UI) legend(dst *image.RGBA, r image.Rectangle) {
 	u.panel(dst, r, "legend", "", "", 0, "")
 	x := r.Min.X + 10
-	u.fTitle.text(dst, r, x, r.Min.Y+18, "Colour scale", colText)
+	u.helpButton(dst, image.Rect(r.Min.X, r.Min.Y+1, r.Max.X, r.Max.Y), "legend", u.fTitle.text(dst, r, x, r.Min.Y+18, "Colour scale", colText))
 	u.fSmall.text(dst, r, x, r.Min.Y+35, "one per map", colDim)
 	g := image.Rect(x+110, r.Min.Y+9, x+110+256, r.Min.Y+21)
 	if dst != nil {

@@ -110,6 +110,12 @@ func (u *UI) FocusLabel() string {
 		name = map[bool]string{true: "previous page of ", false: "next page of "}[strings.HasPrefix(r.key, "btn:prev:")] +
 			strings.TrimPrefix(name, "next:")
 	}
+	if p, ok := strings.CutPrefix(r.key, "btn:help:"); ok {
+		if u.help == p {
+			return "what this panel shows, open: " + helpFor(p)
+		}
+		return "what this panel shows (" + p + "), button"
+	}
 	if r.key == "btn:model" {
 		name = "network " + r.label + " (Enter: the next)"
 	}

@@ -105,6 +105,7 @@ type UI struct {
 	view         rightView         // what the right side shows
 	salMode      int               // the input panel's saliency toggle (salOff…)
 	kbFocus      rid               // the control the keyboard focus is on
+	help         string            // the panel whose note is open
 	gradBlocks   bool              // the gradient view's bars are per block, not per layer
 	hiddenRuns   map[int]bool      // earlier runs the charts leave out
 
@@ -276,6 +277,10 @@ func (u *UI) Update(in Input) []Intent {
 	u.cursor = cur
 
 	if in.Click {
+		if u.help != "" && (hit == nil || hit.key != "btn:help:"+u.help) {
+			u.help = "" // any click closes the note (and does what it does)
+			u.changed()
+		}
 		if u.focus != "" && (hit == nil || hit.key != "field:"+u.focus) {
 			out = append(out, u.commit()...)
 		}
@@ -308,7 +313,11 @@ func (u *UI) Update(in Input) []Intent {
 		case KeyBackTab:
 			u.moveFocus(-1)
 		case KeyEscape:
-			u.kbFocus = rid{}
+			if u.help != "" {
+				u.help = ""
+			} else {
+				u.kbFocus = rid{}
+			}
 			u.changed()
 		case KeyEnter:
 			out = append(out, u.pressFocus()...)
