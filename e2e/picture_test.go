@@ -182,3 +182,31 @@ func TestSaliencyMatchesPyTorch(t *testing.T) {
 	}
 	t.Logf("the page's saliency of test image 0 is PyTorch's (top class %d, largest %.3g)", want.Top, top)
 }
+
+// TestLimitKeepsEveryClassInThePage drops a dataset ordered by class (as
+// image folders are) with ?limit=50: the page trains on five images of each
+// class, not on fifty airplanes.
+func TestLimitKeepsEveryClassInThePage(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	raw, err := os.ReadFile(filepath.Join(testenv.Data(t), "exact", "data_batch_1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, size = 1000, 3073
+	var sorted []byte
+	for c := byte(0); c < 10; c++ {
+		for i := range n {
+			if r := raw[i*size : (i+1)*size]; r[0] == c {
+				sorted = append(sorted, r...)
+			}
+		}
+	}
+	noPageError(t, b.openTimed(srv.url+"?model=lenet5&limit=50&batch=10&eval=16", 3*time.Minute))
+	b.dropFile("sorted.bin", "application/octet-stream", sorted)
+	st := b.waitFor("the dropped dataset", 2*time.Minute, false, func(s status) bool {
+		return strings.Contains(s.Dataset, "sorted.bin") && s.Ready
+	}, nil)
+	if !strings.Contains(st.Notice, "training on 50 of 1,000 images, taken from the classes in turn") || strings.Contains(st.Notice, "hold no") {
+		t.Errorf("notice %q", st.Notice)
+	}
+}
