@@ -100,6 +100,10 @@ func (g *Game) Update() error {
 		return ebiten.Termination
 	}
 	g.step(g.input())
+	if in := droppedIntents(); in != nil {
+		g.queue(in)
+		g.flush()
+	}
 	if c := g.ui.Cursor(); c != g.cursor {
 		g.cursor = c
 		ebiten.SetCursorShape(cursorShape(c))

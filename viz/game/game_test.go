@@ -189,3 +189,14 @@ func TestKeyRepeat(t *testing.T) {
 		t.Error("a key without repeat repeats")
 	}
 }
+
+// A file dropped on the window: weights are loaded, anything else is a
+// picture to inspect.
+func TestDropped(t *testing.T) {
+	if in := dropped("w.SafeTensors", []byte("x")); in.Kind != viz.Load || in.Path != "w.SafeTensors" {
+		t.Errorf("weights: %+v", in)
+	}
+	if in := dropped("cat.jpg", []byte("\xff\xd8")); in.Kind != viz.InspectPicture || string(in.Data) != "\xff\xd8" {
+		t.Errorf("a picture: %+v", in)
+	}
+}
