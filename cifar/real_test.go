@@ -1,23 +1,21 @@
 package cifar
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"cifarlab/internal/testenv"
 )
 
 // testData is the folder of real CIFAR-10 test files named by
-// CIFARLAB_TESTDATA (see shared/cifar10/README.md), or a skip.
+// CIFARLAB_TESTDATA (see shared/cifar10/README.md): a skip without it, a
+// failure when CIFARLAB_REQUIRE names testdata (as in CI).
 func testData(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("CIFARLAB_TESTDATA")
-	if dir == "" {
-		t.Skip("set CIFARLAB_TESTDATA to the folder holding exact/ and cifar-10-jpeg.tar.gz to run the real-data tests")
-	}
-	return dir
+	return testenv.Data(t)
 }
 
 func openExact(t testing.TB) *Dataset {

@@ -216,12 +216,10 @@ func TestResNet18Panels(t *testing.T) {
 	if st.Model != "resnet18" {
 		t.Fatalf("status: %v, want resnet18", st)
 	}
-	// The blocks' panel (viz/maps.go): for ResNet18's four blocks under a
-	// row of 176 pixels, with a 156-pixel label column, then three columns
-	// 12 pixels apart.
-	blocks := image.Rect(mapsArea.Min.X, mapsArea.Min.Y+176+6, mapsArea.Max.X, mapsArea.Max.Y)
-	x0, x1 := blocks.Min.X+8+156, blocks.Max.X-8
-	colW := (x1 - x0 - 2*12) / 3
+	// The blocks' panel and its three columns, where the viewer puts them.
+	blocks := locate(t, viz.Synthetic("resnet18", 1, 1), viz.Options{}, "blocks")
+	groups := viz.BlockGroups(image.Rect(blocks.Min.X+8, blocks.Min.Y+24, blocks.Max.X-8, blocks.Max.Y-6))
+	colW := groups[0].Dx()
 	names := []string{"main path", "shortcut", "sum"}
 	const minColours = 100 // the blocks' tiles are small: 5×5 down to 1×1
 	var s shot
@@ -230,7 +228,7 @@ func TestResNet18Panels(t *testing.T) {
 		s, ps = b.screenshot(), nil
 		all := true
 		for g := range names {
-			cx := x0 + g*(colW+12)
+			cx := groups[g].Min.X
 			col := image.Rect(cx+colW/8, blocks.Min.Y+40, cx+colW*7/8, blocks.Max.Y-16)
 			p := summarise(s.page, s.area(col))
 			ps = append(ps, p)
@@ -393,9 +391,10 @@ func TestShortcutExperimentPage(t *testing.T) {
 		}
 		return n
 	}
-	// The bars, under the account (viz's experimentH and a gap).
-	top := mapsArea.Min.Y + 24 + 3*15 + 8 + 6
-	bars := image.Rect(mapsArea.Min.X, top, mapsArea.Max.X, top+(mapsArea.Max.Y-top)*55/100)
+	// The bars, under the experiment's account.
+	exp := viz.Synthetic("resnet18", 1, 1)
+	exp.Experiment = &viz.Experiment{Title: "t", Twin: "plain"}
+	bars := locate(t, exp, viz.Options{Gradients: true}, "grads")
 	barShare := func(s shot) float64 {
 		r := s.area(bars).Intersect(s.page.Bounds())
 		n := 0

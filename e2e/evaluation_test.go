@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"fmt"
 	"image"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"cifarlab/viz"
 )
+
+func center(r image.Rectangle) image.Point { return r.Min.Add(r.Max).Div(2) }
 
 // clickCanvas clicks the viewer at p, in the viewer's coordinates.
 func (b *browser) clickCanvas(s shot, p image.Point) {
@@ -15,14 +20,20 @@ func (b *browser) clickCanvas(s shot, p image.Point) {
 	run(b, "click the canvas", 10*time.Second, chromedp.MouseClickXY(float64(r.Min.X), float64(r.Min.Y)))
 }
 
-// The viewer's geometry of the evaluation view (viz/evaluation.go): the
-// matrix's first cell and its side, and where the first image of a cell
-// is.
-var (
-	evalMatrix    = image.Pt(mapsArea.Min.X+8+84, mapsArea.Min.Y+24+40)
-	evalCell      = 40
-	evalFirstCell = image.Pt(mapsArea.Min.X+8+32, evalMatrix.Y+10*evalCell+12+20+32)
-)
+// evalLayout is where the viewer puts the evaluation's cell (i, j) of a
+// ten-class matrix, and the first image of a cell shown.
+func evalLayout(t *testing.T, i, j int) (cell, first image.Rectangle) {
+	t.Helper()
+	s := viz.Synthetic("lenet5", 1, 1)
+	e := &viz.Evaluation{Classes: s.Classes, CellImages: s.Strip[:1], CellIndex: []int{0}, CellTotal: 1}
+	for range 10 {
+		e.Confusion = append(e.Confusion, make([]int, 10))
+		e.PerClass = append(e.PerClass, 0)
+	}
+	s.Evaluation = e
+	opts := viz.Options{Evaluation: true}
+	return locate(t, s, opts, fmt.Sprintf("cell:%d", i*10+j)), locate(t, s, opts, "cellimg:0")
+}
 
 // TestEvaluationPage trains past an epoch in the evaluation view: the
 // confusion matrix in status() sums to the test images evaluated, it is
@@ -46,13 +57,15 @@ func TestEvaluationPage(t *testing.T) {
 		t.Fatalf("the confusion matrix sums to %d, want 100; per class %v", total, st.PerClassAccuracy)
 	}
 	s := b.screenshot()
-	matrix := s.area(image.Rect(evalMatrix.X, evalMatrix.Y, evalMatrix.X+10*evalCell, evalMatrix.Y+10*evalCell))
-	if p := summarise(s.page, matrix); p.distinct < 4 {
+	c00, _ := evalLayout(t, 0, 0)
+	c99, _ := evalLayout(t, 9, 9)
+	if p := summarise(s.page, s.area(c00.Union(c99))); p.distinct < 4 {
 		t.Fatalf("the matrix is not drawn: %+v", p)
 	}
-	b.clickCanvas(s, image.Pt(evalMatrix.X+col*evalCell+evalCell/2, evalMatrix.Y+row*evalCell+evalCell/2))
+	cell, first := evalLayout(t, row, col)
+	b.clickCanvas(s, center(cell))
 	time.Sleep(500 * time.Millisecond) // the click's intent, then a snapshot
-	b.clickCanvas(b.screenshot(), evalFirstCell)
+	b.clickCanvas(b.screenshot(), center(first))
 	var got pagePrediction
 	b.waitFor("the cell's image inspected", time.Minute, false, func(status) bool {
 		got = eval[pagePrediction](b, "globalThis.cifarlab.prediction() || {}")

@@ -4,11 +4,24 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"testing"
+
+	"cifarlab/viz"
 )
 
-// The viewer's layout (viz/frame.go): the maps fill the right of the frame
-// under the colour legend, from x 324 to 1272 and y 112 to 792.
-var mapsArea = image.Rect(324, 112, 1272, 792)
+// The viewer's layout: the maps fill the right of the frame under the
+// colour legend.
+var mapsArea = viz.MapsArea()
+
+// locate is viz.Locate, failing the test when key is not in the layout.
+func locate(t *testing.T, s *viz.Snapshot, opts viz.Options, key string) image.Rectangle {
+	t.Helper()
+	r, ok := viz.Locate(s, opts, key)
+	if !ok {
+		t.Fatalf("%s is not in the viewer's layout", key)
+	}
+	return r
+}
 
 // pixels summarises the pixels of an image's rectangle.
 type pixels struct {

@@ -9,6 +9,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"cifarlab/viz"
 )
 
 // TestKeyboardOnly trains from the keyboard alone: Tab to the viewer, Tab
@@ -92,7 +94,8 @@ func TestPhoneViewport(t *testing.T) {
 	}
 	// Pause with a tap on the Start/Pause button (the controls' row 4).
 	b.waitFor("training", time.Minute, false, func(s status) bool { return s.Running && s.Step >= 1 }, nil)
-	b.tap(8+8+40, 62+176+6+68+6+24+2+4*28+11)
+	start := center(locate(t, viz.Synthetic("lenet5", 1, 1), viz.Options{}, "btn:start"))
+	b.tap(float64(start.X), float64(start.Y))
 	b.waitFor("paused by a tap", time.Minute, false, func(s status) bool { return !s.Running }, nil)
 	b.screenshot().keep(b, "page-phone.png")
 }

@@ -201,7 +201,8 @@ func TestLimitKeepsEveryClassInThePage(t *testing.T) {
 			}
 		}
 	}
-	noPageError(t, b.openTimed(srv.url+"?model=lenet5&limit=50&batch=10&eval=16", 3*time.Minute))
+	b.navigate(srv.url + "?model=lenet5&limit=50&batch=10&eval=16")
+	b.waitFor("the page ready", 3*time.Minute, false, func(s status) bool { return s.Ready }, nil)
 	b.dropFile("sorted.bin", "application/octet-stream", sorted)
 	st := b.waitFor("the dropped dataset", 2*time.Minute, false, func(s status) bool {
 		return strings.Contains(s.Dataset, "sorted.bin") && s.Ready

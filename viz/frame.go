@@ -58,7 +58,7 @@ func (u *UI) frame(dst *image.RGBA) {
 
 	legend := image.Rect(rightX0, top, rightX1-viewTabsW-6, top+legendH)
 	u.viewTabs(dst, image.Rect(legend.Max.X+6, top, rightX1, top+legendH))
-	maps := image.Rect(rightX0, legend.Max.Y+6, rightX1, bottom)
+	maps := MapsArea()
 	switch s := u.snap; {
 	case s != nil && u.view == viewGrads:
 		u.grads(dst, maps)

@@ -381,8 +381,9 @@ func (u *UI) blocks(dst *image.RGBA, r image.Rectangle) {
 		first = u.pager(dst, r.Max.X-6, r.Min.Y, pager, blockRows, len(s.Blocks))
 		shown = min(blockRows, len(s.Blocks)-first)
 	}
-	groupW := (c.Dx() - blockLabelW - 2*blockGroupG) / 3
-	gx := func(g int) int { return c.Min.X + blockLabelW + g*(groupW+blockGroupG) }
+	groups := BlockGroups(c)
+	groupW := groups[0].Dx()
+	gx := func(g int) int { return groups[g].Min.X }
 
 	// Column headings, from the blocks' panels; a note only when every
 	// block has the same (the shortcuts' differ: identity or projection).

@@ -70,7 +70,7 @@ func openBackend(device string) opened {
 // newCPU is the CPU backend, yielding to the page's event loop between its
 // ops (see yielding).
 func newCPU() net.Backend {
-	return &yielding{Backend: cpu.New(), every: yieldEvery}
+	return &yielding{b: cpu.New(), every: yieldEvery}
 }
 
 // In Go's WebAssembly, goroutines share the page's one thread and are not
@@ -83,13 +83,17 @@ const (
 	yieldFor   = time.Millisecond
 )
 
-// yielding is a backend that yields to the event loop between the ops of
-// its Backend that take long.
+// yielding is a backend that yields to the event loop before the ops of
+// its backend that take long. It spells out every method of net.Backend
+// instead of embedding one, so that an op added to the interface is a
+// compile error here until someone decides whether it yields.
 type yielding struct {
-	net.Backend
+	b     net.Backend
 	every time.Duration
 	last  time.Time
 }
+
+var _ net.Backend = (*yielding)(nil)
 
 // maybeYield yields when the last yield is older than every.
 func (y *yielding) maybeYield() {
@@ -99,52 +103,148 @@ func (y *yielding) maybeYield() {
 	}
 }
 
-func (y *yielding) Gather(x net.Tensor, labels net.IntTensor, recs net.Records, index []int32, crop []net.Crop, pad int, norm net.Normalize) {
-	y.maybeYield()
-	y.Backend.Gather(x, labels, recs, index, crop, pad, norm)
+func (yl *yielding) Name() string {
+	return yl.b.Name()
 }
 
-func (y *yielding) Conv2D(out, x, w, b net.Tensor, g net.ConvGeom) {
-	y.maybeYield()
-	y.Backend.Conv2D(out, x, w, b, g)
+func (yl *yielding) NewTensor(s net.Shape) net.Tensor {
+	return yl.b.NewTensor(s)
 }
 
-func (y *yielding) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
-	y.maybeYield()
-	y.Backend.Conv2DBackwardData(dx, dy, w, g)
+func (yl *yielding) NewIntTensor(s net.Shape) net.IntTensor {
+	return yl.b.NewIntTensor(s)
 }
 
-func (y *yielding) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom) {
-	y.maybeYield()
-	y.Backend.Conv2DBackwardParams(dw, db, dy, x, g)
+func (yl *yielding) Reshape(t net.Tensor, s net.Shape) net.Tensor {
+	return yl.b.Reshape(t, s)
 }
 
-func (y *yielding) Linear(out, x, w, b net.Tensor) {
-	y.maybeYield()
-	y.Backend.Linear(out, x, w, b)
+func (yl *yielding) Free(t any) {
+	yl.b.Free(t)
 }
 
-func (y *yielding) LinearBackwardData(dx, dy, w net.Tensor) {
-	y.maybeYield()
-	y.Backend.LinearBackwardData(dx, dy, w)
+func (yl *yielding) Upload(dst net.Tensor, src []float32) {
+	yl.b.Upload(dst, src)
 }
 
-func (y *yielding) LinearBackwardParams(dw, db, dy, x net.Tensor) {
-	y.maybeYield()
-	y.Backend.LinearBackwardParams(dw, db, dy, x)
+func (yl *yielding) UploadInt(dst net.IntTensor, src []int32) {
+	yl.b.UploadInt(dst, src)
 }
 
-func (y *yielding) BatchNorm2DTrain(out, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	y.maybeYield()
-	y.Backend.BatchNorm2DTrain(out, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+func (yl *yielding) Download(dst []float32, src net.Tensor) error {
+	return yl.b.Download(dst, src)
 }
 
-func (y *yielding) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma net.Tensor) {
-	y.maybeYield()
-	y.Backend.BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma)
+func (yl *yielding) DownloadInt(dst []int32, src net.IntTensor) error {
+	return yl.b.DownloadInt(dst, src)
 }
 
-func (y *yielding) Adam(param, grad, m, v net.Tensor, p net.AdamParams) {
-	y.maybeYield()
-	y.Backend.Adam(param, grad, m, v, p)
+func (yl *yielding) ReadLater(src net.Tensor) func() ([]float32, error) {
+	return yl.b.ReadLater(src)
+}
+
+func (yl *yielding) UploadRecords(data []byte, img net.Shape) (net.Records, error) {
+	return yl.b.UploadRecords(data, img)
+}
+
+func (yl *yielding) Submit() error {
+	return yl.b.Submit()
+}
+
+func (yl *yielding) Close() error {
+	return yl.b.Close()
+}
+
+func (yl *yielding) Gather(x net.Tensor, labels net.IntTensor, recs net.Records, index []int32, crop []net.Crop, pad int, norm net.Normalize) {
+	yl.maybeYield()
+	yl.b.Gather(x, labels, recs, index, crop, pad, norm)
+}
+
+func (yl *yielding) Conv2D(y, x, w, b net.Tensor, g net.ConvGeom) {
+	yl.maybeYield()
+	yl.b.Conv2D(y, x, w, b, g)
+}
+
+func (yl *yielding) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
+	yl.maybeYield()
+	yl.b.Conv2DBackwardData(dx, dy, w, g)
+}
+
+func (yl *yielding) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom) {
+	yl.maybeYield()
+	yl.b.Conv2DBackwardParams(dw, db, dy, x, g)
+}
+
+func (yl *yielding) Linear(y, x, w, b net.Tensor) {
+	yl.maybeYield()
+	yl.b.Linear(y, x, w, b)
+}
+
+func (yl *yielding) LinearBackwardData(dx, dy, w net.Tensor) {
+	yl.maybeYield()
+	yl.b.LinearBackwardData(dx, dy, w)
+}
+
+func (yl *yielding) LinearBackwardParams(dw, db, dy, x net.Tensor) {
+	yl.maybeYield()
+	yl.b.LinearBackwardParams(dw, db, dy, x)
+}
+
+func (yl *yielding) MaxPool2D(y net.Tensor, argmax net.IntTensor, x net.Tensor, g net.PoolGeom) {
+	yl.maybeYield()
+	yl.b.MaxPool2D(y, argmax, x, g)
+}
+
+func (yl *yielding) MaxPool2DBackward(dx, dy net.Tensor, argmax net.IntTensor, g net.PoolGeom) {
+	yl.maybeYield()
+	yl.b.MaxPool2DBackward(dx, dy, argmax, g)
+}
+
+func (yl *yielding) GlobalAvgPool2D(y, x net.Tensor) {
+	yl.b.GlobalAvgPool2D(y, x)
+}
+
+func (yl *yielding) GlobalAvgPool2DBackward(dx, dy net.Tensor) {
+	yl.b.GlobalAvgPool2DBackward(dx, dy)
+}
+
+func (yl *yielding) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
+	yl.maybeYield()
+	yl.b.BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+func (yl *yielding) BatchNorm2DEval(y, x, gamma, beta, runMean, runVar net.Tensor, eps float32) {
+	yl.maybeYield()
+	yl.b.BatchNorm2DEval(y, x, gamma, beta, runMean, runVar, eps)
+}
+
+func (yl *yielding) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma net.Tensor) {
+	yl.maybeYield()
+	yl.b.BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma)
+}
+
+func (yl *yielding) ReLU(y, x net.Tensor) {
+	yl.b.ReLU(y, x)
+}
+
+func (yl *yielding) ReLUBackward(dx, dy, y net.Tensor) {
+	yl.b.ReLUBackward(dx, dy, y)
+}
+
+func (yl *yielding) Add(y, a, b net.Tensor) {
+	yl.b.Add(y, a, b)
+}
+
+func (yl *yielding) SoftmaxCrossEntropy(dlogits, stats net.Tensor, slot int, logits net.Tensor, labels net.IntTensor) {
+	yl.maybeYield()
+	yl.b.SoftmaxCrossEntropy(dlogits, stats, slot, logits, labels)
+}
+
+func (yl *yielding) SumSquares(stats net.Tensor, slot int, x net.Tensor) {
+	yl.b.SumSquares(stats, slot, x)
+}
+
+func (yl *yielding) Adam(param, grad, m, v net.Tensor, p net.AdamParams) {
+	yl.maybeYield()
+	yl.b.Adam(param, grad, m, v, p)
 }
