@@ -316,7 +316,7 @@ func TestGradientView(t *testing.T) {
 	if st := b.status(); st.Model != "plain20-nobn" {
 		t.Fatalf("status: %v, want plain20-nobn", st)
 	}
-	bars := image.Rect(mapsArea.Min.X, mapsArea.Min.Y, mapsArea.Max.X, mapsArea.Min.Y+mapsArea.Dy()*55/100)
+	bars := locate(t, viz.Synthetic("resnet18", 1, 1), viz.Options{Gradients: true}, "grads")
 	barShare := func(s shot) float64 {
 		r := s.area(bars).Intersect(s.page.Bounds())
 		n := 0
