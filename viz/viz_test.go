@@ -568,8 +568,33 @@ func TestScreenshots(t *testing.T) {
 		img := render(u)
 		path := filepath.Join("..", "docs", "viz-"+tc.model+".png")
 		if !*update {
-			if _, err := os.Stat(path); err != nil {
-				t.Logf("%s missing: go test ./viz -run Screenshots -update writes it", path)
+			// The committed picture is what this code draws: the same
+			// synthetic snapshot, pixel for pixel (a few pixels' rounding
+			// allowed, where anti-aliasing meets floating point).
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatalf("%v: go test ./viz -run Screenshots -update writes it", err)
+			}
+			want, err := png.Decode(f)
+			f.Close()
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if want.Bounds() != img.Bounds() {
+				t.Fatalf("%s is %v, the viewer draws %v", path, want.Bounds(), img.Bounds())
+			}
+			off := 0
+			for y := 0; y < Height; y++ {
+				for x := 0; x < Width; x++ {
+					r, g, b, _ := want.At(x, y).RGBA()
+					c := img.RGBAAt(x, y)
+					if absDiff(uint8(r>>8), c.R) > 8 || absDiff(uint8(g>>8), c.G) > 8 || absDiff(uint8(b>>8), c.B) > 8 {
+						off++
+					}
+				}
+			}
+			if off > Width*Height/1000 {
+				t.Errorf("%s differs from what the viewer draws in %d pixels: if the change is meant, go test ./viz -run Screenshots -update", path, off)
 			}
 			continue
 		}
@@ -588,6 +613,13 @@ func TestScreenshots(t *testing.T) {
 		}
 		t.Logf("wrote %s", path)
 	}
+}
+
+func absDiff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
 }
 
 // A full repaint of each model, as after every new snapshot.
