@@ -164,19 +164,64 @@ func checkEntry(t *testing.T, m *ir.Module, k *kernel) {
 	if ep.Workgroup[0]*ep.Workgroup[1]*ep.Workgroup[2] > 256 {
 		t.Errorf("%s: %v invocations per workgroup, WebGPU allows 256", k.entry, ep.Workgroup)
 	}
-	// Bindings the entry point reads directly must be among its slots.
+	// Bindings the entry point uses, itself or through the functions it
+	// calls (followed to any depth), must be among its slots.
 	slots := map[uint32]bool{0: true}
 	for _, s := range k.slots {
 		slots[s.binding] = true
 	}
-	for _, e := range ep.Function.Expressions {
-		if gv, ok := e.Kind.(ir.ExprGlobalVariable); ok {
-			g := m.GlobalVariables[gv.Variable]
-			if g.Binding != nil && !slots[g.Binding.Binding] {
-				t.Errorf("%s uses %s at binding %d, which the kernel does not bind", k.entry, g.Name, g.Binding.Binding)
+	for _, g := range usedBindings(m, &ep.Function) {
+		if !slots[g.Binding.Binding] {
+			t.Errorf("%s uses %s at binding %d, which the kernel does not bind", k.entry, g.Name, g.Binding.Binding)
+		}
+	}
+}
+
+// usedBindings are the bound global variables f refers to, directly or in
+// the functions it calls.
+func usedBindings(m *ir.Module, f *ir.Function) []ir.GlobalVariable {
+	var out []ir.GlobalVariable
+	seenGlobal := map[ir.GlobalVariableHandle]bool{}
+	seenFunc := map[*ir.Function]bool{}
+	var visit func(f *ir.Function)
+	var calls func(b []ir.Statement)
+	calls = func(b []ir.Statement) {
+		for _, s := range b {
+			switch s := s.Kind.(type) {
+			case ir.StmtCall:
+				visit(&m.Functions[s.Function])
+			case ir.StmtBlock:
+				calls(s.Block)
+			case ir.StmtIf:
+				calls(s.Accept)
+				calls(s.Reject)
+			case ir.StmtSwitch:
+				for _, c := range s.Cases {
+					calls(c.Body)
+				}
+			case ir.StmtLoop:
+				calls(s.Body)
+				calls(s.Continuing)
 			}
 		}
 	}
+	visit = func(f *ir.Function) {
+		if seenFunc[f] {
+			return
+		}
+		seenFunc[f] = true
+		for _, e := range f.Expressions {
+			if gv, ok := e.Kind.(ir.ExprGlobalVariable); ok && !seenGlobal[gv.Variable] {
+				seenGlobal[gv.Variable] = true
+				if g := m.GlobalVariables[gv.Variable]; g.Binding != nil {
+					out = append(out, g)
+				}
+			}
+		}
+		calls(f.Body)
+	}
+	visit(f)
+	return out
 }
 
 // TestEveryPipelineCompiles makes the pipeline of every registered kernel
@@ -190,4 +235,35 @@ func TestEveryPipelineCompiles(t *testing.T) {
 		}
 	}
 	t.Logf("%d kernels compiled", len(kernels))
+}
+
+// usedBindings follows the calls: a binding read only in a helper function
+// counts.
+func TestUsedBindingsFollowCalls(t *testing.T) {
+	const src = `@group(0) @binding(0) var<uniform> p: vec4<u32>;
+@group(0) @binding(3) var<storage, read> hidden: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+fn inner(i: u32) -> f32 { return hidden[i]; }
+fn helper(i: u32) -> f32 { return inner(i) * 2.0; }
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+	if id.x < p.x {
+		out[id.x] = helper(id.x);
+	}
+}`
+	ast, err := naga.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := naga.LowerWithSource(ast, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[uint32]bool{}
+	for _, g := range usedBindings(m, &m.EntryPoints[0].Function) {
+		got[g.Binding.Binding] = true
+	}
+	if !got[0] || !got[1] || !got[3] || len(got) != 3 {
+		t.Errorf("bindings used: %v, want 0, 1 and 3 (3 through two calls)", got)
+	}
 }
