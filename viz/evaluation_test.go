@@ -2,6 +2,7 @@ package viz
 
 import (
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -198,6 +199,49 @@ func TestHelpNotes(t *testing.T) {
 		click(t, u, "btn:step") // a click elsewhere closes it, and does what it does
 		if u.help != "" {
 			t.Error("a click elsewhere leaves the note open")
+		}
+	}
+}
+
+// The pictures mean what they say: the input's planes are red, green and
+// blue in that order, a pixel at (x, y) is drawn at column x and row y,
+// and a map's values get the colour the scale gives them (+max the scale's
+// end, −max its start, 0 its middle).
+func TestPixelsMeanWhatTheySay(t *testing.T) {
+	s := Synthetic("lenet5", 3, 40)
+	in := Map{C: 3, H: 32, W: 32, Data: make([]float32, 3*1024)}
+	in.Data[0*1024+5*32+3] = 1   // red at x 3, y 5
+	in.Data[1*1024+5*32+3] = 0.5 // half green there
+	in.Data[2*1024+2*32+9] = 1   // blue at x 9, y 2
+	s.Input = in
+	m := Map{Title: "probe", C: 1, H: 4, W: 6, Data: make([]float32, 24)}
+	m.Data[0*6+5] = 2  // +max at x 5, y 0
+	m.Data[3*6+0] = -2 // −max at x 0, y 3
+	s.Panels[0].Maps[0] = m
+	u, _ := testUI(Options{})
+	u.SetSnapshot(s)
+	img := render(u)
+	box := region0(t, u, "tile:input").r // 128×128: 4 pixels a pixel
+	at := func(r image.Rectangle, w, x, y int) color.RGBA {
+		sc := r.Dx() / w
+		return img.RGBAAt(r.Min.X+x*sc+sc/2, r.Min.Y+y*sc+sc/2)
+	}
+	if c := at(box, 32, 3, 5); c != (color.RGBA{255, 128, 0, 255}) && c != (color.RGBA{255, 127, 0, 255}) {
+		t.Errorf("input pixel (3, 5): %v, want red with half green", c)
+	}
+	if c := at(box, 32, 9, 2); c != (color.RGBA{0, 0, 255, 255}) {
+		t.Errorf("input pixel (9, 2): %v, want blue", c)
+	}
+	if c := at(box, 32, 5, 3); c != (color.RGBA{0, 0, 0, 255}) {
+		t.Errorf("input pixel (5, 3), the transposed red: %v, want black", c)
+	}
+	tile := region0(t, u, "tile:"+s.Panels[0].Title+":0").r
+	for _, c := range []struct {
+		x, y int
+		want color.RGBA
+	}{{5, 0, colormap[255]}, {0, 3, colormap[0]}, {1, 1, colormap[127]}} {
+		if got := at(tile, 6, c.x, c.y); got != c.want {
+			t.Errorf("map value at (%d, %d): %v, want %v", c.x, c.y, got, c.want)
 		}
 	}
 }
