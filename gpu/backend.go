@@ -68,7 +68,7 @@ type Backend struct {
 	cpu      bool            // the adapter emulates a GPU on the CPU
 	// unstaged: run the unstaged variants of the kernels that have one.
 	// On a CPU emulation each workgroup barrier costs every invocation a
-	// coroutine switch, and a LeNet5 pipeline with barriers took 1.1-1.25 s
+	// coroutine switch, and a LeNet5 pipeline with barriers took over a second
 	// to compile in SwiftShader, 70-120 ms without (BENCHMARKS.md).
 	unstaged bool
 

@@ -6,7 +6,9 @@
 # Prepared here, run on a machine with an NVIDIA GPU, PyTorch with CUDA and
 # no Go toolchain (this workplace's device machine):
 #   CGO_ENABLED=0 go build -o bin/cifarlab .     # here
-#   .gl/ holds the Debian packages of the Vulkan loader (libvulkan1 …), see BENCHMARKS.md
+#   mkdir -p .gl && (cd .gl && apt-get download libvulkan1)  # here: the Vulkan loader,
+#                                                # installed there when missing (the
+#                                                # device machine has NVIDIA's driver, no loader)
 #   tools/bench_gpu.sh                           # there, with bin/ and .gl/ carried along
 set -euo pipefail
 cd "$(dirname "$0")/.."
