@@ -184,7 +184,22 @@ type progress struct {
 	Batch   int    `json:"batch"`
 	Backend string `json:"backend"`
 	Error   string `json:"error"`
+	Running bool   `json:"running"`
 }
+
+// frames counts the page's animation frames (requestAnimationFrame runs
+// only when the page's thread is free to draw) and the longest gap.
+type frames struct {
+	N     int     `json:"n"`
+	Worst float64 `json:"worst"` // ms
+}
+
+const countFrames = `(() => {
+	const f = globalThis.__frames = {n: 0, last: performance.now(), worst: 0};
+	const tick = (t) => { f.n++; f.worst = Math.max(f.worst, t - f.last); f.last = t; requestAnimationFrame(tick); };
+	requestAnimationFrame(tick);
+	return null;
+})()`
 
 // measureTraining counts the steps the open page trains over d, from its
 // third step (the first ones include compiling and warming up), and
@@ -209,6 +224,9 @@ func measureTraining(ctx context.Context, d time.Duration) error {
 			return fmt.Errorf("no third step within 3 minutes (step %d)", a.Step)
 		}
 	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](countFrames)); err != nil {
+		return err
+	}
 	t0 := time.Now()
 	time.Sleep(d)
 	b, err := get()
@@ -216,8 +234,46 @@ func measureTraining(ctx context.Context, d time.Duration) error {
 		return err
 	}
 	secs := time.Since(t0).Seconds()
+	f, err := chromedp.Run(ctx, chromedp.Evaluate[frames](`globalThis.__frames`))
+	if err != nil {
+		return err
+	}
 	fmt.Printf("\ntraining on %s, batch %d: steps %d → %d in %.1f s: %.1f images/s\n",
 		b.Backend, b.Batch, a.Step, b.Step, secs, float64((b.Step-a.Step)*b.Batch)/secs)
+	fmt.Printf("while training: %.1f animation frames/s, the longest gap between two %.0f ms\n", float64(f.N)/secs, f.Worst)
+	return measureLatency(ctx, get)
+}
+
+// measureLatency presses Space (pause, then start again) four times and
+// reports how long each took to show in the page's status: from the key
+// event's dispatch to the session's running flag changed.
+func measureLatency(ctx context.Context, get func() (progress, error)) error {
+	var ms []string
+	for range 4 {
+		before, err := get()
+		if err != nil {
+			return err
+		}
+		t := time.Now()
+		if _, err := chromedp.Run(ctx, chromedp.KeyEvent(" ")); err != nil {
+			return err
+		}
+		for {
+			p, err := get()
+			if err != nil {
+				return err
+			}
+			if p.Running != before.Running {
+				ms = append(ms, fmt.Sprintf("%.0f", float64(time.Since(t).Microseconds())/1000))
+				break
+			}
+			if time.Since(t) > 30*time.Second {
+				return fmt.Errorf("Space changed nothing within 30 s")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	fmt.Printf("Space (pause, start, pause, start) answered in %s ms\n", strings.Join(ms, ", "))
 	return nil
 }
 
