@@ -59,32 +59,20 @@ package main
 //	  test.bin of data without a test split: 404, application/json, same fields.
 
 import (
-	"bytes"
-	"compress/gzip"
+	"cifarlab/internal/dataserve"
+	"cifarlab/internal/sitefiles"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	stdnet "net"
 	"net/http"
 	"os"
 	"os/signal"
-	"path"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-
-	"cifarlab/cifar"
-	"cifarlab/internal/datasetapi"
 )
 
 type serveFlags struct {
@@ -126,11 +114,11 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	site, err := openSite(dir, stderr)
+	site, err := sitefiles.Open(dir, stderr)
 	if err != nil {
 		return err
 	}
-	defer site.close()
+	defer site.Close()
 	ln, err := stdnet.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("%w (pass -addr 127.0.0.1:PORT for another port)", err)
@@ -139,10 +127,10 @@ func serve(ctx context.Context, f *serveFlags, stdout, stderr io.Writer) error {
 	if !loopback {
 		fmt.Fprintf(stderr, "warning: -addr %s accepts connections from other machines, where the page is plain http and not a secure context, so it gets no WebGPU there\n", f.addr)
 	}
-	site.warm()
-	data := newDataset(f.data, stderr)
+	site.Warm()
+	data := dataserve.New(f.data, stderr)
 	dataCtx, cancelData := context.WithCancel(context.Background())
-	prepared := data.start(dataCtx)
+	prepared := data.Start(dataCtx)
 	srv := &http.Server{Handler: &server{site: site, data: data}, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -209,8 +197,8 @@ func siteURL(addr stdnet.Addr) (url string, loopback bool) {
 
 // server routes requests to the dataset endpoint and the site files.
 type server struct {
-	site *site
-	data *dataset
+	site *sitefiles.Site
+	data *dataserve.Dataset
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -220,563 +208,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	name, ok := cleanPath(r)
+	name, ok := sitefiles.CleanPath(r)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
 	if rest, ok := strings.CutPrefix(name, "dataset/"); ok {
-		s.data.serve(w, r, rest)
+		s.data.Serve(w, r, rest)
 		return
 	}
-	s.site.serve(w, r, name)
-}
-
-// segment is what each part of a served path must look like: no dotfiles
-// (so no "." or ".."), no separators, no escapes.
-var segment = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
-
-// cleanPath turns the request path into a slash-separated name relative to
-// the site ("index.html" for "/" and for paths ending in "/"), or reports
-// that it is not one to serve. Nothing percent-encoded is accepted, so what
-// is checked is what the client sent.
-func cleanPath(r *http.Request) (string, bool) {
-	p := r.URL.Path
-	if r.URL.EscapedPath() != p || !strings.HasPrefix(p, "/") {
-		return "", false
-	}
-	name := p[1:]
-	if name == "" || strings.HasSuffix(name, "/") {
-		name += "index.html"
-	}
-	for _, seg := range strings.Split(name, "/") {
-		if !segment.MatchString(seg) {
-			return "", false
-		}
-	}
-	return name, true
-}
-
-// body is one file as served: its bytes, their hash, and the encodings
-// that are smaller (gzip, and zstd or br from sidecar files). A body is
-// never changed once made.
-type body struct {
-	typ       string
-	raw       []byte
-	hash      string     // hex SHA-256 of raw
-	encodings []encoding // each smaller than raw
-}
-
-// encoding is a body's bytes in one content coding.
-type encoding struct {
-	coding string // "gzip", "zstd" or "br"
-	data   []byte
-}
-
-func newBody(typ string, raw []byte) *body {
-	sum := sha256.Sum256(raw)
-	return &body{typ: typ, raw: raw, hash: hex.EncodeToString(sum[:])}
-}
-
-// with is b with data added as its encoding in coding, or b itself when
-// data is nil or not smaller than the raw bytes.
-func (b *body) with(coding string, data []byte) *body {
-	if data == nil || len(data) >= len(b.raw) {
-		return b
-	}
-	c := *b
-	c.encodings = append(slices.Clip(b.encodings), encoding{coding, data})
-	return &c
-}
-
-// etag is the strong ETag of the body in coding ("" for the raw bytes).
-func (b *body) etag(coding string) string {
-	if coding == "" {
-		return `"` + b.hash + `"`
-	}
-	return `"` + b.hash + "-" + coding + `"`
-}
-
-// choose picks the smallest encoding that Accept-Encoding values allow,
-// else the raw bytes (coding "").
-func (b *body) choose(accept []string) (data []byte, coding string) {
-	data = b.raw
-	for _, e := range b.encodings {
-		if len(e.data) < len(data) && accepts(accept, e.coding) {
-			data, coding = e.data, e.coding
-		}
-	}
-	return data, coding
-}
-
-// gzipBytes compresses raw, returning nil if that would not save at least
-// 1/32 of it or if ctx ends first.
-func gzipBytes(ctx context.Context, raw []byte, level int) []byte {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, level)
-	if err != nil {
-		panic(err) // a programmer's error: an invalid level
-	}
-	const chunk = 1 << 20
-	for off := 0; off < len(raw); off += chunk {
-		if ctx.Err() != nil {
-			return nil
-		}
-		zw.Write(raw[off:min(off+chunk, len(raw))]) // a bytes.Buffer does not fail
-	}
-	zw.Close()
-	if buf.Len() >= len(raw)-len(raw)/32 {
-		return nil
-	}
-	return buf.Bytes()
-}
-
-// send writes b in the smallest encoding the request accepts, or 304 when
-// the request's If-None-Match names what would be sent.
-func (b *body) send(w http.ResponseWriter, r *http.Request) {
-	data, coding := b.choose(r.Header.Values("Accept-Encoding"))
-	etag := b.etag(coding)
-	h := w.Header()
-	h.Set("Content-Type", b.typ)
-	h.Set("Cache-Control", "no-cache")
-	h.Add("Vary", "Accept-Encoding")
-	if coding != "" {
-		h.Set("Content-Encoding", coding)
-	}
-	h.Set("ETag", etag)
-	if etagListed(strings.Join(r.Header.Values("If-None-Match"), ","), etag) {
-		h.Del("Content-Type")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		w.Write(data)
-	}
-}
-
-// accepts reports whether Accept-Encoding values allow coding (gzip also
-// spelled x-gzip): named with a q-value above 0, or else * is.
-func accepts(values []string, coding string) bool {
-	named, star := -1.0, -1.0
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			c, params, _ := strings.Cut(part, ";")
-			c = strings.ToLower(strings.TrimSpace(c))
-			if c == "x-gzip" {
-				c = "gzip"
-			}
-			switch c {
-			case coding:
-				named = max(named, qValue(params))
-			case "*":
-				star = max(star, qValue(params))
-			}
-		}
-	}
-	if named >= 0 {
-		return named > 0
-	}
-	return star > 0
-}
-
-// qValue is the q parameter of one Accept-Encoding element (1 when absent,
-// 0 when malformed).
-func qValue(params string) float64 {
-	for p := range strings.SplitSeq(params, ";") {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(k), "q") {
-			continue
-		}
-		q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || q < 0 {
-			return 0
-		}
-		return q
-	}
-	return 1
-}
-
-// etagListed reports whether an If-None-Match list names etag (weak
-// comparison, as RFC 9110 asks for If-None-Match) or is "*".
-func etagListed(list, etag string) bool {
-	for t := range strings.SplitSeq(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
-}
-
-// Site files.
-
-// maxSiteFile is the largest site file served (each is held in memory).
-const maxSiteFile = 512 << 20
-
-// site serves the files of one folder, caching each with its hash and gzip
-// encoding until its size or modification time changes.
-type site struct {
-	dir  string
-	root *os.Root
-	log  io.Writer
-
-	mu    sync.Mutex
-	files map[string]*siteFile
-}
-
-// sidecars are the precompressed copies a site file may have beside it
-// (make site writes cifarlab.wasm.zst when zstd is installed). One is used
-// while it is not older than the file and smaller than the other encodings.
-var sidecars = [...]struct{ ext, coding string }{{".zst", "zstd"}, {".br", "br"}}
-
-// fileKeys are the size and modification time of a file and of each of its
-// sidecars (zero when absent): what a cached body is valid for.
-type fileKeys [1 + len(sidecars)]struct {
-	size int64
-	mod  time.Time
-}
-
-// siteFile is the cache slot of one name; mu is held while it is (re)read.
-type siteFile struct {
-	mu   sync.Mutex
-	keys fileKeys
-	body *body
-}
-
-func openSite(dir string, log io.Writer) (*site, error) {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("site folder: %w", err)
-	}
-	return &site{dir: dir, root: root, log: log, files: map[string]*siteFile{}}, nil
-}
-
-func (s *site) close() { s.root.Close() }
-
-// warm reads and compresses the page's first files in the background, and
-// notes the missing ones.
-func (s *site) warm() {
-	for _, name := range []string{"index.html", "wasm_exec.js", "cifarlab.wasm"} {
-		if _, err := s.root.Stat(name); err != nil {
-			fmt.Fprintf(s.log, "note: %s has no %s yet (make site builds cifarlab.wasm and copies wasm_exec.js)\n", s.dir, name)
-			continue
-		}
-		go s.get(name)
-	}
-}
-
-func (s *site) serve(w http.ResponseWriter, r *http.Request, name string) {
-	b, err := s.get(name)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotRegular) {
-			fmt.Fprintf(s.log, "site: %v\n", err) // such as a link out of the folder
-		}
-		http.NotFound(w, r)
-		return
-	}
-	b.send(w, r)
-}
-
-// errNotRegular is returned for a name that is not a regular file.
-var errNotRegular = errors.New("not a regular file")
-
-// get returns the body of the regular file name, from the cache while the
-// file and its sidecars are unchanged in size and modification time.
-func (s *site) get(name string) (*body, error) {
-	keys, err := s.stat(name)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	f := s.files[name]
-	if f == nil {
-		f = &siteFile{}
-		s.files[name] = f
-	}
-	s.mu.Unlock()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.body != nil && f.keys == keys {
-		return f.body, nil
-	}
-	raw, fi, err := s.read(name)
-	if err != nil {
-		return nil, err
-	}
-	typ, compress := contentType(name)
-	b := newBody(typ, raw)
-	if compress {
-		b = b.with("gzip", gzipBytes(context.Background(), raw, gzip.DefaultCompression))
-	}
-	for i, sc := range sidecars {
-		// A sidecar is stale when older than the file, within a second:
-		// compressors that give their output the input's time (brotli -o,
-		// gzip -k) may keep only its seconds.
-		if k := keys[1+i]; k.mod.IsZero() || k.mod.Before(fi.ModTime().Truncate(time.Second)) {
-			continue // absent, or stale: made from an older file
-		}
-		if data, _, err := s.read(name + sc.ext); err == nil {
-			b = b.with(sc.coding, data)
-		}
-	}
-	keys[0].size, keys[0].mod = fi.Size(), fi.ModTime()
-	f.keys, f.body = keys, b
-	return b, nil
-}
-
-// stat returns the keys of the regular file name and its sidecars.
-func (s *site) stat(name string) (fileKeys, error) {
-	var keys fileKeys
-	fi, err := s.root.Stat(name)
-	if err != nil {
-		return keys, err
-	}
-	if !fi.Mode().IsRegular() {
-		return keys, fmt.Errorf("%s: %w", name, errNotRegular)
-	}
-	keys[0].size, keys[0].mod = fi.Size(), fi.ModTime()
-	for i, sc := range sidecars {
-		if fi, err := s.root.Stat(name + sc.ext); err == nil && fi.Mode().IsRegular() {
-			keys[1+i].size, keys[1+i].mod = fi.Size(), fi.ModTime()
-		}
-	}
-	return keys, nil
-}
-
-// read reads a regular file of at most maxSiteFile bytes through the root,
-// with its metadata from before the read.
-func (s *site) read(name string) ([]byte, fs.FileInfo, error) {
-	f, err := s.root.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	switch {
-	case !fi.Mode().IsRegular():
-		return nil, nil, fmt.Errorf("%s: %w", name, errNotRegular)
-	case fi.Size() > maxSiteFile:
-		return nil, nil, fmt.Errorf("%s: %d bytes, more than the %d a site file may have", name, fi.Size(), maxSiteFile)
-	}
-	raw, err := io.ReadAll(io.LimitReader(f, maxSiteFile))
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	return raw, fi, nil
-}
-
-// contentTypes maps extensions to content types and whether gzip helps.
-var contentTypes = map[string]struct {
-	typ      string
-	compress bool
-}{
-	".html":        {"text/html; charset=utf-8", true},
-	".js":          {"text/javascript; charset=utf-8", true},
-	".mjs":         {"text/javascript; charset=utf-8", true},
-	".css":         {"text/css; charset=utf-8", true},
-	".json":        {"application/json", true},
-	".map":         {"application/json", true},
-	".txt":         {"text/plain; charset=utf-8", true},
-	".md":          {"text/markdown; charset=utf-8", true},
-	".svg":         {"image/svg+xml", true},
-	".wasm":        {"application/wasm", true},
-	".bin":         {"application/octet-stream", true},
-	".safetensors": {"application/octet-stream", true},
-	".ico":         {"image/x-icon", true},
-	".png":         {"image/png", false},
-	".jpg":         {"image/jpeg", false},
-	".jpeg":        {"image/jpeg", false},
-	".gif":         {"image/gif", false},
-	".webp":        {"image/webp", false},
-	".woff2":       {"font/woff2", false},
-	".gz":          {"application/gzip", false},
-	".zst":         {"application/zstd", false},
-	".br":          {"application/octet-stream", false},
-}
-
-// contentType is the type of a file from its extension, and whether it is
-// worth compressing; unknown extensions are application/octet-stream.
-func contentType(name string) (typ string, compress bool) {
-	if t, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
-		return t.typ, t.compress
-	}
-	return "application/octet-stream", true
-}
-
-// The dataset.
-
-// dataset prepares the data in the background and serves it.
-type dataset struct {
-	path     string                               // -data, or "" for the cache
-	remote   cifar.Remote                         // what to download without -data
-	cacheDir func() (string, error)               // where downloads are kept
-	open     func(string) (*cifar.Dataset, error) // reads a dataset
-	log      io.Writer
-
-	mu          sync.Mutex
-	status      datasetapi.Status
-	train, test *body // set when ready; test stays nil without a test split
-
-	compressed chan struct{} // closed once the gzip encodings are made (or given up)
-}
-
-func newDataset(path string, log io.Writer) *dataset {
-	d := &dataset{path: path, remote: cifar.Official, cacheDir: cifar.CacheDir, open: cifar.Open, log: log,
-		compressed: make(chan struct{})}
-	d.status.State = datasetapi.Preparing
-	d.status.Classes = []string{}
-	return d
-}
-
-// start prepares the data in the background until ready, failed or ctx
-// ends; the channel is closed when it has stopped (a partial download is
-// deleted by then).
-func (d *dataset) start(ctx context.Context) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer close(d.compressed)
-		if err := d.prepare(ctx); err != nil {
-			d.update(func(s *datasetapi.Status) { s.State, s.Error = datasetapi.Error, err.Error() })
-			if ctx.Err() == nil { // not merely stopped by a shutdown
-				fmt.Fprintf(d.log, "dataset: %v\n", err)
-			}
-			return
-		}
-		d.compress(ctx)
-	}()
-	return done
-}
-
-func (d *dataset) update(f func(*datasetapi.Status)) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	f(&d.status)
-}
-
-// prepare finds, reads and hashes the data, and makes it ready.
-func (d *dataset) prepare(ctx context.Context) error {
-	path, err := d.locate(ctx)
-	if err != nil {
-		return err
-	}
-	d.update(func(s *datasetapi.Status) { s.State, s.Source = datasetapi.Preparing, path })
-	fmt.Fprintf(d.log, "dataset: reading %s\n", path)
-	ds, err := d.open(path)
-	if err != nil {
-		return err
-	}
-	trainSplit := ds.Train
-	if trainSplit == nil {
-		trainSplit = ds.Only
-	}
-	if trainSplit == nil {
-		return fmt.Errorf("%s has no training images (no data_batch_N.bin or train/ folder)", ds.Source)
-	}
-	const typ = "application/octet-stream"
-	train := newBody(typ, trainSplit.Records)
-	var test *body
-	if ds.Test != nil {
-		test = newBody(typ, ds.Test.Records)
-	}
-	etag := datasetETag(ds.Classes, train, test)
-	d.mu.Lock()
-	d.train, d.test = train, test
-	s := &d.status
-	s.State, s.Classes, s.Train, s.Test, s.ETag = datasetapi.Ready, ds.Classes, trainSplit.Len(), splitLen(ds.Test), etag
-	d.mu.Unlock()
-	fmt.Fprintf(d.log, "dataset: ready: %d training and %d test images of %d classes\n", trainSplit.Len(), splitLen(ds.Test), len(ds.Classes))
-	return nil
-}
-
-// locate is -data, or the official archive from the cache, downloaded
-// first if needed with its progress in the status.
-func (d *dataset) locate(ctx context.Context) (string, error) {
-	if d.path != "" {
-		return d.path, nil
-	}
-	dir, err := d.cacheDir()
-	if err != nil {
-		return "", err
-	}
-	r := d.remote
-	d.update(func(s *datasetapi.Status) { s.Source = filepath.Join(dir, r.Name) })
-	r.OnProgress = func(done, total int64) {
-		d.update(func(s *datasetapi.Status) {
-			s.State, s.Source, s.Progress.Done, s.Progress.Total = datasetapi.Downloading, r.URL, done, total
-		})
-	}
-	return r.Fetch(ctx, dir, d.log)
-}
-
-// datasetETag is the hex SHA-256 of the class names and the files' hashes.
-func datasetETag(classes []string, train, test *body) string {
-	h := sha256.New()
-	for _, c := range classes {
-		fmt.Fprintf(h, "%q\n", c)
-	}
-	fmt.Fprintf(h, "train %s\n", train.hash)
-	if test != nil {
-		fmt.Fprintf(h, "test %s\n", test.hash)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// compress adds the gzip encoding of each file, one after the other,
-// replacing each body once its encoding is made.
-func (d *dataset) compress(ctx context.Context) {
-	for _, slot := range []**body{&d.train, &d.test} {
-		d.mu.Lock()
-		b := *slot
-		d.mu.Unlock()
-		if b == nil || ctx.Err() != nil {
-			continue
-		}
-		c := b.with("gzip", gzipBytes(ctx, b.raw, gzip.DefaultCompression))
-		d.mu.Lock()
-		*slot = c
-		d.mu.Unlock()
-	}
-}
-
-// serve answers /dataset/NAME.
-func (d *dataset) serve(w http.ResponseWriter, r *http.Request, name string) {
-	d.mu.Lock()
-	status := d.status
-	files := map[string]*body{"train.bin": d.train, "test.bin": d.test}
-	d.mu.Unlock()
-	if name == "status" {
-		writeJSON(w, http.StatusOK, status)
-		return
-	}
-	b, ok := files[name]
-	switch {
-	case !ok:
-		http.NotFound(w, r)
-	case status.State != datasetapi.Ready:
-		msg := status.Error
-		if msg == "" {
-			msg = "the dataset is not ready yet (" + status.State + "); poll /dataset/status"
-		}
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"state": status.State, "error": msg})
-	case b == nil:
-		writeJSON(w, http.StatusNotFound, map[string]string{"state": status.State, "error": status.Source + " has no test split"})
-	default:
-		b.send(w, r)
-	}
-}
-
-// writeJSON sends v as an uncacheable JSON response.
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
+	s.site.Serve(w, r, name)
 }

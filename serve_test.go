@@ -26,7 +26,9 @@ import (
 	"time"
 
 	"cifarlab/cifar"
+	"cifarlab/internal/dataserve"
 	"cifarlab/internal/datasetapi"
+	"cifarlab/internal/sitefiles"
 )
 
 // secret is what the files outside the site hold; no response may contain it.
@@ -90,15 +92,15 @@ func writeTestFile(t *testing.T, dir, name string, data []byte) string {
 
 // startServer serves siteDir and d (which may be nil: a dataset that stays
 // preparing) until the test ends.
-func startServer(t *testing.T, siteDir string, d *dataset) *httptest.Server {
+func startServer(t *testing.T, siteDir string, d *dataserve.Dataset) *httptest.Server {
 	t.Helper()
-	s, err := openSite(siteDir, io.Discard)
+	s, err := sitefiles.Open(siteDir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.close)
+	t.Cleanup(s.Close)
 	if d == nil {
-		d = newDataset("", io.Discard)
+		d = dataserve.New("", io.Discard)
 	}
 	srv := httptest.NewServer(&server{site: s, data: d})
 	t.Cleanup(srv.Close)
@@ -360,18 +362,18 @@ func TestServeRejectsTraversal(t *testing.T) {
 // Behind the path check, the site itself opens nothing outside its folder.
 func TestSiteStaysInside(t *testing.T) {
 	dir, _ := testSite(t)
-	s, err := openSite(dir, io.Discard)
+	s, err := sitefiles.Open(dir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.close()
+	defer s.Close()
 	for _, name := range []string{"../secret.txt", "sub/../../secret.txt", "escape.txt", "abs-escape.txt",
 		"linkdir/secret.txt", filepath.Join(filepath.Dir(dir), "secret.txt"), "empty", "sub"} {
-		if b, err := s.get(name); err == nil {
-			t.Errorf("get(%q) = %q, want an error", name, b.raw)
+		if b, err := s.Get(name); err == nil {
+			t.Errorf("get(%q) = %q, want an error", name, b.Raw)
 		}
 	}
-	if b, err := s.get("inside-link.css"); err != nil || !strings.Contains(string(b.raw), "margin") {
+	if b, err := s.Get("inside-link.css"); err != nil || !strings.Contains(string(b.Raw), "margin") {
 		t.Errorf("a link inside the site: %v", err)
 	}
 }
@@ -385,36 +387,6 @@ func TestServeMethods(t *testing.T) {
 			if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
 				t.Errorf("%s %s: %s, Allow %q", method, path, resp.Status, resp.Header.Get("Allow"))
 			}
-		}
-	}
-}
-
-func TestAccepts(t *testing.T) {
-	for _, tc := range []struct {
-		values []string
-		coding string
-		want   bool
-	}{
-		{nil, "gzip", false},
-		{[]string{"gzip"}, "gzip", true},
-		{[]string{"GZIP"}, "gzip", true},
-		{[]string{"x-gzip"}, "gzip", true},
-		{[]string{"deflate", "gzip;q=0.5"}, "gzip", true},
-		{[]string{"gzip; q=0"}, "gzip", false},
-		{[]string{"gzip;q=0.000"}, "gzip", false},
-		{[]string{"gzip;q=bad"}, "gzip", false},
-		{[]string{"*;q=0.1"}, "gzip", true},
-		{[]string{"*;q=0"}, "gzip", false},
-		{[]string{"gzip;q=0, *"}, "gzip", false},
-		{[]string{"identity, br"}, "gzip", false},
-		{[]string{"gzip, deflate, br, zstd"}, "zstd", true},
-		{[]string{"gzip, deflate, br, zstd"}, "br", true},
-		{[]string{"gzip, deflate, br"}, "zstd", false},
-		{[]string{"zstd;q=0, *"}, "zstd", false},
-		{[]string{"zstd"}, "zst", false},
-	} {
-		if got := accepts(tc.values, tc.coding); got != tc.want {
-			t.Errorf("accepts(%q, %s) = %v", tc.values, tc.coding, got)
 		}
 	}
 }
@@ -578,9 +550,9 @@ func hasState(state string) func(datasetapi.Status) bool {
 }
 
 // startDataset starts d until the test ends.
-func startDataset(t *testing.T, d *dataset) {
+func startDataset(t *testing.T, d *dataserve.Dataset) {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := d.start(ctx)
+	done := d.Start(ctx)
 	t.Cleanup(func() { cancel(); <-done })
 }
 
@@ -634,9 +606,9 @@ func checkFile(t *testing.T, base, name string, want []byte) {
 func TestDatasetPreparingThenReady(t *testing.T) {
 	site, _ := testSite(t)
 	dir, train, test := binData(t)
-	d := newDataset(dir, io.Discard)
+	d := dataserve.New(dir, io.Discard)
 	gate := make(chan struct{})
-	d.open = func(path string) (*cifar.Dataset, error) { <-gate; return cifar.Open(path) }
+	d.Open = func(path string) (*cifar.Dataset, error) { <-gate; return cifar.Open(path) }
 	srv := startServer(t, site, d)
 	startDataset(t, d)
 
@@ -653,7 +625,7 @@ func TestDatasetPreparingThenReady(t *testing.T) {
 		s.Error != "" || s.Progress.Done != 0 || s.Progress.Total != 0 || s.Source != dir {
 		t.Fatalf("ready: %+v", s)
 	}
-	<-d.compressed
+	<-d.Compressed()
 	checkFile(t, srv.URL, "train.bin", train)
 	checkFile(t, srv.URL, "test.bin", test)
 	if resp, _ := get(t, "GET", srv.URL+"/dataset/other.bin"); resp.StatusCode != 404 {
@@ -665,14 +637,14 @@ func TestDatasetPreparingThenReady(t *testing.T) {
 func TestDatasetPlainBeforeCompressed(t *testing.T) {
 	site, _ := testSite(t)
 	dir, train, _ := binData(t)
-	d := newDataset(dir, io.Discard)
+	d := dataserve.New(dir, io.Discard)
 	srv := startServer(t, site, d)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // compression gives up at once, as on shutdown
-	if err := d.prepare(context.Background()); err != nil {
+	if err := d.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	d.compress(ctx)
+	d.Compress(ctx)
 	resp, body := get(t, "GET", srv.URL+"/dataset/train.bin", "Accept-Encoding", "gzip")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, train) {
 		t.Fatalf("%s, headers %v", resp.Status, resp.Header)
@@ -683,14 +655,14 @@ func TestDatasetSingleBin(t *testing.T) {
 	site, _ := testSite(t)
 	records := smoothRecords(7, 3)
 	path := writeTestFile(t, t.TempDir(), "extra.bin", records)
-	d := newDataset(path, io.Discard)
+	d := dataserve.New(path, io.Discard)
 	srv := startServer(t, site, d)
 	startDataset(t, d)
 	s := waitState(t, srv.URL, "ready", hasState(datasetapi.Ready))
 	if s.Train != 7 || s.Test != 0 {
 		t.Fatalf("ready: %+v", s)
 	}
-	<-d.compressed
+	<-d.Compressed()
 	checkFile(t, srv.URL, "train.bin", records)
 	notReady(t, srv.URL, "test.bin", 404, datasetapi.Ready, "extra.bin has no test split")
 }
@@ -709,7 +681,7 @@ func TestDatasetErrors(t *testing.T) {
 		{filepath.Join(t.TempDir(), "missing.tar.gz"), []string{"missing.tar.gz", "no such file"}},
 		{testOnly, []string{testOnly, "no training images"}},
 	} {
-		d := newDataset(tc.path, io.Discard)
+		d := dataserve.New(tc.path, io.Discard)
 		srv := startServer(t, site, d)
 		startDataset(t, d)
 		s := waitState(t, srv.URL, "error", hasState(datasetapi.Error))
@@ -778,9 +750,9 @@ func TestDatasetDownload(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 	url := official.URL + "/~kriz/cifar-10-binary.tar.gz"
 
-	d := newDataset("", io.Discard)
-	d.remote = remoteFor(url, archive)
-	d.cacheDir = func() (string, error) { return cache, nil }
+	d := dataserve.New("", io.Discard)
+	d.Remote = remoteFor(url, archive)
+	d.CacheDir = func() (string, error) { return cache, nil }
 	srv := startServer(t, site, d)
 	startDataset(t, d)
 	s := waitState(t, srv.URL, "half the download", func(s datasetapi.Status) bool { return s.Progress.Done >= int64(half) })
@@ -794,14 +766,14 @@ func TestDatasetDownload(t *testing.T) {
 	if s.Source != cached || s.Train != 25 || s.Test != 10 || s.Progress.Done != int64(len(archive)) {
 		t.Fatalf("ready: %+v", s)
 	}
-	<-d.compressed
+	<-d.Compressed()
 	checkFile(t, srv.URL, "train.bin", train)
 	checkFile(t, srv.URL, "test.bin", test)
 
 	// Cached: no second download, even with nothing listening.
-	again := newDataset("", io.Discard)
-	again.remote = remoteFor("http://127.0.0.1:1/unreachable", archive)
-	again.cacheDir = d.cacheDir
+	again := dataserve.New("", io.Discard)
+	again.Remote = remoteFor("http://127.0.0.1:1/unreachable", archive)
+	again.CacheDir = d.CacheDir
 	srv2 := startServer(t, site, again)
 	startDataset(t, again)
 	if s2 := waitState(t, srv2.URL, "ready", hasState(datasetapi.Ready)); s2.ETag != s.ETag || s2.Progress.Total != 0 || hits.Load() != 1 {
@@ -815,10 +787,10 @@ func TestDatasetOffline(t *testing.T) {
 	gone := httptest.NewServer(http.NotFoundHandler())
 	url := gone.URL + "/cifar-10-binary.tar.gz"
 	gone.Close() // connection refused from now on
-	d := newDataset("", io.Discard)
-	d.remote = remoteFor(url, []byte("x"))
+	d := dataserve.New("", io.Discard)
+	d.Remote = remoteFor(url, []byte("x"))
 	cache := t.TempDir()
-	d.cacheDir = func() (string, error) { return cache, nil }
+	d.CacheDir = func() (string, error) { return cache, nil }
 	srv := startServer(t, site, d)
 	startDataset(t, d)
 	s := waitState(t, srv.URL, "error", hasState(datasetapi.Error))

@@ -30,7 +30,9 @@ import (
 
 	"cifarlab/cifar"
 	"cifarlab/internal/atomicfile"
+	"cifarlab/internal/dataserve"
 	"cifarlab/internal/datasetapi"
+	"cifarlab/internal/httpbody"
 )
 
 const siteUsage = "write the page as a folder any static web host serves, with the dataset as plain files"
@@ -124,7 +126,7 @@ func writeSite(ctx context.Context, f *siteFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("%w (make site builds it)", err)
 	}
-	gz := gzipBytes(ctx, wasm, gzip.BestCompression)
+	gz := httpbody.Gzip(ctx, wasm, gzip.BestCompression)
 	if gz == nil {
 		return fmt.Errorf("compress cifarlab.wasm: %w", ctx.Err())
 	}
@@ -157,13 +159,13 @@ func useCompressedWasm(html []byte) ([]byte, error) {
 // putDataset writes dataset/ as serve's endpoint answers it when ready.
 func putDataset(put func(string, []byte) error, source string, classes []string, train, test *cifar.Split) error {
 	const typ = "application/octet-stream"
-	tb := newBody(typ, train.Records)
-	var sb *body
+	tb := httpbody.New(typ, train.Records)
+	var sb *httpbody.Body
 	if test != nil {
-		sb = newBody(typ, test.Records)
+		sb = httpbody.New(typ, test.Records)
 	}
 	st := datasetapi.Status{State: datasetapi.Ready, Source: filepath.Base(source), Classes: classes, Train: train.Len(),
-		Test: splitLen(test), ETag: datasetETag(classes, tb, sb)}
+		Test: splitLen(test), ETag: dataserve.ETag(classes, tb, sb)}
 	status, err := json.Marshal(st)
 	if err != nil {
 		return err
