@@ -111,4 +111,10 @@ test-browser: wasmtest
 	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) $(GO) test -count=1 ./internal/wasmtest
 	GOOS=js GOARCH=wasm $(GO) vet $(BROWSER_PKGS)
 	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
-		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" $(BROWSER_PKGS)
+		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" -skip '^TestTrainingMatchesCPU$$' $(BROWSER_PKGS)
+	# The GPU's whole training steps against the CPU, in a Go heap of their
+	# own: with the rest of the package in the same one, Chromium's Go
+	# runtime now and then stopped with "found bad pointer in Go heap" (at
+	# 0x1e9d0000, a little past 512 MB; the cause is not found).
+	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
+		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" -run '^TestTrainingMatchesCPU$$' ./gpu
