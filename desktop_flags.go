@@ -150,6 +150,14 @@ func (f *desktopFlags) keepRuns(cfg *app.Config, stderr io.Writer) {
 	data, err := os.ReadFile(f.runs)
 	switch {
 	case err == nil:
+		if _, derr := app.DecodeRuns(data); derr != nil {
+			// Kept aside, not overwritten by the next runs: nothing lost.
+			aside := f.runs + ".unreadable"
+			if rerr := os.Rename(f.runs, aside); rerr == nil {
+				fmt.Fprintf(stderr, "note: %s is not a file of runs (%v): moved to %s, the runs start afresh\n", f.runs, derr, aside)
+				break
+			}
+		}
 		cfg.Runs = data
 	case !errors.Is(err, os.ErrNotExist):
 		fmt.Fprintf(stderr, "note: the earlier runs in %s are not shown: %v\n", f.runs, err)

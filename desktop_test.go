@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"image"
 	"image/color"
@@ -271,4 +272,28 @@ func blank(img image.Image, area []image.Point) string {
 		return "one colour covers " + strconv.Itoa(100*most/len(area)) + "% of it"
 	}
 	return ""
+}
+
+// A runs file that does not decode is moved aside, not overwritten by the
+// next runs.
+func TestUnreadableRunsKeptAside(t *testing.T) {
+	dir := t.TempDir()
+	runs := filepath.Join(dir, "w.runs.json")
+	if err := os.WriteFile(runs, []byte("not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := parseDesktopFlags([]string{"-runs", runs}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg app.Config
+	var stderr bytes.Buffer
+	f.keepRuns(&cfg, &stderr)
+	kept, err := os.ReadFile(runs + ".unreadable")
+	if err != nil || string(kept) != "not json" || cfg.Runs != nil || !strings.Contains(stderr.String(), "moved to") {
+		t.Errorf("kept %q (%v), cfg.Runs %q, stderr %q", kept, err, cfg.Runs, stderr.String())
+	}
+	if _, err := os.Stat(runs); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the unreadable file is still at %s: %v", runs, err)
+	}
 }

@@ -317,18 +317,7 @@ func TestGradientView(t *testing.T) {
 		t.Fatalf("status: %v, want plain20-nobn", st)
 	}
 	bars := locate(t, viz.Synthetic("resnet18", 1, 1), viz.Options{Gradients: true}, "grads")
-	barShare := func(s shot) float64 {
-		r := s.area(bars).Intersect(s.page.Bounds())
-		n := 0
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				if near(rgba(s.page.At(x, y)), viz.BarColor, 6) {
-					n++
-				}
-			}
-		}
-		return float64(n) / float64(max(r.Dx()*r.Dy(), 1))
-	}
+	barShare := func(s shot) float64 { return s.share(bars, viz.BarColor) }
 	var s1 shot
 	st := b.waitFor("the gradient bars", 2*time.Minute, false, func(st status) bool {
 		if st.Step < 2 {
@@ -352,6 +341,21 @@ func TestGradientView(t *testing.T) {
 		t.Errorf("console: %s", e)
 	}
 	s2.keep(b, "page-gradients.png")
+}
+
+// share is the fraction of r (in the viewer's pixels) drawn within 6 of
+// colour c in each channel.
+func (s shot) share(r image.Rectangle, c color.RGBA) float64 {
+	a := s.area(r).Intersect(s.page.Bounds())
+	n := 0
+	for y := a.Min.Y; y < a.Max.Y; y++ {
+		for x := a.Min.X; x < a.Max.X; x++ {
+			if near(rgba(s.page.At(x, y)), c, 6) {
+				n++
+			}
+		}
+	}
+	return float64(n) / float64(max(a.Dx()*a.Dy(), 1))
 }
 
 // near reports whether a and b differ by at most tol in each channel.
@@ -395,18 +399,7 @@ func TestShortcutExperimentPage(t *testing.T) {
 	exp := viz.Synthetic("resnet18", 1, 1)
 	exp.Experiment = &viz.Experiment{Title: "t", Twin: "plain"}
 	bars := locate(t, exp, viz.Options{Gradients: true}, "grads")
-	barShare := func(s shot) float64 {
-		r := s.area(bars).Intersect(s.page.Bounds())
-		n := 0
-		for y := r.Min.Y; y < r.Max.Y; y++ {
-			for x := r.Min.X; x < r.Max.X; x++ {
-				if near(rgba(s.page.At(x, y)), viz.BarColor, 6) {
-					n++
-				}
-			}
-		}
-		return float64(n) / float64(max(r.Dx()*r.Dy(), 1))
-	}
+	barShare := func(s shot) float64 { return s.share(bars, viz.BarColor) }
 	var s1 shot
 	b.waitFor("the twin's loss curve and the gradient bars", 2*time.Minute, false, func(st status) bool {
 		s1 = b.screenshot()

@@ -27,7 +27,7 @@ func (u *UI) evaluation(dst *image.RGBA, area image.Rectangle) {
 	note := "the last evaluation on the test images"
 	if e != nil {
 		note = fmt.Sprintf("step %d (%s): %.1f%% of %s test images right, loss %.3f", e.Step, plural(e.Epoch, "epoch"), 100*e.Accuracy,
-			thousands(e.Images), e.Loss)
+			Thousands(e.Images), e.Loss)
 	}
 	const bw = 140
 	c := u.panel(dst, area, "evaluation", "Evaluation", note, bw+8, "")
@@ -180,14 +180,14 @@ func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	return thousands(n) + " " + noun + "s"
+	return Thousands(n) + " " + noun + "s"
 }
 
-// thousands writes n with commas: 10,000.
-func thousands(n int) string {
+// Thousands writes n with commas: 10,000.
+func Thousands(n int) string {
 	s := fmt.Sprint(n)
 	if n < 0 {
-		return "-" + thousands(-n)
+		return "-" + Thousands(-n)
 	}
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

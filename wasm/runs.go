@@ -10,6 +10,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"cifarlab/internal/app"
 	"cifarlab/internal/jsutil"
 )
 
@@ -48,7 +49,18 @@ func openRuns(ctx context.Context, u *ui) ([]byte, *runKeeper, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the kept runs: %w", err)
 	}
-	return data, &runKeeper{st: st, ui: u}, nil
+	k := &runKeeper{st: st, ui: u}
+	if data != nil {
+		if _, derr := app.DecodeRuns(data); derr != nil {
+			// Kept aside, not overwritten by the next runs: nothing lost.
+			if err := st.put(ctx, runsKey+".unreadable", data, "application/octet-stream"); err != nil {
+				return nil, nil, fmt.Errorf("the kept runs are unreadable (%v) and could not be kept aside: %w", derr, err)
+			}
+			u.note(noteRuns, fmt.Sprintf("the kept runs were unreadable (%v): kept aside as %s.unreadable in the cache %s", derr, runsKey, runsCache))
+			return nil, k, nil
+		}
+	}
+	return data, k, nil
 }
 
 // keep writes data (called on the session's goroutine: it does not wait).

@@ -145,13 +145,13 @@ func (w *worker) noticeText() string {
 	add(w.dataNotice)
 	if w.test != nil {
 		if n := w.test.Len(); w.s.cfg.EvalLimit > 0 && w.s.cfg.EvalLimit < n {
-			add("test accuracy on " + thousands(w.s.cfg.EvalLimit) + " of the " + thousands(n) + " test images, spread over the split")
+			add("test accuracy on " + viz.Thousands(w.s.cfg.EvalLimit) + " of the " + viz.Thousands(n) + " test images, spread over the split")
 		}
 	} else if w.ds != nil {
 		add("no test split: no test accuracy")
 	}
 	if e := w.eval; e != nil {
-		add("evaluating: " + thousands(e.pos) + " of " + plural(len(e.index), "test image", "test images"))
+		add("evaluating: " + viz.Thousands(e.pos) + " of " + plural(len(e.index), "test image", "test images"))
 	}
 	add(w.flash)
 	return strings.Join(parts, " · ")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -115,8 +116,8 @@ func TestExportCSV(t *testing.T) {
 		t.Fatalf("%s: %d rows: %v", name, len(rows), rows)
 	}
 	head := strings.Join(rows[0][:8], ",")
-	if head != "run,model,step,epoch,loss,accuracy,train_accuracy,test_accuracy" || !slicesContain(rows[0], "grad_norm:conv1.weight") ||
-		!slicesContain(rows[0], "grad_norm:conv_unit.0.weight") {
+	if head != "run,model,step,epoch,loss,accuracy,train_accuracy,test_accuracy" || !slices.Contains(rows[0], "grad_norm:conv1.weight") ||
+		!slices.Contains(rows[0], "grad_norm:conv_unit.0.weight") {
 		t.Errorf("header %v", rows[0])
 	}
 	if rows[1][1] != "resnet20-nobn" || rows[2][2] != "2" || rows[3][0] != "2" || rows[3][1] != "lenet5" || rows[1][4] == "" {
@@ -127,15 +128,6 @@ func TestExportCSV(t *testing.T) {
 	if st := s.Status(); !strings.Contains(st.Error, "want jsonl or csv") {
 		t.Errorf("export as xml: %q", st.Error)
 	}
-}
-
-func slicesContain(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // The desktop exports beside its weights file.
@@ -184,8 +176,8 @@ func TestRunsKept(t *testing.T) {
 		t.Fatalf("restored runs %+v", after)
 	}
 	for i := range after {
-		if !equal32(after[i].Loss, before[i].Loss) || !equal32(after[i].TestAcc, before[i].TestAcc) ||
-			!equal32(after[i].Grads.Norms, before[i].Grads.Norms) || after[i].Name != before[i].Name {
+		if !slices.Equal(after[i].Loss, before[i].Loss) || !slices.Equal(after[i].TestAcc, before[i].TestAcc) ||
+			!slices.Equal(after[i].Grads.Norms, before[i].Grads.Norms) || after[i].Name != before[i].Name {
 			t.Errorf("run %d: restored %+v, was %+v", i, after[i], before[i])
 		}
 	}
@@ -193,18 +185,6 @@ func TestRunsKept(t *testing.T) {
 	if st := bad.Status(); !strings.Contains(st.Error, `earlier runs: run 1: unknown model "vgg"`) {
 		t.Errorf("a bad file of runs: %q", st.Error)
 	}
-}
-
-func equal32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestDecodeRunsErrors(t *testing.T) {

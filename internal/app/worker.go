@@ -172,7 +172,7 @@ func (w *worker) setData(ds *cifar.Dataset) {
 		w.dataNotice = ""
 		if lim := w.s.cfg.Limit; lim > 0 && lim < train.Len() {
 			w.train = train.Balanced(lim, len(w.classes))
-			w.dataNotice = fmt.Sprintf("training on %s of %s images, taken from the classes in turn", thousands(lim), thousands(train.Len()))
+			w.dataNotice = fmt.Sprintf("training on %s of %s images, taken from the classes in turn", viz.Thousands(lim), viz.Thousands(train.Len()))
 			if missing := missingClasses(w.train, w.classes); missing != "" {
 				w.dataNotice += " (they hold no " + missing + ")"
 			}
