@@ -76,6 +76,10 @@ func TestBadFlagsNameValidValues(t *testing.T) {
 		{[]string{"train", "-model", "lenet5", "-bn=false"}, "lenet5 has no BatchNorm"},
 		{[]string{"eval", "-weights", "w", "-bn=false"}, "-bn=false needs -model"},
 		{[]string{"frobnicate"}, "valid: train, eval, predict, summary, bench"},
+		{[]string{"site"}, "-out DIR is required"},
+		{[]string{"site", "-out", "x", "-limit", "-1"}, "-limit -1"},
+		{[]string{"site", "-out", "x", "-test", "t.bin"}, "go with -data"},
+		{[]string{"site", "-out", "x", "extra"}, `unexpected argument "extra"`},
 	} {
 		code, _, errs := cli(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -383,5 +387,23 @@ func TestLimitIsClassBalanced(t *testing.T) {
 	}
 	if strings.Contains(errs, "hold no") || !strings.Contains(out, "50 images") {
 		t.Errorf("stdout %q\nstderr %q", out, errs)
+	}
+}
+
+// site with a -data it cannot read fails before writing anything.
+func TestSiteBadDataWritesNothing(t *testing.T) {
+	site := t.TempDir()
+	for _, name := range []string{"index.html", "cifarlab.js", "wasm_exec.js", "cifarlab.wasm"} {
+		if err := os.WriteFile(filepath.Join(site, name), []byte(`<meta name="cifarlab-wasm" content="cifarlab.wasm">`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, errs := cli(t, "site", "-site", site, "-out", out, "-data", filepath.Join(t.TempDir(), "missing.tar.gz"))
+	if code != 1 || !strings.Contains(errs, "missing.tar.gz") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s was made: %v", out, err)
 	}
 }
