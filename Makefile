@@ -16,34 +16,39 @@ RUN_FLAGS ?= -model lenet5 -epochs 2 -log run.jsonl
 build: site
 	CGO_ENABLED=0 $(GO) build -tags nofakecgo -o bin/cifarlab .
 
-# The web app's built files, beside the page's own (index.html and its
-# script, kept in git): the trainer from ./wasm compiled to WebAssembly, and
-# the wasm_exec.js of the Go that compiled it (in lib/wasm since Go 1.24).
-# -s -w drops the symbol table and DWARF (tracebacks keep their function
-# names) and -trimpath the build machine's paths: 0.4 MB less raw.
-# With zstd installed, also cifarlab.wasm.zst, which cifarlab serve sends
-# to browsers that take zstd (Chrome, Edge, Firefox): 3.0 MB where gzip
-# gives 4.1 MB; with brotli installed, cifarlab.wasm.br (3.3 MB) for those
-# that take br but not zstd (Safari). Each is remade only when the module
-# changes (the module is replaced only then).
+# The web app's built files, beside the page's own (index.html and the
+# scripts, kept in git): the page's program from ./wasm (the viewer) and the
+# trainer from ./wasm/worker (which runs in a Web Worker) compiled to
+# WebAssembly, and the wasm_exec.js of the Go that compiled them (in
+# lib/wasm since Go 1.24). -s -w drops the symbol table and DWARF
+# (tracebacks keep their function names) and -trimpath the build machine's
+# paths. With zstd installed, also a .zst of each module, which cifarlab
+# serve sends to browsers that take zstd (Chrome, Edge, Firefox); with
+# brotli installed, a .br for those that take br but not zstd (Safari).
+# Each is remade only when its module changes (a module is replaced only
+# then).
+WASMS = cifarlab cifarlab-worker
 site:
 	mkdir -p site bin
 	GOOS=js GOARCH=wasm $(GO) build -ldflags="-s -w" -trimpath -o bin/cifarlab.wasm ./wasm
-	cmp -s bin/cifarlab.wasm site/cifarlab.wasm || cp bin/cifarlab.wasm site/cifarlab.wasm
+	GOOS=js GOARCH=wasm $(GO) build -ldflags="-s -w" -trimpath -o bin/cifarlab-worker.wasm ./wasm/worker
+	for m in $(WASMS); do cmp -s bin/$$m.wasm site/$$m.wasm || cp bin/$$m.wasm site/$$m.wasm; done
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" site/wasm_exec.js
-	@if ! command -v zstd >/dev/null 2>&1; then \
-		rm -f site/cifarlab.wasm.zst; \
-		echo "note: no zstd on PATH, so the wasm goes out gzip-compressed, a third larger (Debian: apt-get install zstd)"; \
-	elif [ ! site/cifarlab.wasm.zst -nt site/cifarlab.wasm ]; then \
-		echo "zstd -19 site/cifarlab.wasm"; \
-		zstd -q -19 -T0 -c site/cifarlab.wasm > bin/cifarlab.wasm.zst && mv bin/cifarlab.wasm.zst site/cifarlab.wasm.zst; \
-	fi
-	@if ! command -v brotli >/dev/null 2>&1; then \
-		rm -f site/cifarlab.wasm.br; \
-	elif [ ! site/cifarlab.wasm.br -nt site/cifarlab.wasm ]; then \
-		echo "brotli -q 9 site/cifarlab.wasm"; \
-		brotli -q 9 -w 24 -c site/cifarlab.wasm > bin/cifarlab.wasm.br && mv bin/cifarlab.wasm.br site/cifarlab.wasm.br; \
-	fi
+	@for m in $(WASMS); do \
+		if ! command -v zstd >/dev/null 2>&1; then \
+			rm -f site/$$m.wasm.zst; \
+			echo "note: no zstd on PATH, so $$m.wasm goes out gzip-compressed, a third larger (Debian: apt-get install zstd)"; \
+		elif [ ! site/$$m.wasm.zst -nt site/$$m.wasm ]; then \
+			echo "zstd -19 site/$$m.wasm"; \
+			zstd -q -19 -T0 -c site/$$m.wasm > bin/$$m.wasm.zst && mv bin/$$m.wasm.zst site/$$m.wasm.zst || exit 1; \
+		fi; \
+		if ! command -v brotli >/dev/null 2>&1; then \
+			rm -f site/$$m.wasm.br; \
+		elif [ ! site/$$m.wasm.br -nt site/$$m.wasm ]; then \
+			echo "brotli -q 9 site/$$m.wasm"; \
+			brotli -q 9 -w 24 -c site/$$m.wasm > bin/$$m.wasm.br && mv bin/$$m.wasm.br site/$$m.wasm.br || exit 1; \
+		fi; \
+	done
 
 # Serves site/ and CIFAR-10 for it on 127.0.0.1:8080 (SERVE_FLAGS, e.g.
 # "-addr 127.0.0.1:9000 -data PATH"; -data defaults to RUN_DATA when set).
@@ -93,12 +98,12 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin static site/cifarlab.wasm site/cifarlab.wasm.zst site/cifarlab.wasm.br site/wasm_exec.js
+	rm -rf bin static site/wasm_exec.js $(foreach m,$(WASMS),site/$(m).wasm site/$(m).wasm.zst site/$(m).wasm.br)
 
 # Browser tests: the packages of BROWSER_PKGS, compiled to WebAssembly, run by
 # bin/wasmtest in headless Chromium with WebGPU on its SwiftShader
 # (Debian: apt-get install chromium), after wasmtest's own tests.
-BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./gpu ./wasm
+BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./gpu ./wasm ./wasm/worker
 comma := ,
 BROWSER_REQUIRE = $(if $(CIFARLAB_REQUIRE),$(CIFARLAB_REQUIRE)$(comma))chromium,webgpu
 

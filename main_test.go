@@ -393,7 +393,7 @@ func TestLimitIsClassBalanced(t *testing.T) {
 // site with a -data it cannot read fails before writing anything.
 func TestSiteBadDataWritesNothing(t *testing.T) {
 	site := t.TempDir()
-	for _, name := range []string{"index.html", "cifarlab.js", "wasm_exec.js", "cifarlab.wasm"} {
+	for _, name := range []string{"index.html", "cifarlab.js", "cifarlab-worker.js", "wasm_exec.js", "cifarlab.wasm", "cifarlab-worker.wasm"} {
 		if err := os.WriteFile(filepath.Join(site, name), []byte(`<meta name="cifarlab-wasm" content="cifarlab.wasm">`), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -4,11 +4,12 @@ package main
 // it is (GitHub Pages, an nginx or Apache folder, python3 -m http.server),
 // with no cifarlab serve behind it:
 //
-//	index.html, cifarlab.js, wasm_exec.js   the page
-//	cifarlab.wasm.gz                        the program, gzip-compressed: the page
-//	                                        decompresses it itself (DecompressionStream),
-//	                                        so a host that compresses nothing sends
-//	                                        about 4 MB instead of 17
+//	index.html, cifarlab.js,               the page
+//	cifarlab-worker.js, wasm_exec.js
+//	cifarlab.wasm.gz,                      the programs (the page's and its trainer's),
+//	cifarlab-worker.wasm.gz                gzip-compressed: the page decompresses them
+//	                                       itself (DecompressionStream), so a host that
+//	                                       compresses nothing sends a quarter of the bytes
 //	dataset/status                          the JSON of serve's /dataset/status, "ready"
 //	dataset/train.bin, dataset/test.bin     the records, in the CIFAR binary layout
 //
@@ -76,9 +77,12 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 	return writeSite(ctx, f, stdout, stderr)
 }
 
-// siteFiles are the page's files, copied as they are; cifarlab.wasm goes
-// compressed.
-var siteFiles = []string{"index.html", "cifarlab.js", "wasm_exec.js"}
+// siteFiles are the page's files, copied as they are; the modules of
+// siteWasms go compressed.
+var (
+	siteFiles = []string{"index.html", "cifarlab.js", "cifarlab-worker.js", "wasm_exec.js"}
+	siteWasms = []string{"cifarlab.wasm", "cifarlab-worker.wasm"}
+)
 
 // writeSite writes the folder.
 func writeSite(ctx context.Context, f *siteFlags, stdout, stderr io.Writer) error {
@@ -122,18 +126,21 @@ func writeSite(ctx context.Context, f *siteFlags, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	wasm, err := os.ReadFile(filepath.Join(dir, "cifarlab.wasm"))
-	if err != nil {
-		return fmt.Errorf("%w (make site builds it)", err)
+	for _, name := range siteWasms {
+		wasm, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("%w (make site builds it)", err)
+		}
+		gz := httpbody.Gzip(ctx, wasm, gzip.BestCompression)
+		if gz == nil {
+			return fmt.Errorf("compress %s: %w", name, ctx.Err())
+		}
+		if err := put(name+".gz", gz); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s.gz: %s (%s is %s)\n", name, megabytes(len(gz)), name, megabytes(len(wasm)))
 	}
-	gz := httpbody.Gzip(ctx, wasm, gzip.BestCompression)
-	if gz == nil {
-		return fmt.Errorf("compress cifarlab.wasm: %w", ctx.Err())
-	}
-	if err := put("cifarlab.wasm.gz", gz); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "cifarlab.wasm.gz: %s (cifarlab.wasm is %s)\n", megabytes(len(gz)), megabytes(len(wasm)))
+	fmt.Fprintf(stdout, "the page and its programs: %s, what a host that compresses nothing sends\n", megabytes(int(total)))
 	if ds != nil {
 		if err := putDataset(put, f.data, ds.Classes, train, test); err != nil {
 			return err
@@ -148,7 +155,8 @@ func writeSite(ctx context.Context, f *siteFlags, stdout, stderr io.Writer) erro
 // loads (see site/cifarlab.js).
 const wasmMeta = `<meta name="cifarlab-wasm" content="cifarlab.wasm">`
 
-// useCompressedWasm points index.html at cifarlab.wasm.gz.
+// useCompressedWasm points index.html at cifarlab.wasm.gz (and so at
+// cifarlab-worker.wasm.gz: see site/cifarlab.js).
 func useCompressedWasm(html []byte) ([]byte, error) {
 	if bytes.Count(html, []byte(wasmMeta)) != 1 {
 		return nil, fmt.Errorf("index.html has no %s to point at cifarlab.wasm.gz (is the site from this cifarlab?)", wasmMeta)

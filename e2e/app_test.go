@@ -273,7 +273,7 @@ func TestCPUFallback(t *testing.T) {
 	})
 	t.Run("no navigator.gpu", func(t *testing.T) {
 		b := b.with(t)
-		b.addInitScript("delete Navigator.prototype.gpu;")
+		b.addWorkerInitScript("delete WorkerNavigator.prototype.gpu;")
 		checkCPUFallback(t, b, srv.url+q, "no WebGPU in this browser", "")
 	})
 }

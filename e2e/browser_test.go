@@ -117,6 +117,22 @@ func (b *browser) addInitScript(src string) {
 	}
 }
 
+// addWorkerInitScript runs src in the page's worker (the trainer) before
+// its own script: an init script of the page starts every worker from a
+// blob: URL whose script is src, then the worker's own (which resolves
+// what it fetches against the page's URL).
+func (b *browser) addWorkerInitScript(src string) {
+	b.t.Helper()
+	b.addInitScript(fmt.Sprintf(`{
+		const Real = globalThis.Worker;
+		globalThis.Worker = function (url, opts) {
+			const own = new URL(url, location.href).href;
+			const src = %q + "\n;importScripts(" + JSON.stringify(own) + ");";
+			return new Real(URL.createObjectURL(new Blob([src], {type: "text/javascript"})), opts);
+		};
+	}`, src))
+}
+
 // consoleLog keeps the tab's console messages and exceptions.
 type consoleLog struct {
 	mu   sync.Mutex

@@ -73,13 +73,14 @@ func buildInto(dir string) (built, error) {
 }
 
 // buildSite writes a site folder as make site does: the page's files, the
-// wasm built from ./wasm, Go's wasm_exec.js and the wasm's sidecars whose
-// tools are installed (see compressWasm), whose encodings it returns.
+// modules built from ./wasm and ./wasm/worker, Go's wasm_exec.js and the
+// modules' sidecars whose tools are installed (see compressWasm), whose
+// encodings it returns.
 func buildSite(goCmd, site string) (map[string]bool, error) {
 	if err := os.MkdirAll(site, 0o755); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"index.html", "cifarlab.js"} {
+	for _, name := range []string{"index.html", "cifarlab.js", "cifarlab-worker.js"} {
 		if err := copyFile(filepath.Join(root, "site", name), filepath.Join(site, name)); err != nil {
 			return nil, fmt.Errorf("the page's own files, in git beside the built ones: %w", err)
 		}
@@ -91,12 +92,18 @@ func buildSite(goCmd, site string) (map[string]bool, error) {
 	if err := copyFile(filepath.Join(goroot, "lib", "wasm", "wasm_exec.js"), filepath.Join(site, "wasm_exec.js")); err != nil {
 		return nil, err
 	}
-	wasm := filepath.Join(site, "cifarlab.wasm")
-	env := []string{"GOOS=js", "GOARCH=wasm"}
-	if err := runIn(env, goCmd, "build", "-ldflags=-s -w", "-trimpath", "-o", wasm, "./wasm"); err != nil {
-		return nil, err
+	var codings map[string]bool
+	for _, m := range []struct{ name, pkg string }{{"cifarlab.wasm", "./wasm"}, {"cifarlab-worker.wasm", "./wasm/worker"}} {
+		wasm := filepath.Join(site, m.name)
+		env := []string{"GOOS=js", "GOARCH=wasm"}
+		if err := runIn(env, goCmd, "build", "-ldflags=-s -w", "-trimpath", "-o", wasm, m.pkg); err != nil {
+			return nil, err
+		}
+		if codings, err = compressWasm(wasm); err != nil {
+			return nil, err
+		}
 	}
-	return compressWasm(wasm)
+	return codings, nil
 }
 
 // sidecar is a precompressed copy of the wasm that make site writes when
@@ -117,15 +124,15 @@ var sidecars = []sidecar{
 }
 
 // compressWasm writes the sidecars of wasm as make site does, or copies
-// those of site/cifarlab.wasm when it is the same module and they are not
-// older. It returns the encodings written; a sidecar whose tool is not
+// those of the module of the same name in site/ when it is the same module
+// and they are not older. It returns the encodings written; a sidecar whose tool is not
 // installed is left out.
 func compressWasm(wasm string) (map[string]bool, error) {
 	made, err := os.ReadFile(wasm)
 	if err != nil {
 		return nil, err
 	}
-	have := filepath.Join(root, "site", "cifarlab.wasm")
+	have := filepath.Join(root, "site", filepath.Base(wasm))
 	old, err := os.ReadFile(have)
 	same := err == nil && bytes.Equal(old, made)
 	codings := map[string]bool{}

@@ -90,55 +90,63 @@ func tinyBin(t *testing.T) string {
 	return path
 }
 
-// TestWasmOverTheWire measures the page's wasm as the server sends it:
-// raw, gzip-compressed, and in the encodings of the sidecars made (zstd,
-// brotli), and checks that Chromium gets the smallest.
+// TestWasmOverTheWire measures the page's two modules (its own and its
+// trainer's) as the server sends them: raw, gzip-compressed, and in the
+// encodings of the sidecars made (zstd, brotli), and checks that Chromium
+// gets the smallest.
 func TestWasmOverTheWire(t *testing.T) {
 	bin := buildAll(t)
 	srv := startServer(t, bin, tinyBin(t))
-	raw := fetch(t, srv, "identity", "")
-	gz := fetch(t, srv, "gzip", "gzip")
-	if got, err := io.ReadAll(gunzip(t, gz)); err != nil || !bytes.Equal(got, raw) {
-		t.Errorf("the gzip body does not decompress to the wasm (%d bytes, %v)", len(got), err)
-	}
-	if len(gz) >= len(raw) {
-		t.Errorf("gzip: %d bytes, not fewer than the %d raw", len(gz), len(raw))
-	}
-	sizes := map[string]int{"gzip": len(gz)}
-	smallest := "gzip"
-	for _, sc := range sidecars {
-		if !bin.codings[sc.coding] {
-			continue
+	modules := []string{"cifarlab.wasm", "cifarlab-worker.wasm"}
+	raws, smallest := map[string]int{}, map[string]int{}
+	for _, name := range modules {
+		raw := fetch(t, srv, name, "identity", "")
+		gz := fetch(t, srv, name, "gzip", "gzip")
+		if got, err := io.ReadAll(gunzip(t, gz)); err != nil || !bytes.Equal(got, raw) {
+			t.Errorf("%s: the gzip body does not decompress to the module (%d bytes, %v)", name, len(got), err)
 		}
-		n := len(fetch(t, srv, "gzip, "+sc.coding, sc.coding))
-		if n >= len(gz) {
-			t.Errorf("%s: %d bytes, not fewer than gzip's %d", sc.coding, n, len(gz))
+		if len(gz) >= len(raw) {
+			t.Errorf("%s: gzip: %d bytes, not fewer than the %d raw", name, len(gz), len(raw))
 		}
-		sizes[sc.coding] = n
-		if n < sizes[smallest] {
-			smallest = sc.coding
+		sizes := map[string]int{"gzip": len(gz)}
+		best := "gzip"
+		for _, sc := range sidecars {
+			if !bin.codings[sc.coding] {
+				continue
+			}
+			n := len(fetch(t, srv, name, "gzip, "+sc.coding, sc.coding))
+			if n >= len(gz) {
+				t.Errorf("%s: %s: %d bytes, not fewer than gzip's %d", name, sc.coding, n, len(gz))
+			}
+			sizes[sc.coding] = n
+			if n < sizes[best] {
+				best = sc.coding
+			}
 		}
+		raws[name], smallest[name] = len(raw), sizes[best]
+		t.Logf("%s over the wire: %d bytes raw, %s", name, len(raw), sizesText(sizes, len(raw)))
 	}
-	t.Logf("cifarlab.wasm over the wire: %d bytes raw, %s", len(raw), sizesText(sizes, len(raw)))
 
 	testenv.Chromium(t)
 	b := newBrowser(t, browserOptions{})
 	b.navigate(srv.url)
-	got := eval[struct {
-		Encoded float64 `json:"encoded"`
-		Decoded float64 `json:"decoded"`
-	}](b, `new Promise((resolve) => {
-		const poll = () => {
-			const e = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/cifarlab.wasm"));
-			if (e && e.responseEnd > 0) resolve({encoded: e.encodedBodySize, decoded: e.decodedBodySize});
-			else setTimeout(poll, 20);
-		};
-		poll();
-	})`)
-	t.Logf("Chromium received cifarlab.wasm as %.0f bytes, %.0f decoded", got.Encoded, got.Decoded)
-	// Chromium accepts gzip, br and zstd on http://127.0.0.1.
-	if int(got.Encoded) != sizes[smallest] || int(got.Decoded) != len(raw) {
-		t.Errorf("Chromium received %.0f bytes for %.0f, want the %d of %s for %d", got.Encoded, got.Decoded, sizes[smallest], smallest, len(raw))
+	for _, name := range modules {
+		got := eval[struct {
+			Encoded float64 `json:"encoded"`
+			Decoded float64 `json:"decoded"`
+		}](b, fmt.Sprintf(`new Promise((resolve) => {
+			const poll = () => {
+				const e = performance.getEntriesByType("resource").find((e) => e.name.endsWith("/" + %q));
+				if (e && e.responseEnd > 0) resolve({encoded: e.encodedBodySize, decoded: e.decodedBodySize});
+				else setTimeout(poll, 20);
+			};
+			poll();
+		})`, name))
+		t.Logf("Chromium received %s as %.0f bytes, %.0f decoded", name, got.Encoded, got.Decoded)
+		// Chromium accepts gzip, br and zstd on http://127.0.0.1.
+		if int(got.Encoded) != smallest[name] || int(got.Decoded) != raws[name] {
+			t.Errorf("Chromium received %s as %.0f bytes for %.0f, want the smallest encoding's %d for %d", name, got.Encoded, got.Decoded, smallest[name], raws[name])
+		}
 	}
 	if !bin.codings["zstd"] {
 		testenv.Zstd(t) // skips, or fails when zstd is required
@@ -156,11 +164,11 @@ func sizesText(sizes map[string]int, raw int) string {
 	return strings.Join(parts, ", ")
 }
 
-// fetch gets the wasm with an Accept-Encoding and checks the encoding of
+// fetch gets the site file name with an Accept-Encoding and checks the encoding of
 // the answer.
-func fetch(t *testing.T, srv *server, accept, wantEncoding string) []byte {
+func fetch(t *testing.T, srv *server, name, accept, wantEncoding string) []byte {
 	t.Helper()
-	body, enc, err := srv.get("cifarlab.wasm", accept)
+	body, enc, err := srv.get(name, accept)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // TestGPUErrors breaks the page's WebGPU on purpose, through scripts that
-// wrap the browser's GPUDevice before the page runs, and checks that each
+// wrap the browser's GPUDevice before the page's trainer runs (in its
+// worker), and checks that each
 // failure stops training with an error on the page and in status().error
 // naming what failed, rather than hanging or training on zeros.
 func TestGPUErrors(t *testing.T) {
@@ -48,7 +49,7 @@ func TestGPUErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, b := setup(t, browserOptions{})
 			b = b.with(t)
-			b.addInitScript(tc.script)
+			b.addWorkerInitScript(tc.script)
 			b.navigate(srv.url + "?model=lenet5&device=gpu&autostart=1&limit=32&batch=16&eval=16")
 			if st := b.waitFor("the backend", 2*time.Minute, true, func(s status) bool { return s.Backend != "" }, nil); !st.gpu() {
 				testenv.WebGPU(t, fmt.Sprintf("the page trains on %q (error %q)", st.Backend, st.Error))

@@ -38,6 +38,7 @@ type status struct {
 	EvalImages       int       `json:"evalImages"`
 	Twin             string    `json:"twin"`
 	TwinStep         int       `json:"twinStep"`
+	Pending          bool      `json:"pending"`
 }
 
 func (s status) String() string {

@@ -1,7 +1,10 @@
-// cifarlab.js starts cifarlab.wasm (built from ../wasm by make site) with
-// Go's wasm_exec.js. Until the program runs, window.cifarlab.status()
-// answers from here, and a failure to start shows in #error and in
-// status().error.
+// cifarlab.js starts cifarlab's two programs with Go's wasm_exec.js: the
+// page's, cifarlab.wasm (built from ../wasm by make site: the viewer and
+// the page's controls), here, and the trainer, cifarlab-worker.wasm (from
+// ../wasm/worker), in a Web Worker (cifarlab-worker.js), so that training
+// never holds up this thread. Until the page's program runs,
+// window.cifarlab.status() answers from here, and a failure to start
+// shows in #error and in status().error.
 "use strict";
 
 (() => {
@@ -95,17 +98,11 @@
 	window.addEventListener("error", (e) => showError("cifarlab: " + (e.message || e.error)));
 	window.addEventListener("unhandledrejection", (e) => showError("cifarlab: " + e.reason));
 
-	const start = async () => {
-		if (typeof Go !== "function") {
-			throw new Error("wasm_exec.js did not load (make site copies it beside index.html)");
-		}
-		const go = new Go();
-		// The module is index.html's <meta name="cifarlab-wasm">: cifarlab.wasm,
-		// which cifarlab serve compresses, or on a static site (cifarlab site)
-		// cifarlab.wasm.gz, which the page decompresses itself, so that a host
-		// that compresses nothing sends 4 MB instead of 17.
-		const meta = document.querySelector('meta[name="cifarlab-wasm"]');
-		const url = meta ? meta.content : "cifarlab.wasm";
+	// compile fetches and compiles a module: url.wasm, which cifarlab serve
+	// compresses, or on a static site (cifarlab site) url.wasm.gz, which the
+	// page decompresses itself, so that a host that compresses nothing sends
+	// a quarter of the bytes.
+	const compile = async (url) => {
 		if (url.endsWith(".gz")) {
 			const gz = await fetch(url);
 			if (!gz.ok) {
@@ -114,28 +111,55 @@
 			let bytes = new Uint8Array(await gz.arrayBuffer());
 			if (bytes[0] === 0x1f && bytes[1] === 0x8b) { // not already decoded on the way (Content-Encoding)
 				if (typeof DecompressionStream !== "function") {
-					throw new Error("this browser has no DecompressionStream to unpack cifarlab.wasm.gz (it needs Chrome 80, Safari 16.4 or Firefox 113, or later)");
+					throw new Error(`this browser has no DecompressionStream to unpack ${url} (it needs Chrome 80, Safari 16.4 or Firefox 113, or later)`);
 				}
 				const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
 				bytes = await new Response(stream).arrayBuffer();
 			}
-			const result = await WebAssembly.instantiate(bytes, go.importObject);
-			await go.run(result.instance);
-			showError("cifarlab stopped (see the browser's console)");
-			return;
+			return WebAssembly.compile(bytes);
 		}
-		let result;
 		try {
-			result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+			return await WebAssembly.compileStreaming(fetch(url));
 		} catch (err) {
 			// A server that does not say application/wasm: compile from the bytes.
 			const resp = await fetch(url);
 			if (!resp.ok) {
 				throw new Error(`GET ${url}: ${resp.status} ${resp.statusText}`);
 			}
-			result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+			return WebAssembly.compile(await resp.arrayBuffer());
 		}
-		await go.run(result.instance);
+	};
+
+	const start = async () => {
+		if (typeof Go !== "function") {
+			throw new Error("wasm_exec.js did not load (make site copies it beside index.html)");
+		}
+		// The page's module is index.html's <meta name="cifarlab-wasm">
+		// (cifarlab.wasm or cifarlab.wasm.gz); the trainer's is beside it,
+		// named cifarlab-worker.
+		const meta = document.querySelector('meta[name="cifarlab-wasm"]');
+		const url = meta ? meta.content : "cifarlab.wasm";
+		const [pageModule, workerModule] = await Promise.all([compile(url), compile(url.replace(/^cifarlab\./, "cifarlab-worker."))]);
+
+		// The trainer, and the mailbox the page's program takes its messages
+		// from (see package pagewire).
+		const worker = new Worker("cifarlab-worker.js");
+		const box = { queue: [], receive: null, post: (msg, transfer) => worker.postMessage(msg, transfer) };
+		worker.onmessage = (e) => {
+			if (e.data && e.data.op === "exit") {
+				showError("cifarlab's trainer stopped (see the browser's console)");
+			} else if (box.receive) {
+				box.receive(e.data);
+			} else {
+				box.queue.push(e.data);
+			}
+		};
+		worker.onerror = (e) => showError("cifarlab's trainer failed: " + (e.message || "see the browser's console"));
+		worker.postMessage({ op: "start", module: workerModule, search: location.search, base: document.baseURI });
+		globalThis.cifarlabWorker = box;
+
+		const go = new Go();
+		await go.run(await WebAssembly.instantiate(pageModule, go.importObject));
 		showError("cifarlab stopped (see the browser's console)");
 	};
 	start().catch((err) => showError("cifarlab could not start: " + (err && err.message ? err.message : err)));

@@ -1,23 +1,24 @@
 //go:build js && wasm
 
-// Command wasm is cifarlab's page (site/index.html): LeNet5 or ResNet18
-// training on CIFAR-10 in the browser, on the page's WebGPU or, without
-// it, on the CPU backend, with the viewer of package viz showing what the
-// network computes as it learns. make site builds it into
-// site/cifarlab.wasm.
+// Command wasm is cifarlab's page (site/index.html) on the browser's main
+// thread: the viewer of package viz, which shows what the network computes
+// as it learns, the page's controls, and window.cifarlab. Training runs in
+// a Web Worker, the program of ./worker (started by site/cifarlab.js), so
+// that the page keeps drawing and answering clicks and keys while the CPU
+// backend works through a ResNet18 step that takes seconds. make site
+// builds it into site/cifarlab.wasm.
 //
 // The page's parts:
 //
-//	main.go     the wiring: backend, session, dataset, viewer, window.cifarlab
-//	params.go   the URL parameters
-//	backend.go  WebGPU or the CPU fallback (which yields to the event loop)
-//	dataset.go  the dataset: kept from the last visit, the server's, or a file
-//	picture.go  a file given to the page: a picture to inspect, or a dataset
-//	store.go    the browser's Cache Storage of the dataset
-//	runs.go     the browser's Cache Storage of the session's runs
-//	fetch.go    fetch with progress
-//	page.go     the elements around the canvas and the status object
-//	game.go     the ebiten game of viz/game
+//	main.go     the wiring: the worker's messages, window.cifarlab, the page's inputs
+//	page.go     the elements around the canvas
+//	canvas.go   the viewer on the canvas: its pixels, the pointer's and keys' events
+//
+// What the page and the worker say to each other is package pagewire's:
+// the page sends intents, files and its own failures; the worker sends the
+// page's state and the session's snapshots. Start and Pause show at once:
+// until the worker has carried one out (after the step in progress), the
+// status says what was asked, and that it is pending.
 //
 // window.cifarlab, for scripts and tests:
 //
@@ -25,8 +26,10 @@
 //	                          error, running, ready, epochProgress, trainAccuracy, trainImages,
 //	                          testImages, batch, lr, dataset, notice, experiment, twin,
 //	                          twinStep, confusion, perClassAccuracy, testLoss, evalStep,
-//	                          evalImages} (unknown numbers: null; confusion is
-//	                          [true class][predicted class] of the last evaluation)
+//	                          evalImages, pending} (unknown numbers: null; confusion is
+//	                          [true class][predicted class] of the last evaluation; pending:
+//	                          a Start or Pause not yet carried out, running being what it
+//	                          asked for)
 //	evaluate()               evaluate the network on the test images now
 //	start(), pause(), step(), reset(), save()
 //	select(i), setModel(name), setLR(x), setBatch(n)
@@ -49,307 +52,228 @@
 //
 // site/cifarlab.js defines the same functions before the program runs: status()
 // answers from the page, and the other calls are queued and made once it runs.
-//
-// Everything that waits on JavaScript (WebGPU, fetch, Cache Storage) runs
-// on goroutines; the callbacks of the page only queue work.
+// prediction(), saliency() and runs() answer from the last snapshot the
+// worker sent.
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"syscall/js"
-	"time"
 
-	"cifarlab/cifar"
-	"cifarlab/internal/app"
 	"cifarlab/internal/jsutil"
+	"cifarlab/internal/pagewire"
 	"cifarlab/viz"
 )
 
 func main() {
-	h := &host{ui: newUI()}
-	h.ui.show(idLoading, false)
-	h.ui.nameCanvas()
-	var err error
-	if h.params, err = parseParams(js.Global().Get("location").Get("search").String()); err != nil {
-		h.ui.setError(errParams, err)
+	p := &page{ui: newUI()}
+	p.ui.show(idLoading, false)
+	grads, evalView := pagewire.View(js.Global().Get("location").Get("search").String())
+	if c := p.ui.el(idViewer); c.Truthy() {
+		p.view = newViewer(viz.New(viz.Options{Gradients: grads, Evaluation: evalView}), c, p.send,
+			func(label string) { p.ui.setText(idFocus, label) })
 	}
-	h.expose()
-	h.hookPage()
-	go h.ui.refreshLoop()
-	runGame := newGame(h)
-	go h.start()
-	if err := runGame(); err != nil {
-		h.ui.setError(errGame, fmt.Errorf("the viewer stopped: %w", err))
+	box := js.Global().Get("cifarlabWorker")
+	if !box.Truthy() {
+		p.fatal(errors.New("the page's script (cifarlab.js) started no worker to train in"))
 	}
-	select {} // the session, the page's controls and window.cifarlab go on
+	p.expose()
+	p.hookPage()
+	p.render()
+	if box.Truthy() {
+		p.link = pagewire.Open(box)
+		p.link.Listen(p.receive)
+	}
+	select {} // the viewer, the page's controls and window.cifarlab go on
 }
 
-// host wires the page together.
-type host struct {
-	ui     *ui
-	params params
-	loader *loader
+// page wires the page together.
+type page struct {
+	ui   *ui
+	link *pagewire.Link
+	view *viewer // nil on a page without the canvas
 
 	mu      sync.Mutex
-	sess    *app.Session
-	pending *cifar.Dataset // a dataset that came before the session
-	early   []viz.Intent   // intents that came before the session
-	intents chan viz.Intent
-	snaps   chan *viz.Snapshot
-	// onSnapshot, when set (before the session starts), is called after
-	// each snapshot handed to the viewer: it asks for a frame.
-	onSnapshot func()
+	state   pagewire.State
+	got     bool          // a state has come
+	snap    *viz.Snapshot // the last the worker sent
+	seq     int           // intents sent
+	want    *bool         // running, as the last Start or Pause asked, until the worker has carried it out
+	wantSeq int
+	fatalAt string // a failure before the worker could be reached
 }
 
-// feed hands the session's snapshots to the viewer.
-func (h *host) feed(s *app.Session) {
-	ch := h.snapshots()
-	if h.onSnapshot == nil {
-		s.Feed(context.Background(), ch)
-		return
-	}
-	relay := make(chan *viz.Snapshot, 1)
-	go s.Feed(context.Background(), relay)
-	for snap := range relay {
-		select {
-		case ch <- snap:
-		default:
-			select {
-			case <-ch:
-			default:
-			}
-			ch <- snap
+// receive takes a message of the worker (in its callback).
+func (p *page) receive(msg js.Value) {
+	switch pagewire.Op(msg) {
+	case pagewire.OpState:
+		var st pagewire.State
+		if err := pagewire.Decode(pagewire.Data(msg), &st); err != nil {
+			p.fatal(err)
+			return
 		}
-		h.onSnapshot()
-	}
-}
-
-// start opens the backend and the dataset, both at once, and starts the
-// session.
-func (h *host) start() {
-	go func() {
-		st, err := openStore(context.Background())
-		if err != nil {
-			h.ui.note(noteStore, err.Error())
+		p.mu.Lock()
+		p.state, p.got = st, true
+		cleared := p.want != nil && st.Handled >= p.wantSeq
+		if cleared {
+			p.want = nil
 		}
-		l := &loader{ui: h.ui, use: h.useData, store: st}
-		h.mu.Lock()
-		h.loader = l
-		h.mu.Unlock()
-		l.start()
-	}()
-
-	o := openBackend(h.params.device)
-	h.ui.setBackend(o.b.Name())
-	h.ui.setError(errBackend, o.failure)
-	cfg := app.Config{Model: h.params.model, Experiment: h.params.experiment, LR: h.params.lr, Batch: h.params.batch,
-		Limit: h.params.limit, EvalLimit: h.params.eval, OnSave: h.download}
-	switch ms := h.params.inspect; {
-	case ms == 0:
-		cfg.InspectEvery = 1e6 * time.Hour // never while training
-	case ms > 0:
-		cfg.InspectEvery = time.Duration(ms) * time.Millisecond
-	}
-	switch {
-	case !o.gpu:
-		cfg.Batch = or(cfg.Batch, 32)
-		cfg.EvalLimit = or(cfg.EvalLimit, 1000)
-		y := o.b.(*yielding)
-		cfg.Yield = y.maybeYield
-	case o.slow:
-		cfg.Batch = or(cfg.Batch, 32)
-		cfg.EvalLimit = or(cfg.EvalLimit, 1000)
-		cfg.StatsEvery = 2
+		p.mu.Unlock()
+		p.render()
+		if cleared {
+			p.show()
+		}
+	case pagewire.OpSnapshot:
+		data := pagewire.Data(msg)
+		go p.takeSnapshot(data)
+	case pagewire.OpDownload:
+		p.download(msg.Get("name").String(), msg.Get("data"))
 	default:
-		cfg.StatsEvery = 4
+		js.Global().Get("console").Call("error", "cifarlab: a message from the worker the page does not know", msg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	runs, keeper, err := openRuns(ctx, h.ui)
-	cancel()
+}
+
+// takeSnapshot decodes a snapshot, hands it to the viewer and asks for the
+// next.
+func (p *page) takeSnapshot(data []byte) {
+	snap, err := pagewire.DecodeSnapshot(data)
 	if err != nil {
-		h.ui.note(noteRuns, err.Error())
+		p.fatal(err)
 	} else {
-		cfg.Runs, cfg.OnRuns = runs, keeper.keep
+		p.mu.Lock()
+		p.snap = snap
+		p.mu.Unlock()
+		p.show()
 	}
-	s := app.New(cfg)
-	s.SetBackend(o.b, o.notice)
-	if h.params.autostart {
-		s.Handle(viz.Intent{Kind: viz.Start})
-	}
-	h.mu.Lock()
-	h.sess = s
-	if h.pending != nil {
-		s.SetData(h.pending)
-		h.pending = nil
-	}
-	for _, in := range h.early {
-		s.Handle(in)
-	}
-	h.early = nil
-	h.mu.Unlock()
-	h.ui.attach(s)
-	go h.feed(s)
-	go h.serveIntents(s)
-	if err := s.Run(context.Background()); err != nil {
-		h.ui.setError(errGame, fmt.Errorf("training stopped: %w", err))
+	if err := p.link.Post(pagewire.OpAck, nil); err != nil {
+		p.fatal(err)
 	}
 }
 
-func or(v, def int) int {
-	if v == 0 {
-		return def
+// viewed is the last snapshot as the viewer shows it: running as asked
+// while a Start or Pause is pending.
+func (p *page) viewed() *viz.Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.snap == nil || p.want == nil || p.snap.Running == *p.want {
+		return p.snap
 	}
-	return v
+	s := *p.snap
+	s.Running = *p.want
+	return &s
 }
 
-// useData hands a dataset to the session, or keeps it until there is one.
-func (h *host) useData(_ string, ds *cifar.Dataset) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.sess == nil {
-		h.pending = ds
+// show hands the viewer the last snapshot.
+func (p *page) show() {
+	if snap := p.viewed(); snap != nil && p.view != nil {
+		p.view.show(snap)
+	}
+}
+
+// render shows the state around the canvas.
+func (p *page) render() {
+	p.mu.Lock()
+	st, got, want, fatal := p.state, p.got, p.want, p.fatalAt
+	p.mu.Unlock()
+	line := st.Line
+	switch {
+	case !got:
+		line = "starting the trainer…"
+	case want != nil && *want:
+		line += " · starting…"
+	case want != nil:
+		line += " · pausing after the step in progress…"
+	}
+	if fatal != "" && st.Error == "" {
+		st.Error = fatal
+	}
+	p.ui.render(st, line)
+}
+
+// fatal shows a failure of the page's own that the worker cannot be told
+// of (a message that does not decode, no worker).
+func (p *page) fatal(err error) {
+	p.mu.Lock()
+	p.fatalAt = "cifarlab: " + err.Error()
+	p.mu.Unlock()
+	p.render()
+}
+
+// fail tells the worker of a failure of the page's ("" clears it), which
+// the session shows.
+func (p *page) fail(key string, err error) {
+	text := ""
+	if err != nil {
+		text = err.Error()
+	}
+	if p.link == nil {
+		if err != nil {
+			p.fatal(err)
+		}
 		return
 	}
-	h.sess.SetData(ds)
-}
-
-func (h *host) session() *app.Session {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.sess
-}
-
-// handle carries out an intent of the page or of window.cifarlab; before
-// the session exists, it waits for it.
-func (h *host) handle(in viz.Intent) {
-	h.mu.Lock()
-	s := h.sess
-	if s == nil {
-		h.early = append(h.early, in)
-	}
-	h.mu.Unlock()
-	if s != nil {
-		s.Handle(in)
+	if perr := p.link.Post(pagewire.OpFail, map[string]any{"key": key, "text": text}); perr != nil {
+		p.fatal(perr)
 	}
 }
 
-// predictionObject is window.cifarlab.prediction(): the inspected image's
-// {probs, label, picture} (label -1 for a picture; picture its name, or
-// "" for a test image), or null before the first inspection.
-func (h *host) predictionObject() any {
-	s := h.session()
-	if s == nil {
-		return nil
+// send sends an intent to the worker. A Load without data asks the user
+// for a file (the click that made it still counts as the user's gesture
+// the browser wants for a file dialog).
+func (p *page) send(in viz.Intent) {
+	if in.Kind == viz.Load && in.Data == nil && in.Path == "" {
+		p.pickWeights()
+		return
 	}
-	snap := s.Snapshot()
-	if len(snap.Probs) == 0 {
-		return nil
+	data, err := pagewire.Encode(in)
+	if err != nil {
+		p.fatal(err)
+		return
 	}
-	o := js.Global().Get("Object").New()
-	probs := js.Global().Get("Array").New()
-	for _, p := range snap.Probs {
-		probs.Call("push", float64(p))
+	p.mu.Lock()
+	p.seq++
+	seq := p.seq
+	asked := in.Kind == viz.Start || in.Kind == viz.Pause
+	if asked {
+		run := in.Kind == viz.Start
+		p.want, p.wantSeq = &run, seq
 	}
-	o.Set("probs", probs)
-	o.Set("label", snap.Label)
-	name := ""
-	if snap.Picture != nil {
-		name = snap.Picture.Name
+	p.mu.Unlock()
+	if p.link == nil {
+		return
 	}
-	o.Set("picture", name)
-	return o
-}
-
-// saliencyObject is window.cifarlab.saliency(): the inspected image's
-// {map (row-major, 32×32), top, step}, or null before one is computed.
-func (h *host) saliencyObject() any {
-	s := h.session()
-	if s == nil {
-		return nil
+	if err := p.link.PostData(pagewire.OpIntent, data, map[string]any{"seq": seq}); err != nil {
+		p.fatal(err)
+		return
 	}
-	sal := s.Snapshot().Saliency
-	if sal == nil {
-		return nil
-	}
-	o := js.Global().Get("Object").New()
-	m := js.Global().Get("Array").New()
-	for _, v := range sal.Map.Data {
-		m.Call("push", float64(v))
-	}
-	o.Set("map", m)
-	o.Set("top", sal.Class)
-	o.Set("step", sal.Step)
-	return o
-}
-
-// runsObject is window.cifarlab.runs(): the session's earlier runs (and
-// the experiment's live one) as [{id, name, model, live, steps}], model
-// being the network's title and steps its last step.
-func (h *host) runsObject() js.Value {
-	arr := js.Global().Get("Array").New()
-	s := h.session()
-	if s == nil {
-		return arr
-	}
-	for _, r := range s.Snapshot().Runs {
-		o := js.Global().Get("Object").New()
-		o.Set("id", r.ID)
-		o.Set("name", r.Name)
-		o.Set("model", r.Short)
-		o.Set("live", r.Live)
-		steps := 0
-		if n := len(r.LossStep); n > 0 {
-			steps = r.LossStep[n-1]
-		}
-		o.Set("steps", steps)
-		arr.Call("push", o)
-	}
-	return arr
-}
-
-// snapshots and intentCh are the game's channels, made once.
-func (h *host) snapshots() chan *viz.Snapshot {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.snaps == nil {
-		h.snaps = make(chan *viz.Snapshot, 1)
-	}
-	return h.snaps
-}
-
-func (h *host) intentCh() chan viz.Intent {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.intents == nil {
-		h.intents = make(chan viz.Intent, 16)
-	}
-	return h.intents
-}
-
-// serveIntents carries out the viewer's intents. A Load without data asks
-// the user for a file (the click that made it still counts as the user's
-// gesture the browser wants for a file dialog).
-func (h *host) serveIntents(s *app.Session) {
-	for in := range h.intentCh() {
-		if in.Kind == viz.Load && in.Data == nil && in.Path == "" {
-			h.pickWeights()
-			continue
-		}
-		s.Handle(in)
+	if asked {
+		p.show()
+		p.render()
 	}
 }
 
-// download offers the bytes of a saved weights file as a download (a Blob
-// behind a link that is clicked), and records it in window.cifarlab.saved.
-func (h *host) download(name string, data []byte) {
+// sendFile sends the worker a file: as says what it is (pagewire's As
+// kinds).
+func (p *page) sendFile(as string, file js.Value, name string) {
+	if p.link == nil {
+		return
+	}
+	if err := p.link.Post(pagewire.OpFile, map[string]any{"as": as, "file": file, "name": name}); err != nil {
+		p.fail(pagewire.FailFile, err)
+	}
+}
+
+// download offers the bytes of a file the worker sent (weights, runs) as a
+// download (a Blob behind a link that is clicked), and records it in
+// window.cifarlab.saved.
+func (p *page) download(name string, data js.Value) {
 	err := jsutil.Try(func() {
 		g := js.Global()
 		opts := g.Get("Object").New()
 		opts.Set("type", "application/octet-stream")
-		blob := g.Get("Blob").New([]any{toJS(data)}, opts)
+		blob := g.Get("Blob").New([]any{data}, opts)
 		url := g.Get("URL").Call("createObjectURL", blob)
 		doc := g.Get("document")
 		a := doc.Call("createElement", "a")
@@ -368,48 +292,124 @@ func (h *host) download(name string, data []byte) {
 		g.Call("setTimeout", revoke, 60_000)
 		saved := g.Get("Object").New()
 		saved.Set("name", name)
-		saved.Set("size", len(data))
+		saved.Set("size", data.Get("length"))
 		g.Get("cifarlab").Set("saved", saved)
 	})
-	h.ui.setError(errWeights, err)
+	if err != nil {
+		err = fmt.Errorf("offering %s as a download: %w", name, err)
+	}
+	p.fail(pagewire.FailDownload, err)
 }
 
 // pickWeights opens the file dialog of the weights input.
-func (h *host) pickWeights() {
-	if in := h.ui.el(idWeightsFile); in.Truthy() {
+func (p *page) pickWeights() {
+	if in := p.ui.el(idWeightsFile); in.Truthy() {
 		in.Set("value", "")
 		in.Call("click")
 	}
 }
 
-// loadWeightsFile reads a picked weights file and loads it.
-func (h *host) loadWeightsFile(file js.Value) {
-	name := file.Get("name").String()
-	buf, err := jsutil.Await(context.Background(), file.Call("arrayBuffer"))
-	if err != nil {
-		h.ui.setError(errWeights, fmt.Errorf("read %s: %w", name, err))
-		return
-	}
-	h.ui.setError(errWeights, nil)
-	h.handle(viz.Intent{Kind: viz.Load, Data: fromJS(buf), Path: name})
+// last is the last snapshot the worker sent, or nil.
+func (p *page) last() *viz.Snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.snap
 }
 
-// loadDatasetFile reads a dataset file the user gave.
-func (h *host) loadDatasetFile(file js.Value, name string) {
-	h.mu.Lock()
-	l := h.loader
-	h.mu.Unlock()
-	if l == nil {
-		return
+// statusObject is window.cifarlab.status().
+func (p *page) statusObject() js.Value {
+	p.mu.Lock()
+	st, got, want, fatal := p.state, p.got, p.want, p.fatalAt
+	p.mu.Unlock()
+	var o js.Value
+	if got {
+		o = js.Global().Get("JSON").Call("parse", st.Status)
+	} else {
+		o = js.Global().Get("Object").New()
+		for k, v := range map[string]any{"backend": "", "model": "", "step": 0, "epoch": 0, "loss": nil,
+			"testAccuracy": nil, "imagesPerSec": nil, "error": "", "running": false, "ready": false} {
+			o.Set(k, v)
+		}
 	}
-	if name != "" && !file.Get("name").Truthy() {
-		file = js.Global().Get("File").New([]any{file}, name)
+	if fatal != "" && o.Get("error").String() == "" {
+		o.Set("error", fatal)
 	}
-	l.fromFile(file)
+	o.Set("pending", want != nil)
+	if want != nil {
+		o.Set("running", *want)
+	}
+	return o
+}
+
+// predictionObject is window.cifarlab.prediction(): the inspected image's
+// {probs, label, picture} (label -1 for a picture; picture its name, or
+// "" for a test image), or null before the first inspection.
+func (p *page) predictionObject() any {
+	snap := p.last()
+	if snap == nil || len(snap.Probs) == 0 {
+		return nil
+	}
+	o := js.Global().Get("Object").New()
+	probs := js.Global().Get("Array").New()
+	for _, v := range snap.Probs {
+		probs.Call("push", float64(v))
+	}
+	o.Set("probs", probs)
+	o.Set("label", snap.Label)
+	name := ""
+	if snap.Picture != nil {
+		name = snap.Picture.Name
+	}
+	o.Set("picture", name)
+	return o
+}
+
+// saliencyObject is window.cifarlab.saliency(): the inspected image's
+// {map (row-major, 32×32), top, step}, or null before one is computed.
+func (p *page) saliencyObject() any {
+	snap := p.last()
+	if snap == nil || snap.Saliency == nil {
+		return nil
+	}
+	sal := snap.Saliency
+	o := js.Global().Get("Object").New()
+	m := js.Global().Get("Array").New()
+	for _, v := range sal.Map.Data {
+		m.Call("push", float64(v))
+	}
+	o.Set("map", m)
+	o.Set("top", sal.Class)
+	o.Set("step", sal.Step)
+	return o
+}
+
+// runsObject is window.cifarlab.runs(): the session's earlier runs (and
+// the experiment's live one) as [{id, name, model, live, steps}], model
+// being the network's title and steps its last step.
+func (p *page) runsObject() js.Value {
+	arr := js.Global().Get("Array").New()
+	snap := p.last()
+	if snap == nil {
+		return arr
+	}
+	for _, r := range snap.Runs {
+		o := js.Global().Get("Object").New()
+		o.Set("id", r.ID)
+		o.Set("name", r.Name)
+		o.Set("model", r.Short)
+		o.Set("live", r.Live)
+		steps := 0
+		if n := len(r.LossStep); n > 0 {
+			steps = r.LossStep[n-1]
+		}
+		o.Set("steps", steps)
+		arr.Call("push", o)
+	}
+	return arr
 }
 
 // expose sets window.cifarlab's functions.
-func (h *host) expose() {
+func (p *page) expose() {
 	g := js.Global()
 	api := g.Get("cifarlab")
 	if !api.Truthy() {
@@ -420,70 +420,70 @@ func (h *host) expose() {
 		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any { return f(args) }))
 	}
 	intent := func(name string, kind viz.IntentKind) {
-		fn(name, func([]js.Value) any { h.handle(viz.Intent{Kind: kind}); return nil })
+		fn(name, func([]js.Value) any { p.send(viz.Intent{Kind: kind}); return nil })
 	}
-	fn("status", func([]js.Value) any { return statusObject(h.ui.status()) })
+	fn("status", func([]js.Value) any { return p.statusObject() })
 	intent("start", viz.Start)
 	intent("pause", viz.Pause)
 	intent("step", viz.StepOnce)
 	intent("reset", viz.Reset)
 	intent("save", viz.Save)
 	fn("select", func(a []js.Value) any {
-		h.handle(viz.Intent{Kind: viz.SelectImage, Image: argInt(a, 0)})
+		p.send(viz.Intent{Kind: viz.SelectImage, Image: argInt(a, 0)})
 		return nil
 	})
 	fn("setModel", func(a []js.Value) any {
-		h.handle(viz.Intent{Kind: viz.SetModel, Model: argString(a, 0)})
+		p.send(viz.Intent{Kind: viz.SetModel, Model: argString(a, 0)})
 		return nil
 	})
 	fn("experiment", func(a []js.Value) any {
-		h.handle(viz.Intent{Kind: viz.StartExperiment, Model: argString(a, 0)})
+		p.send(viz.Intent{Kind: viz.StartExperiment, Model: argString(a, 0)})
 		return nil
 	})
 	intent("showTwin", viz.ShowTwin)
 	intent("evaluate", viz.Evaluate)
-	fn("runs", func([]js.Value) any { return h.runsObject() })
+	fn("runs", func([]js.Value) any { return p.runsObject() })
 	fn("exportRuns", func(a []js.Value) any {
 		ids := []int{0}
-		if s := h.session(); s != nil {
-			for _, r := range s.Snapshot().Runs {
+		if snap := p.last(); snap != nil {
+			for _, r := range snap.Runs {
 				ids = append(ids, r.ID)
 			}
 		}
-		h.handle(viz.Intent{Kind: viz.ExportRuns, Format: argString(a, 0), Runs: ids})
+		p.send(viz.Intent{Kind: viz.ExportRuns, Format: argString(a, 0), Runs: ids})
 		return nil
 	})
 	fn("setLR", func(a []js.Value) any {
-		h.handle(viz.Intent{Kind: viz.SetLR, LR: argFloat(a, 0)})
+		p.send(viz.Intent{Kind: viz.SetLR, LR: argFloat(a, 0)})
 		return nil
 	})
 	fn("setBatch", func(a []js.Value) any {
-		h.handle(viz.Intent{Kind: viz.SetBatch, Batch: argInt(a, 0)})
+		p.send(viz.Intent{Kind: viz.SetBatch, Batch: argInt(a, 0)})
 		return nil
 	})
 	fn("inspectPicture", func(a []js.Value) any {
 		if len(a) == 0 || !a[0].Truthy() {
 			return nil
 		}
-		h.handle(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(a[0]), Path: argString(a, 1)})
+		p.send(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(a[0]), Path: argString(a, 1)})
 		return nil
 	})
-	fn("prediction", func([]js.Value) any { return h.predictionObject() })
-	fn("saliency", func([]js.Value) any { return h.saliencyObject() })
+	fn("prediction", func([]js.Value) any { return p.predictionObject() })
+	fn("saliency", func([]js.Value) any { return p.saliencyObject() })
 	fn("reportError", func(a []js.Value) any {
-		h.ui.setError(errFile, errors.New(argString(a, 0)))
+		p.fail(pagewire.FailFile, errors.New(argString(a, 0)))
 		return nil
 	})
 	fn("loadWeights", func(a []js.Value) any {
 		if len(a) == 0 || !a[0].Truthy() {
 			return nil
 		}
-		h.handle(viz.Intent{Kind: viz.Load, Data: fromJS(a[0]), Path: argString(a, 1)})
+		p.send(viz.Intent{Kind: viz.Load, Data: fromJS(a[0]), Path: argString(a, 1)})
 		return nil
 	})
 	fn("loadDataset", func(a []js.Value) any {
 		if len(a) > 0 && a[0].Truthy() {
-			go h.loadDatasetFile(a[0], argString(a, 1))
+			p.sendFile(pagewire.AsDataset, a[0], argString(a, 1))
 		}
 		return nil
 	})
@@ -525,11 +525,11 @@ func argString(a []js.Value, i int) string {
 	return ""
 }
 
-// hookPage connects the page's inputs: the dataset picker and drop zone,
-// the weights picker, the server-dataset button and the error's close
-// button.
-func (h *host) hookPage() {
-	u := h.ui
+// hookPage connects the page's inputs: the dataset, picture and weights
+// pickers, the drop zone and pasting, the server-dataset button and the
+// error's close button. Their files go to the worker as they are.
+func (p *page) hookPage() {
+	u := p.ui
 	on := func(target js.Value, event string, f func(e js.Value)) {
 		if target.Truthy() {
 			target.Call("addEventListener", event, js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -544,17 +544,17 @@ func (h *host) hookPage() {
 		}
 		return js.Null()
 	}
-	on(u.el(idDatasetFile), "change", func(e js.Value) {
-		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
-			go h.loadDatasetFile(f, "")
-		}
-	})
-	on(u.el(idPictureFile), "change", func(e js.Value) {
-		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
-			go h.takePicture(f, f.Get("name").String())
-		}
-		e.Get("target").Set("value", "") // the same file again is a change
-	})
+	picked := func(id, as string) {
+		on(u.el(id), "change", func(e js.Value) {
+			if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
+				p.sendFile(as, f, "")
+			}
+			e.Get("target").Set("value", "") // the same file again is a change
+		})
+	}
+	picked(idDatasetFile, pagewire.AsDataset)
+	picked(idPictureFile, pagewire.AsPicture)
+	picked(idWeightsFile, pagewire.AsWeights)
 	// A pasted image is a picture to inspect.
 	on(js.Global().Get("window"), "paste", func(e js.Value) {
 		cd := e.Get("clipboardData")
@@ -563,21 +563,15 @@ func (h *host) hookPage() {
 		}
 		if f := firstFile(cd.Get("files")); f.Truthy() {
 			e.Call("preventDefault")
-			go h.takeFile(f)
-		}
-	})
-	on(u.el(idWeightsFile), "change", func(e js.Value) {
-		if f := firstFile(e.Get("target").Get("files")); f.Truthy() {
-			go h.loadWeightsFile(f)
+			p.sendFile(pagewire.AsAny, f, "")
 		}
 	})
 	on(u.el(idDatasetServer), "click", func(js.Value) {
-		h.mu.Lock()
-		l := h.loader
-		h.mu.Unlock()
-		if l != nil {
-			u.show(idDatasetServer, false)
-			go l.fromServer(l.begin())
+		u.show(idDatasetServer, false)
+		if p.link != nil {
+			if err := p.link.Post(pagewire.OpServer, nil); err != nil {
+				p.fatal(err)
+			}
 		}
 	})
 	on(u.el(idErrorClose), "click", func(js.Value) { u.dismissError() })
@@ -615,7 +609,7 @@ func (h *host) hookPage() {
 		}
 		e.Call("preventDefault")
 		if f := firstFile(e.Get("dataTransfer").Get("files")); f.Truthy() {
-			go h.takeFile(f)
+			p.sendFile(pagewire.AsAny, f, "")
 		}
 	})
 }

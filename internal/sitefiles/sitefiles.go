@@ -96,9 +96,9 @@ func (s *Site) Close() { s.root.Close() }
 // Warm reads and compresses the page's first files in the background, and
 // notes the missing ones.
 func (s *Site) Warm() {
-	for _, name := range []string{"index.html", "wasm_exec.js", "cifarlab.wasm"} {
+	for _, name := range []string{"index.html", "wasm_exec.js", "cifarlab.wasm", "cifarlab-worker.wasm"} {
 		if _, err := s.root.Stat(name); err != nil {
-			fmt.Fprintf(s.log, "note: %s has no %s yet (make site builds cifarlab.wasm and copies wasm_exec.js)\n", s.dir, name)
+			fmt.Fprintf(s.log, "note: %s has no %s yet (make site builds cifarlab.wasm and cifarlab-worker.wasm, and copies wasm_exec.js)\n", s.dir, name)
 			continue
 		}
 		go s.Get(name)

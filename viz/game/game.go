@@ -1,5 +1,6 @@
 // Package game runs the viewer of package viz as an ebiten game, for the
-// browser (GOOS=js) and the desktop alike.
+// desktop window. (The page runs the same viewer on a canvas of its own,
+// without ebiten: see ../../wasm/canvas.go.)
 //
 // The Game is thin: Update turns ebiten's input into a viz.Input, takes
 // the latest snapshot without waiting and hands the user's intents on

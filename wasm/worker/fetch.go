@@ -13,9 +13,24 @@ import (
 	"cifarlab/internal/jsutil"
 )
 
+// absolute resolves url against the page's URL (see cifarlab-worker.js):
+// the worker's own may be another.
+func absolute(url string) string {
+	base := js.Global().Get("cifarlabPage")
+	if !base.Truthy() || base.Get("base").Type() != js.TypeString || base.Get("base").String() == "" {
+		return url
+	}
+	var abs string
+	if err := jsutil.Try(func() { abs = js.Global().Get("URL").New(url, base.Get("base")).Get("href").String() }); err != nil {
+		return url
+	}
+	return abs
+}
+
 // fetch GETs url (no HTTP cache) and returns the response, an error for a
 // status other than 2xx naming the status and the body's first line.
 func fetch(ctx context.Context, url string) (js.Value, error) {
+	url = absolute(url)
 	init := js.Global().Get("Object").New()
 	init.Set("cache", "no-store")
 	var p js.Value

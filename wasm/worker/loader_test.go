@@ -116,10 +116,9 @@ func TestLoaderServerAndCache(t *testing.T) {
 	if err := st.clear(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	setLastUsed("")
-	u := newUI()
+	u := newBoard()
 	var got received
-	l := &loader{ui: u, use: got.use, store: st}
+	l := &loader{board: u, use: got.use, store: st}
 	go l.start()
 	id, ds := got.wait(t, 1)
 	if id != "server-e1" || !bytes.Equal(ds.Train.Records, train) || !bytes.Equal(ds.Test.Records, test) || ds.Source != "fake" {
@@ -128,12 +127,12 @@ func TestLoaderServerAndCache(t *testing.T) {
 	if srv.polls < 3 || srv.gets[datasetapi.TrainPath] != 1 || srv.gets[datasetapi.TestPath] != 1 {
 		t.Errorf("%d polls, %d and %d downloads", srv.polls, srv.gets[datasetapi.TrainPath], srv.gets[datasetapi.TestPath])
 	}
-	if lastUsed() != "server-e1" {
-		t.Errorf("last used %q", lastUsed())
+	if id := l.lastUsed(t.Context()); id != "server-e1" {
+		t.Errorf("last used %q", id)
 	}
 
 	// A reload: the kept dataset, at once, without downloading.
-	l2 := &loader{ui: u, use: got.use, store: st}
+	l2 := &loader{board: u, use: got.use, store: st}
 	go l2.start()
 	id, ds = got.wait(t, 2)
 	if id != "server-e1" || !bytes.Equal(ds.Train.Records, train) || srv.gets[datasetapi.TrainPath] != 1 {
@@ -149,9 +148,8 @@ func TestLoaderServerError(t *testing.T) {
 	srv.statusFn = func(int) datasetapi.Status {
 		return datasetapi.Status{State: "error", Error: "the official archive's checksum does not match"}
 	}
-	setLastUsed("")
-	u := newUI()
-	l := &loader{ui: u, use: func(string, *cifar.Dataset) { t.Error("a dataset came from a failing server") }}
+	u := newBoard()
+	l := &loader{board: u, use: func(string, *cifar.Dataset) { t.Error("a dataset came from a failing server") }}
 	l.start()
 	if e := u.status().Error; !strings.Contains(e, "checksum does not match") {
 		t.Errorf("error %q", e)
@@ -164,9 +162,9 @@ func TestLoaderFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := newUI()
+	u := newBoard()
 	var got received
-	l := &loader{ui: u, use: got.use, store: st}
+	l := &loader{board: u, use: got.use, store: st}
 	file := func(name string, data []byte) js.Value {
 		return js.Global().Get("File").New([]any{toJS(data)}, name)
 	}
@@ -187,7 +185,7 @@ func TestLoaderFile(t *testing.T) {
 	if err != nil || kept == nil || kept.Train.Len() != 12 {
 		t.Errorf("the file's dataset was not kept: %v, %v", kept, err)
 	}
-	if lastUsed() != id {
-		t.Errorf("last used %q", lastUsed())
+	if last := l.lastUsed(t.Context()); last != id {
+		t.Errorf("last used %q", last)
 	}
 }

@@ -26,16 +26,16 @@ const (
 
 // runKeeper writes the latest runs to the cache, one write at a time.
 type runKeeper struct {
-	st   *store
-	ui   *ui
-	mu   sync.Mutex
-	next []byte // waiting to be written; nil when none
-	busy bool
+	st    *store
+	board *board
+	mu    sync.Mutex
+	next  []byte // waiting to be written; nil when none
+	busy  bool
 }
 
 // openRuns opens the cache and returns the runs kept there (nil when
 // none) and the keeper of the next ones.
-func openRuns(ctx context.Context, u *ui) ([]byte, *runKeeper, error) {
+func openRuns(ctx context.Context, u *board) ([]byte, *runKeeper, error) {
 	caches := js.Global().Get("caches")
 	if !caches.Truthy() {
 		return nil, nil, errors.New("this page has no Cache Storage (it needs a secure context, such as http://127.0.0.1 or https), so runs are not kept across reloads")
@@ -49,7 +49,7 @@ func openRuns(ctx context.Context, u *ui) ([]byte, *runKeeper, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the kept runs: %w", err)
 	}
-	k := &runKeeper{st: st, ui: u}
+	k := &runKeeper{st: st, board: u}
 	if data != nil {
 		if _, derr := app.DecodeRuns(data); derr != nil {
 			// Kept aside, not overwritten by the next runs: nothing lost.
@@ -89,9 +89,9 @@ func (k *runKeeper) write() {
 		err := k.st.put(ctx, runsKey, data, "application/json")
 		cancel()
 		if err != nil {
-			k.ui.note(noteRuns, "the runs are not kept for the next visit: "+err.Error())
+			k.board.note(noteRuns, "the runs are not kept for the next visit: "+err.Error())
 		} else {
-			k.ui.note(noteRuns, "")
+			k.board.note(noteRuns, "")
 		}
 	}
 }

@@ -49,16 +49,16 @@ func (h *host) takeFile(file js.Value) {
 	name, size := file.Get("name").String(), file.Get("size").Int()
 	head, err := jsutil.Await(context.Background(), file.Call("slice", 0, sniffSize).Call("arrayBuffer"))
 	if err != nil {
-		h.ui.setError(errFile, fmt.Errorf("read %s: %w", name, err))
+		h.board.setError(errFile, fmt.Errorf("read %s: %w", name, err))
 		return
 	}
 	switch kindOf(fromJS(head), size) {
 	case pictureFile:
 		h.takePicture(file, name)
 	case datasetFile:
-		h.loadDatasetFile(file, "")
+		h.loadDatasetFile(file)
 	default:
-		h.ui.setError(errFile, fmt.Errorf("%s is neither a picture (PNG, JPEG, GIF or WebP) nor a dataset (CIFAR-10's .tar.gz, a .bin of records, or a .tar/.tar.gz of train/<class>/ and test/<class>/ images)", name))
+		h.board.setError(errFile, fmt.Errorf("%s is neither a picture (PNG, JPEG, GIF or WebP) nor a dataset (CIFAR-10's .tar.gz, a .bin of records, or a .tar/.tar.gz of train/<class>/ and test/<class>/ images)", name))
 	}
 }
 
@@ -66,9 +66,9 @@ func (h *host) takeFile(file js.Value) {
 func (h *host) takePicture(file js.Value, name string) {
 	buf, err := jsutil.Await(context.Background(), file.Call("arrayBuffer"))
 	if err != nil {
-		h.ui.setError(errFile, fmt.Errorf("read %s: %w", name, err))
+		h.board.setError(errFile, fmt.Errorf("read %s: %w", name, err))
 		return
 	}
-	h.ui.setError(errFile, nil)
-	h.handle(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(buf), Path: name})
+	h.board.setError(errFile, nil)
+	h.handle(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(buf), Path: name}, 0)
 }

@@ -27,7 +27,7 @@ const pollEvery = 500 * time.Millisecond
 // load cancels the one in progress.
 type loader struct {
 	store *store // nil without Cache Storage
-	ui    *ui
+	board *board
 	use   func(id string, ds *cifar.Dataset) // hands a dataset to the session
 
 	mu      sync.Mutex
@@ -63,10 +63,10 @@ func (l *loader) currentID() string {
 // server's.
 func (l *loader) start() {
 	ctx := l.begin()
-	if id := lastUsed(); id != "" && l.store != nil {
-		l.ui.progress("reading the dataset kept from the last visit…")
+	if id := l.lastUsed(ctx); id != "" {
+		l.board.progress("reading the dataset kept from the last visit…")
 		ds, err := l.store.load(ctx, id)
-		l.ui.progress("")
+		l.board.progress("")
 		if err == nil && ds != nil {
 			l.give(id, ds, "kept by the browser")
 			go l.watchServer(ctx)
@@ -76,15 +76,29 @@ func (l *loader) start() {
 	l.fromServer(ctx)
 }
 
+// lastUsed is the ID of the dataset kept from the last visit, or "".
+func (l *loader) lastUsed(ctx context.Context) string {
+	if l.store == nil {
+		return ""
+	}
+	return l.store.lastUsed(ctx)
+}
+
 // give hands ds to the session.
 func (l *loader) give(id string, ds *cifar.Dataset, how string) {
 	l.setCurrent(id)
-	setLastUsed(id)
-	l.ui.setError(errData, nil)
-	if strings.HasPrefix(id, "file-") {
-		l.ui.setError(errFile, nil)
+	if l.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := l.store.setLastUsed(ctx, id); err != nil {
+			l.board.note(noteStore, "the browser could not note which dataset is in use ("+err.Error()+"): a reload may load another")
+		}
+		cancel()
 	}
-	l.ui.dataset(ds, how)
+	l.board.setError(errData, nil)
+	if strings.HasPrefix(id, "file-") {
+		l.board.setError(errFile, nil)
+	}
+	l.board.useDataset(ds, how)
 	l.use(id, ds)
 }
 
@@ -108,9 +122,9 @@ func (l *loader) fromServer(ctx context.Context) {
 	ds, err := l.downloadServer(ctx, st)
 	if err != nil {
 		if ctx.Err() == nil {
-			l.ui.progress("")
-			l.ui.setError(errData, fmt.Errorf("the server's dataset: %w", err))
-			l.ui.wantFile()
+			l.board.progress("")
+			l.board.setError(errData, fmt.Errorf("the server's dataset: %w", err))
+			l.board.askForFile()
 		}
 		return
 	}
@@ -120,14 +134,14 @@ func (l *loader) fromServer(ctx context.Context) {
 
 // noServer says that the server offers no dataset.
 func (l *loader) noServer(err error) {
-	l.ui.progress("")
+	l.board.progress("")
 	var he *httpError
 	if errors.As(err, &he) && he.code == 404 {
-		l.ui.note(noteData, "this server offers no dataset: pick or drop a CIFAR-10 file")
+		l.board.note(noteData, "this server offers no dataset: pick or drop a CIFAR-10 file")
 	} else {
-		l.ui.setError(errData, fmt.Errorf("the server's dataset: %w", err))
+		l.board.setError(errData, fmt.Errorf("the server's dataset: %w", err))
 	}
-	l.ui.wantFile()
+	l.board.askForFile()
 }
 
 // awaitServer polls the server's status until its dataset is ready (or
@@ -141,7 +155,7 @@ func (l *loader) awaitServer(ctx context.Context, show bool) (*datasetapi.Status
 		switch st.State {
 		case datasetapi.Ready:
 			if show {
-				l.ui.progress("")
+				l.board.progress("")
 			}
 			if st.ETag == "" || st.Train < 1 || len(st.Classes) < 2 {
 				return nil, fmt.Errorf("the server says ready but offers %d training images of %d classes (etag %q)", st.Train, len(st.Classes), st.ETag)
@@ -149,16 +163,16 @@ func (l *loader) awaitServer(ctx context.Context, show bool) (*datasetapi.Status
 			return &st, nil
 		case datasetapi.Error:
 			if show {
-				l.ui.progress("")
+				l.board.progress("")
 			}
 			return nil, fmt.Errorf("%s", st.Error)
 		case datasetapi.Downloading:
 			if show {
-				l.ui.progress(fmt.Sprintf("the server is downloading CIFAR-10: %s", megabytes(st.Progress.Done, st.Progress.Total)))
+				l.board.progress(fmt.Sprintf("the server is downloading CIFAR-10: %s", megabytes(st.Progress.Done, st.Progress.Total)))
 			}
 		default:
 			if show {
-				l.ui.progress("the server is preparing the dataset (" + st.Source + ")…")
+				l.board.progress("the server is preparing the dataset (" + st.Source + ")…")
 			}
 		}
 		select {
@@ -175,7 +189,7 @@ func (l *loader) downloadServer(ctx context.Context, st *datasetapi.Status) (*ci
 	total := int64(st.Train+st.Test) * cifar.RecordSize
 	get := func(url string, records int, before int64) (*cifar.Split, error) {
 		data, err := download(ctx, url, records*cifar.RecordSize, func(done int) {
-			l.ui.progress("downloading the dataset: " + megabytes(before+int64(done), total))
+			l.board.progress("downloading the dataset: " + megabytes(before+int64(done), total))
 		})
 		if err != nil {
 			return nil, err
@@ -197,7 +211,7 @@ func (l *loader) downloadServer(ctx context.Context, st *datasetapi.Status) (*ci
 		}
 		ds.Test.Name = "test"
 	}
-	l.ui.progress("")
+	l.board.progress("")
 	return ds, nil
 }
 
@@ -206,11 +220,11 @@ func (l *loader) keep(ctx context.Context, id string, ds *cifar.Dataset) {
 	if l.store == nil {
 		return
 	}
-	l.ui.progress("keeping the dataset in the browser for the next visit…")
+	l.board.progress("keeping the dataset in the browser for the next visit…")
 	err := l.store.save(ctx, id, ds)
-	l.ui.progress("")
+	l.board.progress("")
 	if err != nil && ctx.Err() == nil {
-		l.ui.note(noteStore, "the browser could not keep the dataset ("+err.Error()+"): a reload will load it again")
+		l.board.note(noteStore, "the browser could not keep the dataset ("+err.Error()+"): a reload will load it again")
 	}
 }
 
@@ -221,7 +235,7 @@ func (l *loader) watchServer(ctx context.Context) {
 	if err != nil || l.currentID() == serverID(st.ETag) {
 		return
 	}
-	l.ui.offerServer(fmt.Sprintf("the server offers %s (%d training images)", st.Source, st.Train))
+	l.board.offerServer(fmt.Sprintf("the server offers %s (%d training images)", st.Source, st.Train))
 }
 
 // fromFile reads a dataset file the user picked or dropped: the official
@@ -229,11 +243,11 @@ func (l *loader) watchServer(ctx context.Context) {
 func (l *loader) fromFile(file js.Value) {
 	ctx := l.begin()
 	name, size := file.Get("name").String(), file.Get("size").Int()
-	l.ui.progress(fmt.Sprintf("reading %s (%s)…", name, megabytes(int64(size), 0)))
+	l.board.progress(fmt.Sprintf("reading %s (%s)…", name, megabytes(int64(size), 0)))
 	fail := func(err error) {
-		l.ui.progress("")
-		l.ui.setError(errFile, err)
-		l.ui.wantFile()
+		l.board.progress("")
+		l.board.setError(errFile, err)
+		l.board.askForFile()
 		if l.currentID() == "" { // nothing to train on: go on with the server's
 			go l.fromServer(l.begin())
 		}
@@ -246,7 +260,7 @@ func (l *loader) fromFile(file js.Value) {
 		return
 	}
 	data := fromJS(buf)
-	l.ui.progress(fmt.Sprintf("decoding %s (the page may pause while it does)…", name))
+	l.board.progress(fmt.Sprintf("decoding %s (the page may pause while it does)…", name))
 	time.Sleep(20 * time.Millisecond) // let the page show it
 	ds, err := parseDataset(name, data)
 	if err != nil {

@@ -146,9 +146,14 @@ func TestStore(t *testing.T) {
 		t.Errorf("a dataset without meta.json loads")
 	}
 
-	setLastUsed("file-x-1")
-	if lastUsed() != "file-x-1" {
-		t.Errorf("lastUsed: %q", lastUsed())
+	if id := st.lastUsed(ctx); id != "" {
+		t.Errorf("lastUsed before one: %q", id)
+	}
+	if err := st.setLastUsed(ctx, "file-x-1"); err != nil {
+		t.Fatal(err)
+	}
+	if id := st.lastUsed(ctx); id != "file-x-1" {
+		t.Errorf("lastUsed: %q", id)
 	}
 }
 
@@ -204,17 +209,26 @@ func TestParseDataset(t *testing.T) {
 	}
 }
 
-func TestStatusObject(t *testing.T) {
-	o := statusObject(app.Status{Backend: "cpu (1 thread)", Model: "lenet5", Step: 7, Epoch: 2, Loss: 1.5,
-		TestAccuracy: math.NaN(), ImagesPerSec: 30, Error: "boom", Running: true})
+func TestStatusJSON(t *testing.T) {
+	o := js.Global().Get("JSON").Call("parse", statusJSON(app.Status{Backend: "cpu (1 thread)", Model: "lenet5", Step: 7, Epoch: 2, Loss: 1.5,
+		TestAccuracy: math.NaN(), TestLoss: math.NaN(), ImagesPerSec: 30, Error: "boom", Running: true,
+		Confusion: [][]int{{1, 2}, {0, 3}}, PerClassAccuracy: []float64{1.0 / 3, math.NaN()}}))
 	for name, want := range map[string]any{"backend": "cpu (1 thread)", "model": "lenet5", "step": 7, "epoch": 2,
 		"loss": 1.5, "imagesPerSec": 30, "error": "boom", "running": true} {
 		if got := o.Get(name); !got.Equal(js.ValueOf(want)) {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
-	if !o.Get("testAccuracy").IsNull() {
-		t.Errorf("an unknown accuracy is %v, want null", o.Get("testAccuracy"))
+	for _, name := range []string{"testAccuracy", "testLoss", "twin"} {
+		if v := o.Get(name); name != "twin" && !v.IsNull() || name == "twin" && v.String() != "" {
+			t.Errorf("%s: %v", name, v)
+		}
+	}
+	if c := o.Get("confusion"); c.Length() != 2 || c.Index(1).Index(1).Int() != 3 {
+		t.Errorf("confusion %v", c)
+	}
+	if p := o.Get("perClassAccuracy"); p.Length() != 2 || p.Index(0).Float() != 1.0/3 || !p.Index(1).IsNull() {
+		t.Errorf("per-class accuracy %v (a class without images is null)", p)
 	}
 	if line := statusLine(app.Status{Backend: "cpu", Model: "lenet5", Ready: true, Epoch: 1, Step: 3, Loss: 2.25,
 		TestAccuracy: math.NaN(), Running: true, ImagesPerSec: 99}); line != "cpu · lenet5 · epoch 1 (0%) · step 3 · loss 2.250 · 99 images/s" {

@@ -27,12 +27,12 @@ import (
 // dataset (ETAG from /dataset/status, a hash of its content), "file-NAME-SIZE"
 // for a file the user picked or dropped. A dataset counts as stored only
 // when meta.json is there and the records match its counts; storing one
-// deletes the others first. localStorage[lastKey] holds the ID of the
-// dataset used last.
+// deletes the others first. The entry lastKey holds the ID of the dataset
+// used last.
 const (
 	storeName   = "cifarlab-datasets-v1"
 	storePrefix = "/cifarlab-store/v1/"
-	lastKey     = "cifarlab.dataset"
+	lastKey     = storePrefix + "last"
 )
 
 // store is the page's Cache Storage of datasets.
@@ -176,15 +176,16 @@ func (s *store) clear(ctx context.Context) error {
 }
 
 // lastUsed and setLastUsed read and write the ID of the dataset used last
-// (localStorage; "" when there is none or no localStorage).
-func lastUsed() string {
-	var v js.Value
-	if jsutil.Try(func() { v = js.Global().Get("localStorage").Call("getItem", lastKey) }) != nil || v.Type() != js.TypeString {
+// ("" when there is none). The worker that reads the dataset has no
+// localStorage: the ID is an entry of the cache.
+func (s *store) lastUsed(ctx context.Context) string {
+	b, err := s.get(ctx, lastKey)
+	if err != nil {
 		return ""
 	}
-	return v.String()
+	return string(b)
 }
 
-func setLastUsed(id string) {
-	_ = jsutil.Try(func() { js.Global().Get("localStorage").Call("setItem", lastKey, id) })
+func (s *store) setLastUsed(ctx context.Context, id string) error {
+	return s.put(ctx, lastKey, []byte(id), "text/plain")
 }

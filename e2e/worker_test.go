@@ -1,0 +1,40 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPauseWhileAStepRuns: the page trains in a Web Worker, so a pause
+// shows at once, while the trainer finishes a ResNet18 step that takes
+// seconds on the CPU (running false, pending true, in the same task that
+// asked for it), and the trainer then stops and says so.
+func TestPauseWhileAStepRuns(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	b.navigate(srv.url + "?model=resnet18&device=cpu&autostart=1&limit=64&batch=16&eval=16&inspect=0")
+	b.waitFor("training", 3*time.Minute, false, func(s status) bool { return s.Running && s.Step >= 1 && !s.Pending }, nil)
+	asked := eval[struct {
+		Running bool   `json:"running"`
+		Pending bool   `json:"pending"`
+		Line    string `json:"line"`
+	}](b, `(() => {
+		globalThis.cifarlab.pause();
+		const s = globalThis.cifarlab.status();
+		return {running: s.running, pending: s.pending, line: document.getElementById("status").textContent};
+	})()`)
+	if asked.Running || !asked.Pending || !strings.Contains(asked.Line, "pausing after the step in progress") {
+		t.Errorf("right after pause(): running %v, pending %v, status line %q; want false, true and a line that says it is pausing",
+			asked.Running, asked.Pending, asked.Line)
+	}
+	st := b.waitFor("the trainer paused", 2*time.Minute, false, func(s status) bool { return !s.Running && !s.Pending }, nil)
+	time.Sleep(3 * time.Second) // longer than a step
+	if st2 := b.status(); st2.Step != st.Step || st2.Running || st2.Pending {
+		t.Errorf("after the pause: %v, want it stopped at step %d", st2, st.Step)
+	}
+	eval[any](b, "globalThis.cifarlab.start()")
+	b.waitFor("training again", 2*time.Minute, false, func(s status) bool { return s.Running && !s.Pending && s.Step > st.Step }, nil)
+	for _, e := range b.console.errors() {
+		t.Errorf("console: %s", e)
+	}
+}

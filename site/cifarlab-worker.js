@@ -1,0 +1,45 @@
+// cifarlab-worker.js runs cifarlab's trainer, cifarlab-worker.wasm (built
+// from ../wasm/worker by make site), in the Web Worker that cifarlab.js
+// starts, so that training never holds up the page's thread. The page
+// sends the compiled module, its URL's parameters and its base URL first
+// ({op: "start", module, search, base}); the messages after it go to the
+// program (package pagewire), which takes them from self.cifarlabPage.
+// When the program stops, the page is told ({op: "exit"}). Everything the
+// worker fetches is resolved against the page's URL, not its own (which
+// may be a blob: URL: the tests start it from one, with a script of their
+// own before it).
+"use strict";
+
+const box = {
+	queue: [], // the messages that came before the program took them
+	receive: null, // set by the program
+	search: "",
+	base: "", // the page's URL
+	post: (msg, transfer) => self.postMessage(msg, transfer),
+};
+
+const start = async (m) => {
+	box.search = m.search || "";
+	box.base = m.base || self.location.href;
+	self.cifarlabPage = box;
+	try {
+		importScripts(new URL("wasm_exec.js", box.base).href);
+		const go = new Go();
+		const instance = await WebAssembly.instantiate(m.module, go.importObject);
+		await go.run(instance);
+	} catch (err) {
+		console.error("cifarlab's trainer:", err);
+	}
+	self.postMessage({ op: "exit" });
+};
+
+self.onmessage = (e) => {
+	const m = e.data;
+	if (m && m.op === "start") {
+		start(m);
+	} else if (box.receive) {
+		box.receive(m);
+	} else {
+		box.queue.push(m);
+	}
+};
