@@ -19,7 +19,7 @@ package main
 // (again when its size or modification time changes), with its SHA-256,
 // its gzip encoding for compressible types, and the precompressed sidecars
 // NAME.zst (zstd) and NAME.br (brotli) when they are not older than NAME
-// (make site writes cifarlab.wasm.zst when zstd is installed: gzip leaves
+// (make site writes a .zst of each module when zstd is installed: gzip leaves
 // a Go wasm module about a third larger than zstd -19 does). The smallest
 // encoding the request's Accept-Encoding allows is sent (Chromium offers
 // gzip, br and zstd on http://127.0.0.1), else the file as it is. Every
@@ -27,8 +27,9 @@ package main
 // of the file, with "-gzip", "-zstd" or "-br" appended for an encoding),
 // Vary: Accept-Encoding and Content-Length; a matching If-None-Match gets
 // 304, so a reload revalidates without a transfer and a rebuilt
-// cifarlab.wasm is picked up at once. index.html, cifarlab.wasm and
-// wasm_exec.js are read and compressed at startup.
+// module is picked up at once. index.html, wasm_exec.js and the two
+// modules (cifarlab.wasm, cifarlab-worker.wasm) are read and compressed at
+// startup.
 //
 // The dataset endpoint, which the page's program uses:
 //

@@ -9,14 +9,17 @@
 // opens http://127.0.0.1:PORT/?model=lenet5&autostart=1&limit=1000 in one
 // fresh Chromium profile -runs times (the first load fills the cache; the
 // later ones are the measurement) and reports for each load, in
-// milliseconds from the navigation's start: the wasm's fetch, the
-// program's start and the page's performance marks and measures (the gpu
-// package's: each shader module and pipeline compiled), and the first step
-// (window.cifarlab.status().step ≥ 1, polled every 5 ms in the page).
+// milliseconds from the navigation's start: the modules' fetches, the
+// page's performance marks and measures, and the first step
+// (window.cifarlab.status().step ≥ 1, polled every 5 ms in the page). (The
+// gpu package's marks, one per shader module and pipeline compiled, are
+// the trainer's: they are in its worker's timeline, which this does not
+// read.)
 // -device sets the page's device parameter: by default the page trains on
 // the CPU where WebGPU only emulates a GPU (as SwiftShader does);
 // -device=gpu measures WebGPU there anyway. With -train D it then counts
-// the steps the page trains over D and reports images/s.
+// the steps the page trains over D and reports images/s, the page's
+// animation frames meanwhile, and how soon Space shows and is carried out.
 package main
 
 import (

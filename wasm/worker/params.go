@@ -33,7 +33,8 @@ import (
 //	                        while training (default 250; 0: never, to measure
 //	                        what they cost)
 //	&view=maps|grads|eval   the feature maps (default), the gradient view or the
-//	                        evaluation
+//	                        evaluation (the page's viewer reads it, with
+//	                        pagewire.View; the worker only checks it)
 //	?experiment=shortcuts   the shortcut experiment instead of one network: a
 //	                        residual network and its plain twin trained in
 //	                        turns on the same batches, from the gradient view
@@ -50,8 +51,6 @@ type params struct {
 	eval      int // 0: the backend's default
 	autostart bool
 	device    string // "auto", "gpu" or "cpu"
-	grads     bool   // view=grads: start with the gradient view
-	evalView  bool   // view=eval: start with the evaluation
 	// experiment is the residual network of the shortcut experiment; ""
 	// for none.
 	experiment string
@@ -116,11 +115,7 @@ func parseParams(query string) (params, error) {
 		errs = append(errs, fmt.Errorf("URL parameter device=%q: want auto, gpu or cpu", s))
 	}
 	switch s := q.Get("view"); s {
-	case "", "maps":
-	case "grads":
-		p.grads = true
-	case "eval":
-		p.evalView = true
+	case "", "maps", "grads", "eval":
 	default:
 		errs = append(errs, fmt.Errorf("URL parameter view=%q: want maps, grads or eval", s))
 	}
@@ -166,8 +161,5 @@ func (p *params) parseExperiment(q url.Values) error {
 		errs = append(errs, fmt.Errorf("URL parameter bn=%q: want 1 or 0", s))
 	}
 	p.experiment = net.ModelName(model, bn)
-	if q.Get("view") == "" {
-		p.grads = true
-	}
 	return errors.Join(errs...)
 }

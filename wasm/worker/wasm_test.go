@@ -39,11 +39,10 @@ func TestParams(t *testing.T) {
 	if _, err = parseParams("model=lenet5-nobn"); err == nil {
 		t.Errorf("model=lenet5-nobn (LeNet5 has no BatchNorm) accepted")
 	}
-	if p, err = parseParams("view=eval"); err != nil || !p.evalView {
-		t.Errorf("view=eval: %+v, %v", p, err)
-	}
-	if p, err = parseParams("view=grads"); err != nil || !p.grads {
-		t.Errorf("view=grads: %+v, %v", p, err)
+	for _, v := range []string{"maps", "grads", "eval"} {
+		if _, err = parseParams("view=" + v); err != nil {
+			t.Errorf("view=%s: %v", v, err)
+		}
 	}
 	if _, err = parseParams("view=weights"); err == nil || !strings.Contains(err.Error(), "view=") {
 		t.Errorf("view=weights: %v", err)
@@ -53,12 +52,9 @@ func TestParams(t *testing.T) {
 		"experiment=shortcuts&depth=56":      "resnet56-nobn",
 		"experiment=shortcuts&depth=18&bn=1": "resnet18",
 	} {
-		if p, err = parseParams(q); err != nil || p.experiment != want || !p.grads {
-			t.Errorf("%s: %+v, %v; want experiment %s in the gradient view", q, p, err, want)
+		if p, err = parseParams(q); err != nil || p.experiment != want {
+			t.Errorf("%s: %+v, %v; want experiment %s", q, p, err, want)
 		}
-	}
-	if p, err = parseParams("experiment=shortcuts&view=maps"); err != nil || p.grads {
-		t.Errorf("experiment=shortcuts&view=maps: %+v, %v", p, err)
 	}
 	for _, q := range []string{"experiment=depth", "experiment=shortcuts&depth=32", "experiment=shortcuts&bn=maybe", "depth=20"} {
 		if _, err = parseParams(q); err == nil {
