@@ -27,14 +27,14 @@ func openBackend(device string, stderr io.Writer) (net.Backend, error) {
 		fmt.Fprintf(stderr, "device: %s\n", g.Name())
 		return g, nil
 	case "auto":
-		g, err := gpu.Open(gpu.Options{})
+		g, emulation, err := gpu.OpenAuto(gpu.Options{})
 		switch {
+		case emulation != "" && err != nil:
+			return nil, fmt.Errorf("-device auto: closing the CPU emulation %s: %w", emulation, err)
+		case emulation != "":
+			return useCPU(stderr, "the only GPU adapter, "+emulation+", is a CPU emulation"), nil
 		case err != nil:
 			return useCPU(stderr, fmt.Sprintf("no GPU (%v)", err)), nil
-		case g.CPUEmulation():
-			name := g.Name()
-			g.Close()
-			return useCPU(stderr, "the only GPU adapter, "+name+", is a CPU emulation"), nil
 		}
 		fmt.Fprintf(stderr, "device: %s\n", g.Name())
 		return g, nil

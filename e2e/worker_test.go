@@ -38,3 +38,19 @@ func TestPauseWhileAStepRuns(t *testing.T) {
 		t.Errorf("console: %s", e)
 	}
 }
+
+// TestTrainerFails: a trainer whose worker fails (here its script, from a
+// script the test runs before it) is an error on the page and in
+// status().error, not a page that waits for ever.
+func TestTrainerFails(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	b.addWorkerInitScript(`throw new Error("the test's own failure");`)
+	b.navigate(srv.url + "?model=lenet5&autostart=1")
+	st := b.waitFor("the error", time.Minute, true, func(s status) bool { return s.Error != "" }, nil)
+	for _, w := range []string{"the trainer stopped", "the test's own failure"} {
+		if !strings.Contains(st.Error, w) {
+			t.Errorf("status().error %q, want it to say %q", st.Error, w)
+		}
+	}
+	checkErrorShown(t, b, "the trainer stopped")
+}

@@ -137,6 +137,13 @@ func tensorOf(t *testing.T, b *Backend, s net.Shape, v []float32) net.Tensor {
 // SwiftShader, which run dispatches in order, the result cannot come out
 // wrong: there the test checks the pass count and the arithmetic; only on
 // a real GPU, which overlaps dispatches, would it catch a missing barrier.
+// The backend places no barriers of its own; the orderings it is
+// responsible for are those WebGPU leaves to it, and their tests fail on
+// any device when one is broken: a write with the queue lands before every
+// command buffer not yet submitted, so Upload submits the ops recorded
+// before it (TestOrdering: without that submit, lavapipe gives the ReLU
+// recorded before the upload the uploaded values), and a dispatch may not
+// bind one buffer as writable and as anything else (TestAliasing).
 func TestBarriers(t *testing.T) {
 	b := open(t, Options{})
 	const n, steps = 3 << 14, 101

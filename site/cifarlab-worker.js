@@ -4,7 +4,7 @@
 // sends the compiled module, its URL's parameters and its base URL first
 // ({op: "start", module, search, base}); the messages after it go to the
 // program (package pagewire), which takes them from self.cifarlabPage.
-// When the program stops, the page is told ({op: "exit"}). Everything the
+// When the program stops, the page is told ({op: "exit", error}). Everything the
 // worker fetches is resolved against the page's URL, not its own (which
 // may be a blob: URL: the tests start it from one, with a script of their
 // own before it).
@@ -22,15 +22,21 @@ const start = async (m) => {
 	box.search = m.search || "";
 	box.base = m.base || self.location.href;
 	self.cifarlabPage = box;
+	let error = "";
 	try {
 		importScripts(new URL("wasm_exec.js", box.base).href);
 		const go = new Go();
+		let code = 0;
+		const exit = go.exit;
+		go.exit = (c) => { code = c; exit(c); };
 		const instance = await WebAssembly.instantiate(m.module, go.importObject);
 		await go.run(instance);
+		error = code ? `its program exited with status ${code} (a panic exits with 2)` : "its program returned";
 	} catch (err) {
 		console.error("cifarlab's trainer:", err);
+		error = String(err && err.message ? err.message : err);
 	}
-	self.postMessage({ op: "exit" });
+	self.postMessage({ op: "exit", error });
 };
 
 self.onmessage = (e) => {

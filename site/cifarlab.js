@@ -27,14 +27,6 @@
 			}
 		});
 	}
-	// Escape in the viewer with none of its controls focused leaves it for
-	// the bar (the viewer keeps Tab for its own controls).
-	document.addEventListener("keydown", (e) => {
-		const v = document.activeElement;
-		if (e.key === "Escape" && v && v.id === "viewer" && !$("focus").textContent) {
-			$("dataset-button").focus();
-		}
-	});
 
 	// The program replaces these functions when it starts; calls made
 	// before then wait in _queue, and it makes them in order.
@@ -145,16 +137,14 @@
 		// from (see package pagewire).
 		const worker = new Worker("cifarlab-worker.js");
 		const box = { queue: [], receive: null, post: (msg, transfer) => worker.postMessage(msg, transfer) };
-		worker.onmessage = (e) => {
-			if (e.data && e.data.op === "exit") {
-				showError("cifarlab's trainer stopped (see the browser's console)");
-			} else if (box.receive) {
-				box.receive(e.data);
-			} else {
-				box.queue.push(e.data);
-			}
+		const take = (msg) => (box.receive ? box.receive(msg) : box.queue.push(msg));
+		worker.onmessage = (e) => take(e.data);
+		// A worker whose script fails stops as its program would (and the
+		// failure is the page's error, not an uncaught one).
+		worker.onerror = (e) => {
+			e.preventDefault();
+			take({ op: "exit", error: e.message || "its script failed" });
 		};
-		worker.onerror = (e) => showError("cifarlab's trainer failed: " + (e.message || "see the browser's console"));
 		worker.postMessage({ op: "start", module: workerModule, search: location.search, base: document.baseURI });
 		globalThis.cifarlabWorker = box;
 

@@ -19,10 +19,10 @@ import (
 // ebiten, viz/game; the page needs nothing of ebiten but a canvas, and its
 // module is a third of the size without it.)
 //
-// Events are taken in a task of their own, just after the event's
-// dispatch (so that the page's own listeners see the viewer as it was,
-// as cifarlab.js's Escape does), and the canvas is drawn at the next
-// animation frame, only when something changed.
+// Keys are taken at once, in their event (so that a second Escape finds
+// the first carried out), the pointer's events in a task just after
+// theirs, and the canvas is drawn at the next animation frame, only when
+// something changed.
 type viewer struct {
 	ui      *viz.UI
 	el      js.Value // the canvas
@@ -32,6 +32,10 @@ type viewer struct {
 	img     js.Value // an ImageData over pix
 	send    func(viz.Intent)
 	onFocus func(label string)
+	// onLeave, when set, is called for an Escape with none of the
+	// viewer's controls focused: the page moves the focus out of the
+	// viewer (which keeps Tab for its own controls).
+	onLeave func()
 
 	in        viz.Input // the events since they were last taken
 	x, y      int       // the pointer, in the viewer's pixels
@@ -207,6 +211,10 @@ func (v *viewer) listen() {
 			return // the browser's shortcuts
 		}
 		key := e.Get("key").String()
+		if key == "Escape" && v.ui.FocusLabel() == "" && v.onLeave != nil {
+			v.onLeave()
+			return
+		}
 		if k, ok := keys[key]; ok {
 			if k == viz.KeyTab && e.Get("shiftKey").Bool() {
 				k = viz.KeyBackTab
@@ -219,7 +227,7 @@ func (v *viewer) listen() {
 		if r := []rune(key); len(r) == 1 {
 			v.in.Chars = append(v.in.Chars, r[0])
 		}
-		v.schedule()
+		v.take()
 	})
 	on("focus", true, func(js.Value) { v.schedule() })
 	// A new size: draw again.

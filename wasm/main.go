@@ -74,6 +74,11 @@ func main() {
 	if c := p.ui.el(idViewer); c.Truthy() {
 		p.view = newViewer(viz.New(viz.Options{Gradients: grads, Evaluation: evalView}), c, p.send,
 			func(label string) { p.ui.setText(idFocus, label) })
+		p.view.onLeave = func() {
+			if b := p.ui.el(idDatasetButton); b.Truthy() {
+				b.Call("focus")
+			}
+		}
 	}
 	box := js.Global().Get("cifarlabWorker")
 	if !box.Truthy() {
@@ -130,6 +135,8 @@ func (p *page) receive(msg js.Value) {
 		go p.takeSnapshot(data)
 	case pagewire.OpDownload:
 		p.download(msg.Get("name").String(), msg.Get("data"))
+	case pagewire.OpExit:
+		p.fatal(fmt.Errorf("the trainer stopped: %s (see the browser's console)", msg.Get("error").String()))
 	default:
 		js.Global().Get("console").Call("error", "cifarlab: a message from the worker the page does not know", msg)
 	}
@@ -192,8 +199,8 @@ func (p *page) render() {
 	p.ui.render(st, line)
 }
 
-// fatal shows a failure of the page's own that the worker cannot be told
-// of (a message that does not decode, no worker).
+// fatal shows a failure that the worker cannot be told of (a message that
+// does not decode, no worker, the worker stopped).
 func (p *page) fatal(err error) {
 	p.mu.Lock()
 	p.fatalAt = "cifarlab: " + err.Error()

@@ -35,7 +35,7 @@ const (
 	OpState    = "state"    // data: a State
 	OpSnapshot = "snap"     // data: a viz.Snapshot
 	OpDownload = "download" // name; data: a file to offer as a download (weights, runs)
-	OpExit     = "exit"     // the worker's program stopped (sent by cifarlab-worker.js)
+	OpExit     = "exit"     // error: the worker's program stopped, or its script failed (sent by the scripts)
 )
 
 // What a file sent with OpFile is.

@@ -45,19 +45,25 @@ func openBackend(device string) opened {
 		return opened{b: newCPU(), slow: true,
 			notice: "no WebGPU in this browser (navigator.gpu is undefined; it needs a recent Chrome, Edge or Safari, and a secure context such as http://127.0.0.1): " + cpuNotice}
 	}
-	g, err := gpu.Open(gpu.Options{})
+	var g *gpu.Backend
+	var err error
+	if device == "auto" {
+		var emulation string
+		g, emulation, err = gpu.OpenAuto(gpu.Options{})
+		if emulation != "" {
+			o := opened{b: newCPU(), slow: true, notice: fmt.Sprintf(emulatedNotice, emulation)}
+			if err != nil {
+				o.failure = fmt.Errorf("closing the emulated WebGPU device: %w", err)
+			}
+			return o
+		}
+	} else {
+		g, err = gpu.Open(gpu.Options{})
+	}
 	if err != nil {
 		// Chrome on Linux without flags, a blocklisted driver: a fallback,
 		// not a failure.
 		return opened{b: newCPU(), slow: true, notice: fmt.Sprintf("WebGPU is not available here (%v): %s", err, cpuNotice)}
-	}
-	if g.CPUEmulation() && device == "auto" {
-		name := g.Adapter().Name
-		if err := g.Close(); err != nil {
-			return opened{b: newCPU(), slow: true, notice: fmt.Sprintf(emulatedNotice, name),
-				failure: fmt.Errorf("closing the emulated WebGPU device: %w", err)}
-		}
-		return opened{b: newCPU(), slow: true, notice: fmt.Sprintf(emulatedNotice, name)}
 	}
 	o := opened{b: g, gpu: true}
 	if g.CPUEmulation() {
