@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch's side of `cifarlab bench`: the same networks, a whole training
-step (forward, cross-entropy, backward, Adam) and an eval forward on random
+"""PyTorch's side of `cifarlab bench`: the same networks (every one of
+net/testdata/pytorch_reference.py's MODELS), a whole training step
+(forward, cross-entropy, backward, Adam) and an eval forward on random
 images already in memory, median of --steps after 2 warm-up steps.
 
-  /usr/bin/python3 tools/bench_pytorch.py --model lenet5 --threads 2 [--device cpu|cuda]
+  /usr/bin/python3 tools/bench_pytorch.py --model lenet5 --threads 2 [--batch 256] [--device cpu|cuda]
 """
 import argparse
 import json
@@ -16,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "net", "testdata"))
-from pytorch_reference import Lenet5, ResNet18  # noqa: E402
+from pytorch_reference import MODELS  # noqa: E402
 
 
 def sync(device):
@@ -26,7 +27,7 @@ def sync(device):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=["lenet5", "resnet18"], default="lenet5")
+    ap.add_argument("--model", choices=sorted(MODELS), default="lenet5")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--threads", type=int, default=0)
@@ -35,7 +36,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    model = {"lenet5": Lenet5, "resnet18": ResNet18}[a.model]().to(a.device)
+    model = MODELS[a.model][0]().to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(a.batch, 3, 32, 32, device=a.device)
     y = torch.randint(0, 10, (a.batch,), device=a.device)
