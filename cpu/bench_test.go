@@ -243,7 +243,7 @@ func BenchmarkGather(tb *testing.B) {
 // BenchmarkTrainStep is one whole training step (gather, forward, loss,
 // backward, Adam) through net's trainer, reported as images per second.
 func BenchmarkTrainStep(tb *testing.B) {
-	for _, model := range []string{"lenet5", "resnet18"} {
+	for _, model := range []string{"lenet5", "resnet18", "resnet20"} {
 		tb.Run(fmt.Sprintf("%s_n%d", model, benchN), func(tb *testing.B) {
 			b := New()
 			nw, err := net.New(b, model, 10, 1)
