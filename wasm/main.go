@@ -472,7 +472,7 @@ func (p *page) expose() {
 		if len(a) == 0 || !a[0].Truthy() {
 			return nil
 		}
-		p.send(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(a[0]), Path: argString(a, 1)})
+		p.send(viz.Intent{Kind: viz.InspectPicture, Data: jsutil.BytesFromJS(a[0]), Path: argString(a, 1)})
 		return nil
 	})
 	fn("prediction", func([]js.Value) any { return p.predictionObject() })
@@ -485,7 +485,7 @@ func (p *page) expose() {
 		if len(a) == 0 || !a[0].Truthy() {
 			return nil
 		}
-		p.send(viz.Intent{Kind: viz.Load, Data: fromJS(a[0]), Path: argString(a, 1)})
+		p.send(viz.Intent{Kind: viz.Load, Data: jsutil.BytesFromJS(a[0]), Path: argString(a, 1)})
 		return nil
 	})
 	fn("loadDataset", func(a []js.Value) any {

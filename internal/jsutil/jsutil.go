@@ -75,3 +75,20 @@ func Try(f func()) (err error) {
 	f()
 	return nil
 }
+
+// BytesToJS copies b into a new Uint8Array.
+func BytesToJS(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+// BytesFromJS copies an ArrayBuffer or a typed array of bytes into Go.
+func BytesFromJS(v js.Value) []byte {
+	if v.InstanceOf(js.Global().Get("ArrayBuffer")) {
+		v = js.Global().Get("Uint8Array").New(v)
+	}
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b
+}

@@ -71,12 +71,7 @@ func Data(msg js.Value) []byte {
 	if !v.Truthy() {
 		return nil
 	}
-	if v.InstanceOf(js.Global().Get("ArrayBuffer")) {
-		v = js.Global().Get("Uint8Array").New(v)
-	}
-	b := make([]byte, v.Get("length").Int())
-	js.CopyBytesToGo(b, v)
-	return b
+	return jsutil.BytesFromJS(v)
 }
 
 // Op is a message's op, or "".

@@ -259,7 +259,7 @@ func (l *loader) fromFile(file js.Value) {
 		}
 		return
 	}
-	data := fromJS(buf)
+	data := jsutil.BytesFromJS(buf)
 	l.board.progress(fmt.Sprintf("decoding %s (the page may pause while it does)…", name))
 	time.Sleep(20 * time.Millisecond) // let the page show it
 	ds, err := parseDataset(name, data)

@@ -92,7 +92,7 @@ func download(ctx context.Context, url string, size int, progress func(done int)
 		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", url, err)
 		}
-		data := fromJS(buf)
+		data := jsutil.BytesFromJS(buf)
 		progress(len(data))
 		return data, nil
 	}

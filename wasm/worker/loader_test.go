@@ -13,6 +13,7 @@ import (
 
 	"cifarlab/cifar"
 	"cifarlab/internal/datasetapi"
+	"cifarlab/internal/jsutil"
 )
 
 // fakeServer replaces the page's fetch with cifarlab serve's dataset
@@ -67,7 +68,7 @@ func newFakeServer(t *testing.T, train, test []byte) *fakeServer {
 		headers := g.Get("Object").New()
 		headers.Set("Content-Type", typ)
 		init.Set("headers", headers)
-		return g.Get("Promise").Call("resolve", g.Get("Response").New(toJS(body), init))
+		return g.Get("Promise").Call("resolve", g.Get("Response").New(jsutil.BytesToJS(body), init))
 	})
 	g.Set("fetch", fn)
 	f.restore = func() { g.Set("fetch", orig); fn.Release() }
@@ -166,7 +167,7 @@ func TestLoaderFile(t *testing.T) {
 	var got received
 	l := &loader{board: u, use: got.use, store: st}
 	file := func(name string, data []byte) js.Value {
-		return js.Global().Get("File").New([]any{toJS(data)}, name)
+		return js.Global().Get("File").New([]any{jsutil.BytesToJS(data)}, name)
 	}
 
 	l.fromFile(file("broken.bin", records(2)[:4000]))

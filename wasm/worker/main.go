@@ -333,7 +333,7 @@ func (h *host) loadWeightsFile(file js.Value) {
 		return
 	}
 	h.board.setError(errWeights, nil)
-	h.handle(viz.Intent{Kind: viz.Load, Data: fromJS(buf), Path: name}, 0)
+	h.handle(viz.Intent{Kind: viz.Load, Data: jsutil.BytesFromJS(buf), Path: name}, 0)
 }
 
 // loadDatasetFile reads a dataset file the user gave.

@@ -52,7 +52,7 @@ func (h *host) takeFile(file js.Value) {
 		h.board.setError(errFile, fmt.Errorf("read %s: %w", name, err))
 		return
 	}
-	switch kindOf(fromJS(head), size) {
+	switch kindOf(jsutil.BytesFromJS(head), size) {
 	case pictureFile:
 		h.takePicture(file, name)
 	case datasetFile:
@@ -70,5 +70,5 @@ func (h *host) takePicture(file js.Value, name string) {
 		return
 	}
 	h.board.setError(errFile, nil)
-	h.handle(viz.Intent{Kind: viz.InspectPicture, Data: fromJS(buf), Path: name}, 0)
+	h.handle(viz.Intent{Kind: viz.InspectPicture, Data: jsutil.BytesFromJS(buf), Path: name}, 0)
 }

@@ -82,7 +82,7 @@ func (s *store) get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fromJS(buf), nil
+	return jsutil.BytesFromJS(buf), nil
 }
 
 func (s *store) put(ctx context.Context, key string, data []byte, typ string) error {
@@ -91,7 +91,7 @@ func (s *store) put(ctx context.Context, key string, data []byte, typ string) er
 	init := js.Global().Get("Object").New()
 	init.Set("headers", headers)
 	var resp js.Value
-	if err := jsutil.Try(func() { resp = js.Global().Get("Response").New(toJS(data), init) }); err != nil {
+	if err := jsutil.Try(func() { resp = js.Global().Get("Response").New(jsutil.BytesToJS(data), init) }); err != nil {
 		return err
 	}
 	_, err := jsutil.Await(ctx, s.cache.Call("put", key, resp))

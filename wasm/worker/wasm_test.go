@@ -155,7 +155,7 @@ func TestStore(t *testing.T) {
 
 // blobURL serves data at a blob: URL, which fetch reads like any other.
 func blobURL(data []byte) string {
-	blob := js.Global().Get("Blob").New([]any{toJS(data)})
+	blob := js.Global().Get("Blob").New([]any{jsutil.BytesToJS(data)})
 	return js.Global().Get("URL").Call("createObjectURL", blob).String()
 }
 
