@@ -35,6 +35,10 @@ var benchConvs = []benchConv{
 	{"resnet_blk3_conv2", 512, 2, 512, 3, 1, 1},
 	{"resnet_blk4_conv1", 512, 2, 512, 3, 2, 1},
 	{"resnet_blk4_conv2", 512, 1, 512, 3, 1, 1},
+	// He et al.'s CIFAR networks: 3×3 convolutions of each stage.
+	{"resnet20_stage1", 16, 32, 16, 3, 1, 1},
+	{"resnet20_stage2", 32, 16, 32, 3, 1, 1},
+	{"resnet20_stage3", 64, 8, 64, 3, 1, 1},
 }
 
 func randTensor(b *Backend, rng *rand.Rand, s ...int) net.Tensor {
