@@ -193,6 +193,11 @@ func gemmSerial(ws *workspace, p *problem) {
 	if p.packedB.data == nil {
 		ws.b = grow(ws.b, kb*min(kn.nc, (p.n+kn.nr-1)/kn.nr*kn.nr))
 	}
+	// A product of few rows uses each value of B at most twice: packing B
+	// would copy it to read it once or twice. The micro-kernels read B's
+	// rows where they lie instead (only a part-width edge panel is
+	// packed, with its zero padding).
+	direct := !p.transB && p.packedB.data == nil && p.m <= 3*kn.mr
 	for jc := 0; jc < p.n; jc += kn.nc {
 		nc := min(kn.nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kb {
@@ -202,9 +207,12 @@ func gemmSerial(ws *workspace, p *problem) {
 				beta = 1
 			}
 			bBlock := ws.b
-			if p.packedB.data != nil {
+			switch {
+			case p.packedB.data != nil:
 				bBlock = p.packedB.data[pc*p.packedB.width+jc*kc:]
-			} else {
+			case direct:
+				bBlock = nil
+			default:
 				packB(bBlock, p, pc, kc, jc, nc)
 			}
 			for ic := 0; ic < p.m; ic += mb {
@@ -214,6 +222,10 @@ func gemmSerial(ws *workspace, p *problem) {
 					aBlock = p.packedA.data[pc*p.packedA.width+ic*kc:]
 				} else {
 					packA(aBlock, p, ic, mc, pc, kc)
+				}
+				if direct {
+					macroKernelDirect(ws, p, aBlock, ic, mc, pc, kc, jc, nc, beta)
+					continue
 				}
 				macroKernel(ws, p, aBlock, bBlock, ic, mc, kc, jc, nc, beta)
 			}
@@ -237,6 +249,32 @@ func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, kc
 				continue
 			}
 			kern(kc, ap, bp, nr, ws.tile[:], nr, false, 0)
+			mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
+		}
+	}
+}
+
+// macroKernelDirect is macroKernel with B read where it lies (row stride
+// ldb) for its full-width panels; a part-width edge panel is packed into
+// ws.b.
+func macroKernelDirect(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
+	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		bp, ldb := p.b[pc*p.ldb+jc+jr:], p.ldb
+		if cols < nr {
+			bp, ldb = ws.b[:kc*nr], nr
+			packRows(bp, nr, p.b[pc*p.ldb+jc+jr:], p.ldb, cols, kc, 1)
+		}
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			ap := aBlock[ir*kc:]
+			off := (ic+ir)*p.ldc + jc + jr
+			if rows == mr && cols == nr {
+				kern(kc, ap, bp, ldb, p.c[off:], p.ldc, beta != 0, beta)
+				continue
+			}
+			kern(kc, ap, bp, ldb, ws.tile[:], nr, false, 0)
 			mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
 		}
 	}
