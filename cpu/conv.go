@@ -380,6 +380,10 @@ func im2col(col, x []float32, d convDims, i0, i1 int) {
 		im2colWide(col, x, d, i0, i1)
 		return
 	}
+	if d.same() {
+		im2colSame(col, x, d, i0, i1)
+		return
+	}
 	cols := (i1 - i0) * d.howo
 	r := 0 // row of col: (c, ky, kx) over the live taps
 	for c := 0; c < d.ci; c++ {
@@ -415,10 +419,15 @@ func im2col(col, x []float32, d convDims, i0, i1 int) {
 }
 
 // col2im adds col[Ci·K·K, nb·pcols] into the receptive fields of nb
-// images dx (zeroed by the caller).
+// images dx (zeroed by the caller). It may zero the values of col that
+// fall in the padding.
 func col2im(dx, col []float32, d convDims, nb int) {
 	if d.wide {
 		col2imWide(dx, col, d, nb)
+		return
+	}
+	if d.same() {
+		col2imSame(dx, col, d, nb)
 		return
 	}
 	cols := nb * d.howo
@@ -447,6 +456,91 @@ func col2im(dx, col []float32, d convDims, nb int) {
 						for ox := xLo; ox < xHi; ox++ {
 							dst[ox*d.stride+off] += in[ox]
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// same reports a stride-1 convolution whose output is as wide as its
+// input (a 3×3 with padding 1): then output pixel p of a row of col reads
+// input pixel p + shift of its plane, one shift for the whole row, so
+// that a row is one copy and the padding's few columns are set to zero
+// after it (im2colSame), instead of a copy per output row.
+func (d convDims) same() bool { return d.stride == 1 && d.wo == d.w }
+
+// im2colSame is im2col for same-width convolutions (see same).
+func im2colSame(col, x []float32, d convDims, i0, i1 int) {
+	cols := (i1 - i0) * d.howo
+	r := 0
+	for c := 0; c < d.ci; c++ {
+		for ky := d.ky0; ky < d.ky1; ky++ {
+			yLo, yHi := validRange(d.ho, d.h, 1, d.pad, ky)
+			for kx := d.kx0; kx < d.kx1; kx++ {
+				xLo, xHi := validRange(d.wo, d.w, 1, d.pad, kx)
+				row := col[r*cols:][:cols]
+				r++
+				shift := (ky-d.pad)*d.w + kx - d.pad
+				a, b := yLo*d.wo+xLo, (yHi-1)*d.wo+xHi
+				for j := 0; j < i1-i0; j++ {
+					plane := x[(i0+j)*d.imgIn+c*d.hw:][:d.hw]
+					dst := row[j*d.howo:][:d.howo]
+					if yLo >= yHi || xLo >= xHi {
+						clear(dst)
+						continue
+					}
+					clear(dst[:yLo*d.wo])
+					clear(dst[yHi*d.wo:])
+					copy(dst[a:b], plane[a+shift:b+shift])
+					for oy := yLo; oy < yHi; oy++ {
+						out := dst[oy*d.wo:][:d.wo]
+						for ox := 0; ox < xLo; ox++ {
+							out[ox] = 0
+						}
+						for ox := xHi; ox < d.wo; ox++ {
+							out[ox] = 0
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imSame is col2im for same-width convolutions (see same): the
+// padding's columns of each row of col are zeroed, then the row is added
+// in one run.
+func col2imSame(dx, col []float32, d convDims, nb int) {
+	cols := nb * d.howo
+	r := 0
+	for c := 0; c < d.ci; c++ {
+		for ky := d.ky0; ky < d.ky1; ky++ {
+			yLo, yHi := validRange(d.ho, d.h, 1, d.pad, ky)
+			for kx := d.kx0; kx < d.kx1; kx++ {
+				xLo, xHi := validRange(d.wo, d.w, 1, d.pad, kx)
+				row := col[r*cols:][:cols]
+				r++
+				if yLo >= yHi || xLo >= xHi {
+					continue
+				}
+				shift := (ky-d.pad)*d.w + kx - d.pad
+				a, b := yLo*d.wo+xLo, (yHi-1)*d.wo+xHi
+				for j := 0; j < nb; j++ {
+					plane := dx[j*d.imgIn+c*d.hw:][:d.hw]
+					src := row[j*d.howo:][:d.howo]
+					for oy := yLo; oy < yHi; oy++ {
+						in := src[oy*d.wo:][:d.wo]
+						for ox := 0; ox < xLo; ox++ {
+							in[ox] = 0
+						}
+						for ox := xHi; ox < d.wo; ox++ {
+							in[ox] = 0
+						}
+					}
+					dst, s := plane[a+shift:b+shift], src[a:b]
+					for i, v := range s {
+						dst[i] += v
 					}
 				}
 			}
