@@ -73,17 +73,18 @@ func openBackend(device string) opened {
 	return o
 }
 
-// newCPU is the CPU backend, yielding to the page's event loop between its
-// ops (see yielding).
+// newCPU is the CPU backend, yielding to the worker's event loop between
+// its ops (see yielding).
 func newCPU() net.Backend {
 	return &yielding{b: cpu.New(), every: yieldEvery}
 }
 
-// In Go's WebAssembly, goroutines share the page's one thread and are not
+// In Go's WebAssembly, goroutines share the worker's one thread and are not
 // preempted: while the CPU backend computes, nothing else runs, neither
-// the canvas nor the page's events. yielding lets them through: before an
-// op, once yieldEvery has passed since the last time, it sleeps briefly,
-// which hands the thread back to the browser's event loop.
+// the page's messages (an intent, the ack that lets the next snapshot go)
+// nor the goroutines that send the page its state. yielding lets them
+// through: before an op, once yieldEvery has passed since the last time,
+// it sleeps briefly, which hands the thread back to the event loop.
 const (
 	yieldEvery = 15 * time.Millisecond
 	yieldFor   = time.Millisecond
