@@ -470,6 +470,20 @@ func col2im(dx, col []float32, d convDims, nb int) {
 // after it (im2colSame), instead of a copy per output row.
 func (d convDims) same() bool { return d.stride == 1 && d.wo == d.w }
 
+// zeroPadding zeroes, in rows [yLo, yHi) of the image m (rows of wo), the
+// columns outside [xLo, xHi): the one or two that read the padding.
+func zeroPadding(m []float32, wo, yLo, yHi, xLo, xHi int) {
+	for oy := yLo; oy < yHi; oy++ {
+		r := m[oy*wo:][:wo]
+		for ox := 0; ox < xLo; ox++ {
+			r[ox] = 0
+		}
+		for ox := xHi; ox < wo; ox++ {
+			r[ox] = 0
+		}
+	}
+}
+
 // im2colSame is im2col for same-width convolutions (see same).
 func im2colSame(col, x []float32, d convDims, i0, i1 int) {
 	cols := (i1 - i0) * d.howo
@@ -493,15 +507,7 @@ func im2colSame(col, x []float32, d convDims, i0, i1 int) {
 					clear(dst[:yLo*d.wo])
 					clear(dst[yHi*d.wo:])
 					copy(dst[a:b], plane[a+shift:b+shift])
-					for oy := yLo; oy < yHi; oy++ {
-						out := dst[oy*d.wo:][:d.wo]
-						for ox := 0; ox < xLo; ox++ {
-							out[ox] = 0
-						}
-						for ox := xHi; ox < d.wo; ox++ {
-							out[ox] = 0
-						}
-					}
+					zeroPadding(dst, d.wo, yLo, yHi, xLo, xHi)
 				}
 			}
 		}
@@ -529,15 +535,7 @@ func col2imSame(dx, col []float32, d convDims, nb int) {
 				for j := 0; j < nb; j++ {
 					plane := dx[j*d.imgIn+c*d.hw:][:d.hw]
 					src := row[j*d.howo:][:d.howo]
-					for oy := yLo; oy < yHi; oy++ {
-						in := src[oy*d.wo:][:d.wo]
-						for ox := 0; ox < xLo; ox++ {
-							in[ox] = 0
-						}
-						for ox := xHi; ox < d.wo; ox++ {
-							in[ox] = 0
-						}
-					}
+					zeroPadding(src, d.wo, yLo, yHi, xLo, xHi)
 					dst, s := plane[a+shift:b+shift], src[a:b]
 					for i, v := range s {
 						dst[i] += v

@@ -236,21 +236,9 @@ func gemmSerial(ws *workspace, p *problem) {
 // macroKernel multiplies the packed mc×kc block of A by the packed kc×nc
 // block of B into C[ic:ic+mc, jc:jc+nc].
 func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, kc, jc, nc int, beta float32) {
-	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
+	nr := p.kern.nr
 	for jr := 0; jr < nc; jr += nr {
-		cols := min(nr, nc-jr)
-		bp := bBlock[jr*kc:]
-		for ir := 0; ir < mc; ir += mr {
-			rows := min(mr, mc-ir)
-			ap := aBlock[ir*kc:]
-			off := (ic+ir)*p.ldc + jc + jr
-			if rows == mr && cols == nr {
-				kern(kc, ap, bp, nr, p.c[off:], p.ldc, beta != 0, beta)
-				continue
-			}
-			kern(kc, ap, bp, nr, ws.tile[:], nr, false, 0)
-			mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
-		}
+		panelTiles(ws, p, aBlock, bBlock[jr*kc:], nr, ic, mc, kc, jc+jr, min(nr, nc-jr), beta)
 	}
 }
 
@@ -258,7 +246,7 @@ func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, kc
 // ldb) for its full-width panels; a part-width edge panel is packed into
 // ws.b.
 func macroKernelDirect(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
-	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
+	nr := p.kern.nr
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp, ldb := p.b[pc*p.ldb+jc+jr:], p.ldb
@@ -266,17 +254,25 @@ func macroKernelDirect(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, 
 			bp, ldb = ws.b[:kc*nr], nr
 			packRows(bp, nr, p.b[pc*p.ldb+jc+jr:], p.ldb, cols, kc, 1)
 		}
-		for ir := 0; ir < mc; ir += mr {
-			rows := min(mr, mc-ir)
-			ap := aBlock[ir*kc:]
-			off := (ic+ir)*p.ldc + jc + jr
-			if rows == mr && cols == nr {
-				kern(kc, ap, bp, ldb, p.c[off:], p.ldc, beta != 0, beta)
-				continue
-			}
-			kern(kc, ap, bp, ldb, ws.tile[:], nr, false, 0)
-			mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
+		panelTiles(ws, p, aBlock, bp, ldb, ic, mc, kc, jc+jr, cols, beta)
+	}
+}
+
+// panelTiles multiplies the packed mc×kc block of A by one kc×nr panel of
+// B (rows at stride ldb; cols of its columns are C's) into C[ic:ic+mc,
+// j:j+cols], an mr×nr tile at a time.
+func panelTiles(ws *workspace, p *problem, aBlock, bp []float32, ldb, ic, mc, kc, j, cols int, beta float32) {
+	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		ap := aBlock[ir*kc:]
+		off := (ic+ir)*p.ldc + j
+		if rows == mr && cols == nr {
+			kern(kc, ap, bp, ldb, p.c[off:], p.ldc, beta != 0, beta)
+			continue
 		}
+		kern(kc, ap, bp, ldb, ws.tile[:], nr, false, 0)
+		mergeTile(ws.tile[:], nr, p.c[off:], p.ldc, rows, cols, beta)
 	}
 }
 
