@@ -54,3 +54,25 @@ func TestTrainerFails(t *testing.T) {
 	}
 	checkErrorShown(t, b, "the trainer stopped")
 }
+
+// TestScriptBadArguments: window.cifarlab's calls that take a file or its
+// bytes say what they were given instead, as the page's error, and the
+// page goes on (the next good call clears it).
+func TestScriptBadArguments(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	b.navigate(srv.url + "?model=lenet5&limit=32&batch=16&eval=16")
+	b.waitFor("the page ready", 3*time.Minute, false, func(s status) bool { return s.Ready }, nil)
+	for _, c := range []struct{ call, want string }{
+		{`globalThis.cifarlab.loadDataset("cifar.tar.gz")`, "loadDataset takes a File or Blob, not a string"},
+		{`globalThis.cifarlab.loadWeights(42)`, "loadWeights takes the file's bytes (a Uint8Array or an ArrayBuffer), not a number"},
+		{`globalThis.cifarlab.inspectPicture({})`, "inspectPicture takes the file's bytes (a Uint8Array or an ArrayBuffer), not an Object"},
+	} {
+		eval[any](b, c.call)
+		st := b.waitFor(c.call, time.Minute, true, func(s status) bool { return strings.Contains(s.Error, c.want) }, nil)
+		if !st.Ready {
+			t.Errorf("after %s the page is not ready: %v", c.call, st)
+		}
+	}
+	eval[any](b, `globalThis.cifarlab.step()`)
+	b.waitFor("a step after the bad calls", time.Minute, true, func(s status) bool { return s.Step >= 1 }, nil)
+}

@@ -59,6 +59,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall/js"
 
@@ -469,10 +470,9 @@ func (p *page) expose() {
 		return nil
 	})
 	fn("inspectPicture", func(a []js.Value) any {
-		if len(a) == 0 || !a[0].Truthy() {
-			return nil
+		if data, ok := p.argBytes("inspectPicture", a); ok {
+			p.send(viz.Intent{Kind: viz.InspectPicture, Data: data, Path: argString(a, 1)})
 		}
-		p.send(viz.Intent{Kind: viz.InspectPicture, Data: jsutil.BytesFromJS(a[0]), Path: argString(a, 1)})
 		return nil
 	})
 	fn("prediction", func([]js.Value) any { return p.predictionObject() })
@@ -482,16 +482,17 @@ func (p *page) expose() {
 		return nil
 	})
 	fn("loadWeights", func(a []js.Value) any {
-		if len(a) == 0 || !a[0].Truthy() {
-			return nil
+		if data, ok := p.argBytes("loadWeights", a); ok {
+			p.send(viz.Intent{Kind: viz.Load, Data: data, Path: argString(a, 1)})
 		}
-		p.send(viz.Intent{Kind: viz.Load, Data: jsutil.BytesFromJS(a[0]), Path: argString(a, 1)})
 		return nil
 	})
 	fn("loadDataset", func(a []js.Value) any {
-		if len(a) > 0 && a[0].Truthy() {
-			p.sendFile(pagewire.AsDataset, a[0], argString(a, 1))
+		if len(a) == 0 || !a[0].InstanceOf(js.Global().Get("Blob")) {
+			p.fail(pagewire.FailFile, fmt.Errorf("loadDataset takes a File or Blob, not %s", describe(a)))
+			return nil
 		}
+		p.sendFile(pagewire.AsDataset, a[0], argString(a, 1))
 		return nil
 	})
 	// Calls the page's script queued before the program ran.
@@ -509,6 +510,39 @@ func (p *page) expose() {
 		}
 		api.Delete("_queue")
 	}
+}
+
+// argBytes is the first argument of a call of window.cifarlab's name as
+// bytes: a Uint8Array (or another view) or an ArrayBuffer; anything else
+// is the page's error, naming the call.
+func (p *page) argBytes(name string, a []js.Value) ([]byte, bool) {
+	if len(a) > 0 && a[0].Type() == js.TypeObject &&
+		(a[0].InstanceOf(js.Global().Get("ArrayBuffer")) || js.Global().Get("ArrayBuffer").Call("isView", a[0]).Bool()) {
+		v := a[0]
+		if !v.InstanceOf(js.Global().Get("ArrayBuffer")) && !v.InstanceOf(js.Global().Get("Uint8Array")) {
+			v = js.Global().Get("Uint8Array").New(v.Get("buffer"), v.Get("byteOffset"), v.Get("byteLength"))
+		}
+		return jsutil.BytesFromJS(v), true
+	}
+	p.fail(pagewire.FailFile, fmt.Errorf("%s takes the file's bytes (a Uint8Array or an ArrayBuffer), not %s", name, describe(a)))
+	return nil, false
+}
+
+// describe names the type of a call's first argument, for errors.
+func describe(a []js.Value) string {
+	if len(a) == 0 {
+		return "nothing"
+	}
+	name := a[0].Type().String()
+	if a[0].Type() == js.TypeObject {
+		if c := a[0].Get("constructor"); c.Truthy() && c.Get("name").Type() == js.TypeString {
+			name = c.Get("name").String()
+		}
+	}
+	if strings.ContainsRune("aeiouAEIOU", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }
 
 func argInt(a []js.Value, i int) int {

@@ -47,7 +47,7 @@ func main() {
 		js.Global().Get("console").Call("error", "cifarlab-worker.wasm runs in the Web Worker of cifarlab-worker.js, which the page starts")
 		return
 	}
-	h := &host{board: newBoard(), dirty: make(chan struct{}, 1), acked: make(chan struct{}, 1)}
+	h := &host{board: newBoard(), dirty: make(chan struct{}, 1), acked: make(chan struct{}, 1), hasLoader: make(chan struct{})}
 	h.board.changed = h.markDirty
 	h.acked <- struct{}{} // the first snapshot goes at once
 	var err error
@@ -68,6 +68,8 @@ type host struct {
 	link   *pagewire.Link
 	dirty  chan struct{} // the state changed
 	acked  chan struct{} // the page took the last snapshot
+	// hasLoader is closed once loader is set (it waits for Cache Storage).
+	hasLoader chan struct{}
 
 	mu       sync.Mutex
 	loader   *loader
@@ -97,7 +99,8 @@ func (h *host) receive(msg js.Value) {
 		h.handle(in, msg.Get("seq").Int())
 	case pagewire.OpFile:
 		file, name := msg.Get("file"), msg.Get("name")
-		if !file.Truthy() {
+		if !file.InstanceOf(js.Global().Get("Blob")) {
+			h.board.setError(errFile, fmt.Errorf("the page sent a file that is no File or Blob (%s)", file.Type()))
 			return
 		}
 		if name.Type() == js.TypeString && name.String() != "" && !file.Get("name").Truthy() {
@@ -202,6 +205,7 @@ func (h *host) start() {
 		h.mu.Lock()
 		h.loader = l
 		h.mu.Unlock()
+		close(h.hasLoader)
 		l.start()
 	}()
 
@@ -336,13 +340,9 @@ func (h *host) loadWeightsFile(file js.Value) {
 	h.handle(viz.Intent{Kind: viz.Load, Data: jsutil.BytesFromJS(buf), Path: name}, 0)
 }
 
-// loadDatasetFile reads a dataset file the user gave.
+// loadDatasetFile reads a dataset file the user gave, once the loader is
+// there (a moment after the program's start).
 func (h *host) loadDatasetFile(file js.Value) {
-	for {
-		if l := h.getLoader(); l != nil {
-			l.fromFile(file)
-			return
-		}
-		time.Sleep(20 * time.Millisecond) // the loader is a moment behind the program's start
-	}
+	<-h.hasLoader
+	h.getLoader().fromFile(file)
 }
