@@ -68,11 +68,29 @@ test:
 	CGO_ENABLED=0 $(GO) vet -tags nofakecgo .
 	GOOS=js GOARCH=wasm $(GO) build ./cifar/... ./cpu/... ./net/... ./gpu/... ./shaders/...
 	$(GO) test -timeout 20m ./...
+	$(MAKE) --no-print-directory test-ports
 	@if command -v chromium >/dev/null 2>&1 || echo ",$$CIFARLAB_REQUIRE," | grep -q ',chromium,'; then \
 		$(MAKE) --no-print-directory test-browser; \
 	else \
 		echo "skipping the browser tests: no chromium on PATH (Debian: apt-get install chromium)"; \
 	fi
+
+# The other platforms cifarlab ships for: every package vetted, and the
+# command (desktop included, as make build links it) built, for each of
+# PORTS, so that the Metal, DX12 and arm64 paths compile in every change.
+# They have no AVX, so the CPU backend runs the portable matrix product
+# there; its tests and the golden tests against PyTorch run again with it
+# (CIFARLAB_SGEMM=go caps this machine to it).
+PORTS ?= darwin/arm64 windows/amd64 linux/arm64
+.PHONY: test-ports
+test-ports:
+	@for p in $(PORTS); do \
+		echo "vet and build for $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... || exit 1; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) vet -tags nofakecgo . || exit 1; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -tags nofakecgo -o /dev/null . || exit 1; \
+	done
+	CIFARLAB_SGEMM=go $(GO) test -count=1 -timeout 20m ./cpu/... ./net/...
 
 # The page as a folder any static web host serves as it is (static/), with
 # the dataset of RUN_DATA, or STATIC_FLAGS (e.g. "-data PATH -limit 10000").

@@ -76,18 +76,27 @@ func pickKernel(m, n int) *kernel {
 // kernelGo is the portable goMR×goNR micro-kernel. It walks the tile in 2×4
 // blocks so that the eight accumulators and the six operands of a step stay
 // in registers.
+//
+// It sums in float64 and rounds once at the end. The assembly kernels fuse
+// each multiply-add (one rounding per term), which Go does only where the
+// target has a fused instruction (arm64, not wasm or amd64 v1); summed in
+// float32 with a rounding after each product as well, the block networks'
+// input and first-layer gradients came out 1–3% away from PyTorch's
+// float64 (TestGoldenBlockNetworks under CIFARLAB_SGEMM=go), where PyTorch's
+// own float32 is within 1e-6. In WebAssembly float64 costs no more than
+// float32 (BenchmarkKernel in Chromium: about 3 GFLOP/s either way).
 func kernelGo(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
 	a = a[:kc*goMR]
 	_ = b[(kc-1)*ldb+goNR-1]
 	_ = c[(goMR-1)*ldc+goNR-1]
 	for i := 0; i < goMR; i += 2 {
 		for j := 0; j < goNR; j += 4 {
-			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			var c00, c01, c02, c03, c10, c11, c12, c13 float64
 			for p := 0; p < kc; p++ {
 				bp := b[p*ldb+j : p*ldb+j+4 : p*ldb+j+4]
 				ap := a[p*goMR+i : p*goMR+i+2 : p*goMR+i+2]
-				a0, a1 := ap[0], ap[1]
-				b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+				a0, a1 := float64(ap[0]), float64(ap[1])
+				b0, b1, b2, b3 := float64(bp[0]), float64(bp[1]), float64(bp[2]), float64(bp[3])
 				c00 += a0 * b0
 				c01 += a0 * b1
 				c02 += a0 * b2
@@ -100,17 +109,18 @@ func kernelGo(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, 
 			r0 := c[i*ldc+j : i*ldc+j+4 : i*ldc+j+4]
 			r1 := c[(i+1)*ldc+j : (i+1)*ldc+j+4 : (i+1)*ldc+j+4]
 			if load {
-				c00 += beta * r0[0]
-				c01 += beta * r0[1]
-				c02 += beta * r0[2]
-				c03 += beta * r0[3]
-				c10 += beta * r1[0]
-				c11 += beta * r1[1]
-				c12 += beta * r1[2]
-				c13 += beta * r1[3]
+				bt := float64(beta)
+				c00 += bt * float64(r0[0])
+				c01 += bt * float64(r0[1])
+				c02 += bt * float64(r0[2])
+				c03 += bt * float64(r0[3])
+				c10 += bt * float64(r1[0])
+				c11 += bt * float64(r1[1])
+				c12 += bt * float64(r1[2])
+				c13 += bt * float64(r1[3])
 			}
-			r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
-			r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
+			r0[0], r0[1], r0[2], r0[3] = float32(c00), float32(c01), float32(c02), float32(c03)
+			r1[0], r1[1], r1[2], r1[3] = float32(c10), float32(c11), float32(c12), float32(c13)
 		}
 	}
 }
