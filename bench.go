@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -51,11 +52,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if r.GradNorms {
 		gn = ", measuring gradient norms"
 	}
-	fmt.Fprintf(stdout, "%s on %s, batch %d%s, median of %d steps:\n", r.Model, r.Device, r.Batch, gn, r.Steps)
-	fmt.Fprintf(stdout, "  train step (forward, backward, Adam) %8.2f ms  %8.0f images/s\n", r.TrainStepMS, r.TrainImagesPerS)
-	fmt.Fprintf(stdout, "  eval forward                        %8.2f ms  %8.0f images/s\n", r.EvalForwardMS, r.EvalImagesPerS)
+	fmt.Fprintf(stdout, "%s on %s, batch %d%s, %d steps:\n", r.Model, r.Device, r.Batch, gn, r.Steps)
+	fmt.Fprintf(stdout, "  training, steps in a row as train runs them %8.2f ms/step  %8.0f images/s\n", r.TrainStepMS, r.TrainImagesPerS)
+	fmt.Fprintf(stdout, "  one step waited for (median latency)         %8.2f ms       %8.0f images/s\n", r.StepLatencyMS, r.StepLatencyImagesPerS)
+	fmt.Fprintf(stdout, "  eval forward (median)                        %8.2f ms       %8.0f images/s\n", r.EvalForwardMS, r.EvalImagesPerS)
 	if r.DispatchesPerStep != nil {
 		fmt.Fprintf(stdout, "  per training step: %.0f dispatches, %.1f submits, %.0f bytes read back\n", *r.DispatchesPerStep, *r.SubmitsPerStep, *r.BytesReadPerStep)
+	}
+	if r.DeviceMemory != nil {
+		fmt.Fprintf(stdout, "  device memory held %.1f MiB\n", float64(*r.DeviceMemory)/(1<<20))
 	}
 	if r.MaxRSSMiB > 0 {
 		fmt.Fprintf(stdout, "  peak resident memory %.0f MiB\n", r.MaxRSSMiB)
@@ -64,20 +69,27 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 }
 
 type benchResult struct {
-	Model           string  `json:"model"`
-	Device          string  `json:"device"`
-	Batch           int     `json:"batch"`
-	Steps           int     `json:"steps"`
-	GradNorms       bool    `json:"grad_norms"`
+	Model     string `json:"model"`
+	Device    string `json:"device"`
+	Batch     int    `json:"batch"`
+	Steps     int    `json:"steps"`
+	GradNorms bool   `json:"grad_norms"`
+	// Training as `train` does it: Steps steps of one epoch, submitted
+	// one after another with one read-back of the statistics in flight.
 	TrainStepMS     float64 `json:"train_step_ms"`
 	TrainImagesPerS float64 `json:"train_images_per_s"`
-	EvalForwardMS   float64 `json:"eval_forward_ms"`
-	EvalImagesPerS  float64 `json:"eval_images_per_s"`
-	MaxRSSMiB       float64 `json:"max_rss_mib,omitempty"`
+	// One step at a time, each waited for (Trainer.Step), the median.
+	StepLatencyMS         float64 `json:"step_latency_ms"`
+	StepLatencyImagesPerS float64 `json:"step_latency_images_per_s"`
+	EvalForwardMS         float64 `json:"eval_forward_ms"`
+	EvalImagesPerS        float64 `json:"eval_images_per_s"`
+	MaxRSSMiB             float64 `json:"max_rss_mib,omitempty"`
 	// On a GPU: what one training step sends to the device and reads back.
 	DispatchesPerStep *float64 `json:"dispatches_per_step,omitempty"`
 	SubmitsPerStep    *float64 `json:"submits_per_step,omitempty"`
 	BytesReadPerStep  *float64 `json:"bytes_read_per_step,omitempty"`
+	// The bytes of device memory the backend holds after training.
+	DeviceMemory *int64 `json:"device_memory_bytes,omitempty"`
 }
 
 // counting is a backend that counts the work it sends to a device.
@@ -92,7 +104,7 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 	}
 	defer n.Free()
 	rng := rand.New(rand.NewPCG(1, 2))
-	data := make([]byte, 2*batch*(1+net.InputShape.Len()))
+	data := make([]byte, max(2, steps)*batch*(1+net.InputShape.Len()))
 	for i := range data {
 		data[i] = byte(rng.IntN(256))
 	}
@@ -136,6 +148,17 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 		d, sub, r := float64(after.Dispatches-before.Dispatches)/n, float64(after.Submits-before.Submits)/n, float64(after.BytesRead-before.BytesRead)/n
 		res.DispatchesPerStep, res.SubmitsPerStep, res.BytesReadPerStep = &d, &sub, &r
 	}
+	// Then an epoch of steps·batch images as train runs it: on a GPU the
+	// host records the next step while the device runs this one.
+	tr.Epoch, tr.Batch = 0, 0
+	ep, err := tr.RunEpoch(context.Background(), recs, nil)
+	if err != nil {
+		return res, err
+	}
+	if _, ok := b.(net.Pooling); ok {
+		held := net.MemoryHeld(b)
+		res.DeviceMemory = &held
+	}
 	x := b.NewTensor(append(net.Shape{batch}, net.InputShape...))
 	defer b.Free(x)
 	labels := b.NewIntTensor(net.Shape{batch})
@@ -152,8 +175,10 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 			eval = append(eval, time.Since(t0))
 		}
 	}
-	res.TrainStepMS = ms(median(train))
-	res.TrainImagesPerS = float64(batch) / median(train).Seconds()
+	res.TrainStepMS = ms(ep.Duration) / float64(tr.Batches(ep.Images))
+	res.TrainImagesPerS = float64(ep.Images) / ep.Duration.Seconds()
+	res.StepLatencyMS = ms(median(train))
+	res.StepLatencyImagesPerS = float64(batch) / median(train).Seconds()
 	res.EvalForwardMS = ms(median(eval))
 	res.EvalImagesPerS = float64(batch) / median(eval).Seconds()
 	res.MaxRSSMiB = maxRSSMiB()

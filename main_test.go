@@ -194,6 +194,32 @@ func TestDeviceAutoPrefersCPUToAnEmulatedGPU(t *testing.T) {
 	}
 }
 
+// The GPU branch of -device auto, reached on a machine whose only adapter is
+// an emulation by counting it as a GPU: bench trains on it and reports, in
+// its JSON, both throughputs, what a step sends to the device and the
+// device memory held.
+func TestDeviceAutoTakesAGPU(t *testing.T) {
+	g, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		testenv.GPU(t, err)
+	}
+	g.Close()
+	t.Setenv("CIFARLAB_AUTO_GPU", "emulation")
+	code, out, errs := cli(t, "bench", "-device", "auto", "-model", "lenet5", "-steps", "2", "-batch", "8", "-json")
+	if code != 0 || !strings.Contains(errs, "device: gpu (") {
+		t.Fatalf("bench -device auto: exit %d\n%s", code, errs)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench -json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"train_images_per_s", "step_latency_images_per_s", "dispatches_per_step", "submits_per_step", "device_memory_bytes"} {
+		if v, ok := r[k].(float64); !ok || !(v > 0) {
+			t.Errorf("bench -json: %s = %v, want a positive number\n%s", k, r[k], out)
+		}
+	}
+}
+
 // readLog parses a -log file.
 func readLog(t *testing.T, path string) (steps, epochs []map[string]any) {
 	t.Helper()

@@ -56,6 +56,34 @@ func (b *Backend) destroy(buf *buffer) {
 	buf.buf.Release()
 }
 
+// MemoryHeld is the bytes of every device buffer the backend holds:
+// tensors, pooled buffers, staging buffers, records, arenas.
+func (b *Backend) MemoryHeld() int64 {
+	var n int64
+	for buf := range b.live {
+		n += int64(buf.size)
+	}
+	return n
+}
+
+// TrimMemory destroys the pooled tensor and staging buffers, once the work
+// recorded so far no longer needs them: the pool only grows while a
+// network trains, so after a model switch, a reset or a change of batch
+// size it would keep holding the largest network's peak.
+func (b *Backend) TrimMemory() {
+	if b.closed {
+		return
+	}
+	for _, p := range []*pool{b.tensors, b.stagings} {
+		for c, l := range p.free {
+			for _, buf := range l {
+				b.retire(buf)
+			}
+			delete(p.free, c)
+		}
+	}
+}
+
 // sizeClass rounds n bytes up to the pool's classes: 256 bytes, then powers
 // of two and one and a half times them, so a pooled buffer wastes at most a
 // third of itself.

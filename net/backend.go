@@ -108,6 +108,34 @@ type Normalize struct {
 	Mean, Std []float32
 }
 
+// Pooling is a backend that keeps freed memory for reuse, such as the GPU
+// backend, whose tensors come from a pool of device buffers. MemoryHeld is
+// the bytes it holds, in use or pooled; TrimMemory gives back what no
+// tensor uses (after the work recorded so far no longer needs it).
+type Pooling interface {
+	MemoryHeld() int64
+	TrimMemory()
+}
+
+// TrimMemory gives back b's pooled memory when b pools it, and returns the
+// bytes it holds then (0 for a backend that does not pool).
+func TrimMemory(b Backend) int64 {
+	p, ok := b.(Pooling)
+	if !ok {
+		return 0
+	}
+	p.TrimMemory()
+	return p.MemoryHeld()
+}
+
+// MemoryHeld is the bytes b holds when it pools memory, else 0.
+func MemoryHeld(b Backend) int64 {
+	if p, ok := b.(Pooling); ok {
+		return p.MemoryHeld()
+	}
+	return 0
+}
+
 // Backend is every tensor operation the two networks need. Layouts are
 // NCHW for images and [N, F] for features; weights are in PyTorch's layout
 // ([Cout, Cin, KH, KW] for convolutions, [Out, In] for linears). The first

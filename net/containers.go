@@ -63,6 +63,12 @@ func (s *Sequential) Free() {
 	}
 }
 
+func (s *Sequential) Release() {
+	for _, l := range s.Layers {
+		l.Release()
+	}
+}
+
 // ---- ResBlk ----
 
 // BlockOpts says which residual block a ResBlk is.
@@ -295,6 +301,19 @@ func (r *ResBlk) State() State {
 		st.add(r.Extra.State())
 	}
 	return st
+}
+
+func (r *ResBlk) Release() {
+	r.main.Release()
+	if r.Extra != nil {
+		r.Extra.Release()
+	}
+	if r.OutRelu != nil {
+		r.OutRelu.Release()
+	}
+	r.y.free(r.b)
+	r.dx.free(r.b)
+	r.x, r.sum, r.dsum = nil, nil, nil // views of tensors freed above
 }
 
 func (r *ResBlk) Free() {

@@ -29,6 +29,11 @@ type Layer interface {
 	State() State
 	// Free releases the layer's tensors.
 	Free()
+	// Release frees what Forward and Backward made (outputs, input
+	// gradients, pooling indices), which is sized by the batch, and keeps
+	// the parameters and buffers; Output is nil until the next Forward.
+	// After a change of batch size it gives the old batch's memory back.
+	Release()
 }
 
 // Container is a layer made of other layers (shown nested by Summary).
@@ -141,9 +146,13 @@ func (c *Conv2d) State() State {
 	return State{Params: []*Param{c.Weight, c.Bias}}
 }
 
-func (c *Conv2d) Free() {
+func (c *Conv2d) Release() {
 	c.y.free(c.b)
 	c.dx.free(c.b)
+}
+
+func (c *Conv2d) Free() {
+	c.Release()
 	freeParams(c.b, c.Weight, c.Bias)
 }
 
@@ -225,9 +234,13 @@ func (l *Linear) Backward(dy Tensor, needDx bool) Tensor {
 
 func (l *Linear) Output() Tensor { return l.y.t }
 func (l *Linear) State() State   { return State{Params: []*Param{l.Weight, l.Bias}} }
-func (l *Linear) Free() {
+func (l *Linear) Release() {
 	l.y.free(l.b)
 	l.dx.free(l.b)
+}
+
+func (l *Linear) Free() {
+	l.Release()
 	freeParams(l.b, l.Weight, l.Bias)
 }
 
@@ -324,9 +337,13 @@ func (n *BatchNorm2d) State() State {
 	}
 }
 
-func (n *BatchNorm2d) Free() {
+func (n *BatchNorm2d) Release() {
 	n.y.free(n.b)
 	n.dx.free(n.b)
+}
+
+func (n *BatchNorm2d) Free() {
+	n.Release()
 	freeParams(n.b, n.Weight, n.Bias)
 	for _, t := range []Tensor{n.RunningMean.Value, n.RunningVar.Value, n.mean, n.invstd} {
 		n.b.Free(t)
@@ -351,7 +368,8 @@ func (r *ReLU) Kind() string                     { return "ReLU()" }
 func (r *ReLU) OutShape(in Shape) (Shape, error) { return in, nil }
 func (r *ReLU) Output() Tensor                   { return r.y.t }
 func (r *ReLU) State() State                     { return State{} }
-func (r *ReLU) Free()                            { r.y.free(r.b); r.dx.free(r.b) }
+func (r *ReLU) Release()                         { r.y.free(r.b); r.dx.free(r.b) }
+func (r *ReLU) Free()                            { r.Release() }
 func (r *ReLU) Forward(x Tensor, train bool) Tensor {
 	y := r.y.get(r.b, x.Shape())
 	r.b.ReLU(y, x)
@@ -436,11 +454,13 @@ func (p *MaxPool2d) Backward(dy Tensor, needDx bool) Tensor {
 
 func (p *MaxPool2d) Output() Tensor { return p.y.t }
 func (p *MaxPool2d) State() State   { return State{} }
-func (p *MaxPool2d) Free() {
+func (p *MaxPool2d) Release() {
 	p.y.free(p.b)
 	p.dx.free(p.b)
 	p.argmax.free(p.b)
 }
+
+func (p *MaxPool2d) Free() { p.Release() }
 
 // ---- Flatten ----
 
@@ -474,7 +494,8 @@ func (f *Flatten) Backward(dy Tensor, needDx bool) Tensor {
 }
 func (f *Flatten) Output() Tensor { return f.y }
 func (f *Flatten) State() State   { return State{} }
-func (f *Flatten) Free()          {}
+func (f *Flatten) Free()          { f.Release() }
+func (f *Flatten) Release()       { f.y = nil } // a view of the input, which its layer frees
 
 // ---- GlobalAvgPool2d ----
 
@@ -519,7 +540,9 @@ func (p *GlobalAvgPool2d) Backward(dy Tensor, needDx bool) Tensor {
 
 func (p *GlobalAvgPool2d) Output() Tensor { return p.y.t }
 func (p *GlobalAvgPool2d) State() State   { return State{} }
-func (p *GlobalAvgPool2d) Free() {
+func (p *GlobalAvgPool2d) Release() {
 	p.y.free(p.b)
 	p.dx.free(p.b)
 }
+
+func (p *GlobalAvgPool2d) Free() { p.Release() }

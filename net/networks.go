@@ -112,6 +112,15 @@ func (n *Network) NumParams() int {
 // HasBatchNorm reports whether the network has BatchNorm layers.
 func (n *Network) HasBatchNorm() bool { return len(n.State().Counters) > 0 }
 
+// Release frees the tensors sized by the batch (outputs and gradients of
+// every layer), keeping the weights, buffers and Adam's state: after a
+// change of batch size the old batch's memory goes back to the backend.
+func (n *Network) Release() {
+	for _, l := range n.Layers {
+		l.Release()
+	}
+}
+
 // Free releases every tensor of the network.
 func (n *Network) Free() {
 	for _, l := range n.Layers {

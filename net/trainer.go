@@ -309,6 +309,16 @@ func sqrts(v []float32) []float64 {
 	return out
 }
 
+// Release frees the tensors sized by the batch, the network's and the
+// trainer's own (its input batch, labels and logits' gradient); the next
+// step makes them again at its batch size.
+func (t *Trainer) Release() {
+	t.x.free(t.B)
+	t.labels.free(t.B)
+	t.dlogits.free(t.B)
+	t.Net.Release()
+}
+
 // Free releases the trainer's tensors (not the network's).
 func (t *Trainer) Free() {
 	t.x.free(t.B)

@@ -145,9 +145,11 @@ func (w *worker) setBatch(batch int) error {
 			return err
 		}
 	}
+	changed := false
 	for _, l := range w.lanes() {
 		if tr := l.tr; tr != nil && w.recs != nil {
 			done := min(tr.Batch*tr.Cfg.Batch, tr.EpochImages(w.recs.Len()))
+			changed = changed || tr.Cfg.Batch != batch
 			tr.Cfg.Batch = batch
 			tr.Batch = done / batch
 		}
@@ -156,5 +158,16 @@ func (w *worker) setBatch(batch int) error {
 		}
 	}
 	w.set.Batch = batch
+	if changed {
+		// The old batch's activations and gradients go back to the device;
+		// the next step makes them at the new size.
+		_ = w.finishInspection() // it reads the layers' outputs
+		for _, l := range w.lanes() {
+			if l.tr != nil {
+				l.tr.Release()
+			}
+		}
+		w.trimMemory()
+	}
 	return nil
 }

@@ -124,6 +124,16 @@ func (w *worker) endLanes() {
 		l.free()
 	}
 	w.setLanes(emptyLane(w.set.Model), nil)
+	w.trimMemory()
+}
+
+// trimMemory gives the backend's pooled memory back to the device, so that
+// after a switch from a large network to a small one, or to a smaller
+// batch, the session holds what the new one needs and not the old peak.
+func (w *worker) trimMemory() {
+	if w.b != nil {
+		net.TrimMemory(w.b)
+	}
 }
 
 // setLanes makes front the network shown and trained, and twin (when not

@@ -120,6 +120,9 @@ func (w *worker) publish() {
 	if w.ds != nil {
 		st.Dataset = w.ds.Source
 	}
+	if w.b != nil {
+		st.DeviceMemory = net.MemoryHeld(w.b)
+	}
 	w.s.pub.Store(&published{snap: snap, status: st, notice: notice, errMsg: w.err, errAt: w.errAt})
 	w.s.notify()
 	w.saveRuns()

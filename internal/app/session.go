@@ -176,6 +176,9 @@ type Status struct {
 	EvalImages       int       `json:"evalImages"`
 	Twin             string    `json:"twin"`
 	TwinStep         int       `json:"twinStep"`
+	// DeviceMemory is the bytes of device memory the backend holds, in
+	// use or pooled (0 for the CPU backend, whose memory is Go's).
+	DeviceMemory int64 `json:"deviceMemory"`
 }
 
 // Session is a live training session. See the package comment.
