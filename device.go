@@ -55,6 +55,17 @@ func useCPU(stderr io.Writer, why string) net.Backend {
 // statsEvery is how many training steps record their loss on the device
 // before it is read back: every step on the CPU, where reading costs
 // nothing; a few on a GPU, so that the host never waits for it.
+// openAfterLoss opens the backend to go on with after a lost GPU: a new GPU
+// device where one opens, else the CPU backend.
+func openAfterLoss(stderr io.Writer) net.Backend {
+	g, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		return useCPU(stderr, fmt.Sprintf("no GPU after the loss (%v)", err))
+	}
+	fmt.Fprintf(stderr, "device: %s\n", g.Name())
+	return g
+}
+
 func statsEvery(b net.Backend) int {
 	if _, ok := b.(*gpu.Backend); ok {
 		return 8

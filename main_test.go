@@ -11,6 +11,7 @@ import (
 
 	"cifarlab/gpu"
 	"cifarlab/internal/testenv"
+	"cifarlab/net"
 )
 
 // cli runs the command in-process and returns its exit status and output.
@@ -173,6 +174,50 @@ func TestTrainOnGPU(t *testing.T) {
 	}
 	if acc := epochs[0]["test_accuracy"].(float64); acc < 0.15 {
 		t.Errorf("test accuracy after one epoch on 1,024 images: %.3f", acc)
+	}
+}
+
+// TestTrainSurvivesALostGPU loses the GPU in the middle of train -device
+// gpu (CIFARLAB_GPU_LOSE_AFTER, a fault the backend injects after its Nth
+// submit): train says so, goes on from its copy of the weights on the host
+// on a new device, and finishes its epochs.
+func TestTrainSurvivesALostGPU(t *testing.T) {
+	g, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		testenv.GPU(t, err)
+	}
+	g.Close()
+	t.Setenv("CIFARLAB_GPU_LOSE_AFTER", "60")
+	exact := filepath.Join(testenv.Data(t), "exact")
+	logPath := filepath.Join(t.TempDir(), "log.jsonl")
+	save := filepath.Join(t.TempDir(), "w.safetensors")
+	code, out, errs := cli(t, "train", "-device", "gpu", "-data", filepath.Join(exact, "data_batch_1.bin"), "-limit", "512",
+		"-test", filepath.Join(exact, "test_batch.bin"), "-batch", "64", "-epochs", "2", "-save", save, "-log", logPath)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{"the GPU was lost", "going on from step"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("train's messages do not say %q:\n%s", want, errs)
+		}
+	}
+	t.Log(out, errs)
+	steps, epochs := readLog(t, logPath)
+	if len(epochs) != 2 || int(epochs[1]["step"].(float64)) != 16 {
+		t.Fatalf("log has %d epochs (want 2, the last at step 16)\n%s", len(epochs), errs)
+	}
+	// The steps after the copy are trained again, so some step numbers
+	// appear twice; every step up to 16 is there.
+	seen := map[int]bool{}
+	for _, s := range steps {
+		seen[int(s["step"].(float64))] = true
+	}
+	if len(seen) != 16 || len(steps) <= 16 {
+		t.Errorf("log has %d step lines for %d steps; want all 16 and some twice\n%s", len(steps), len(seen), errs)
+	}
+	w, err := net.ReadWeights(save)
+	if err != nil || w.Meta["step"] != "16" {
+		t.Errorf("checkpoint after the run: %v, step %q", err, w.Meta["step"])
 	}
 }
 

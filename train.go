@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"cifarlab/cifar"
 	"cifarlab/net"
@@ -118,34 +119,15 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer b.Close()
-	n, err := net.New(b, f.model.name(), len(ds.Classes), f.seed)
-	if err != nil {
+	r := &trainRun{f: f, classes: ds.Classes, trainSplit: trainSplit, testSplit: testSplit}
+	defer r.close()
+	if err := r.build(b, nil); err != nil {
 		return err
 	}
-	defer n.Free()
-	cfg := net.TrainConfig{Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: statsEvery(b)}
-	if f.log != "" {
-		cfg.GradNormsEvery = f.logGrads
-	}
-	tr, err := net.NewTrainer(b, n, cfg, float32(f.lr))
-	if err != nil {
+	if err := startFrom(r.tr, f, ds.Classes, stderr); err != nil {
 		return err
 	}
-	defer tr.Free()
-	if err := startFrom(tr, f, ds.Classes, stderr); err != nil {
-		return err
-	}
-	recs, err := upload(b, trainSplit)
-	if err != nil {
-		return err
-	}
-	var testRecs net.Records
-	if testSplit != nil {
-		if testRecs, err = upload(b, testSplit); err != nil {
-			return err
-		}
-	}
+	n, tr := r.tr.Net, r.tr
 	log, err := openLog(f.log, f.resume != "")
 	if err != nil {
 		return err
@@ -154,19 +136,113 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	log.write(map[string]any{"event": "start", "model": n.Model, "device": b.Name(), "train_images": trainSplit.Len(),
 		"test_images": splitLen(testSplit), "classes": ds.Classes, "batch": f.batch, "lr": f.lr, "seed": f.seed,
 		"shuffle": f.shuffle, "augment": f.augment, "epochs": f.epochs, "start_epoch": tr.Epoch, "start_step": tr.Opt.Step})
-	if k := tr.EpochImages(recs.Len()); k < recs.Len() {
+	if k := tr.EpochImages(r.recs.Len()); k < r.recs.Len() {
 		fmt.Fprintf(stderr, "note: each epoch leaves out one image, which would be a last batch of one that BatchNorm cannot normalise\n")
 	}
 	fmt.Fprintf(stdout, "training %s (%d parameters) on %d images of %s, testing on %d\n",
 		n.Model, n.NumParams(), trainSplit.Len(), ds.Source, splitLen(testSplit))
 	f.startStep = tr.Opt.Step
-	for tr.Epoch < f.epochs {
-		if err := trainEpoch(ctx, tr, recs, testRecs, f, ds.Classes, log, stdout, stderr); err != nil {
+	r.tr.Keeper = net.NewHostKeeper(hostCopyEvery)
+	for r.tr.Epoch < f.epochs {
+		err := trainEpoch(ctx, r.tr, r.recs, r.testRecs, f, ds.Classes, log, stdout, stderr)
+		if errors.Is(err, net.ErrDeviceLost) {
+			err = r.recover(err, log, stderr)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	log.close()
 	return log.Err()
+}
+
+// hostCopyEvery is how often training refreshes its copy of the weights
+// and Adam's state on the host, besides at every epoch's end.
+const hostCopyEvery = 30 * time.Second
+
+// trainRun is what train builds on a backend: the network, its trainer and
+// the uploaded data; after a lost device, again on the next backend.
+type trainRun struct {
+	f                     *trainFlags
+	classes               []string
+	trainSplit, testSplit *cifar.Split
+
+	b              net.Backend
+	tr             *net.Trainer
+	recs, testRecs net.Records
+}
+
+// build makes the network, the trainer and the records on b, from the seed's
+// weights or, when c is not nil, from c.
+func (r *trainRun) build(b net.Backend, c *net.HostCopy) error {
+	r.b = b
+	f := r.f
+	n, err := net.New(b, f.model.name(), len(r.classes), f.seed)
+	if err != nil {
+		return err
+	}
+	cfg := net.TrainConfig{Batch: f.batch, Shuffle: f.shuffle, Augment: f.augment, Seed: f.seed, Norm: norm, StatsEvery: statsEvery(b)}
+	if f.log != "" {
+		cfg.GradNormsEvery = f.logGrads
+	}
+	if r.tr, err = net.NewTrainer(b, n, cfg, float32(f.lr)); err != nil {
+		n.Free()
+		return err
+	}
+	if c != nil {
+		if err := r.tr.Restore(c); err != nil {
+			return err
+		}
+	}
+	if r.recs, err = upload(b, r.trainSplit); err != nil {
+		return err
+	}
+	if r.testSplit != nil {
+		if r.testRecs, err = upload(b, r.testSplit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close frees what build made and closes the backend.
+func (r *trainRun) close() {
+	if r.b == nil {
+		return
+	}
+	for _, recs := range []net.Records{r.recs, r.testRecs} {
+		if recs != nil {
+			r.b.Free(recs)
+		}
+	}
+	if r.tr != nil {
+		r.tr.Free()
+		r.tr.Net.Free()
+	}
+	r.b.Close()
+	r.b, r.tr, r.recs, r.testRecs = nil, nil, nil, nil
+}
+
+// recover goes on after the device was lost (lost says how): from the last
+// copy on the host, on a new GPU device when one opens, else on the CPU.
+// The steps after that copy are trained again; the log says so.
+func (r *trainRun) recover(lost error, log *jsonLog, stderr io.Writer) error {
+	keeper := r.tr.Keeper
+	_ = keeper.Finish() // a copy still in flight is lost with the device
+	c := keeper.Copy()
+	if c == nil {
+		return fmt.Errorf("%w; no copy of the weights had reached the host yet", lost)
+	}
+	fmt.Fprintf(stderr, "\nthe GPU was lost (%v)\n", lost)
+	r.close()
+	b := openAfterLoss(stderr)
+	if err := r.build(b, c); err != nil {
+		return fmt.Errorf("go on after the lost GPU: %w", err)
+	}
+	r.tr.Keeper = keeper
+	fmt.Fprintf(stderr, "going on from step %d (epoch %d, %d batches done) on %s\n", c.Step, c.Epoch+1, c.Batch, b.Name())
+	log.write(map[string]any{"event": "device_lost", "error": lost.Error(), "resume_step": c.Step, "device": b.Name()})
+	return nil
 }
 
 // startFrom applies -init or -resume.
@@ -217,6 +293,9 @@ func trainEpoch(ctx context.Context, tr *net.Trainer, recs, testRecs net.Records
 		log.write(stepLine(r, params))
 	})
 	bar.finish()
+	if err == nil && tr.Keeper != nil {
+		err = tr.Keeper.Finish() // the epoch's end, on the host
+	}
 	if errors.Is(err, context.Canceled) {
 		if tr.Opt.Step == f.startStep {
 			fmt.Fprintf(stderr, "interrupted before the first step; nothing saved\n")

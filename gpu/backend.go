@@ -3,7 +3,10 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gogpu/gputypes"
@@ -42,7 +45,7 @@ const (
 
 // Errors a failure wraps, for errors.Is.
 var (
-	errDeviceLost  = errors.New("the GPU device is lost or hung")
+	errDeviceLost  = net.ErrDeviceLost
 	errOutOfMemory = errors.New("out of GPU memory")
 	errClosed      = errors.New("the backend is closed")
 )
@@ -90,6 +93,7 @@ type Backend struct {
 	counts     Counters
 	closed     bool
 	detach     func() // removes the browser's error listeners
+	loseAfter  int64  // submits after which LoseDevice is called (0: never)
 }
 
 var _ net.Backend = (*Backend)(nil)
@@ -129,6 +133,7 @@ func Open(opts Options) (*Backend, error) {
 		live:      map[*buffer]struct{}{},
 		tensors:   newPool(usageTensor, "tensor"),
 		stagings:  newPool(usageStaging, "staging"),
+		loseAfter: loseAfter(),
 	}
 	var err error
 	if b.instance, b.adapter, err = requestAdapter(opts.backends); err != nil {
@@ -184,13 +189,45 @@ func (b *Backend) Adapter() gputypes.AdapterInfo { return b.info }
 // Limits are the device's limits.
 func (b *Backend) Limits() gputypes.Limits { return b.limits }
 
-// fail records the first failure, wrapped with the op that met it.
+// fail records the first failure, wrapped with the op that met it. A
+// failure of gogpu's that says the device is lost also wraps
+// net.ErrDeviceLost, which callers test for to go on elsewhere.
 func (b *Backend) fail(op string, err error) {
 	b.errMu.Lock()
 	defer b.errMu.Unlock()
 	if b.err == nil {
+		if errors.Is(err, wgpu.ErrDeviceLost) && !errors.Is(err, errDeviceLost) {
+			err = fmt.Errorf("%w: %w", errDeviceLost, err)
+		}
 		b.err = fmt.Errorf("gpu: %s: %w", op, err)
 	}
+}
+
+// LoseDevice makes the backend act as if its device were lost: the ops
+// recorded are dropped, and every later Submit, Download and read fails
+// with an error wrapping net.ErrDeviceLost. It injects the fault for tests
+// of what the callers do then; the device itself stays until Close.
+func (b *Backend) LoseDevice() {
+	b.endPass("LoseDevice")
+	b.discard()
+	b.fail("device lost", fmt.Errorf("simulated by LoseDevice: %w", errDeviceLost))
+}
+
+// loseAfterEnv, CIFARLAB_GPU_LOSE_AFTER=N in the environment, loses the
+// device of the first backend the process opens after its Nth submit (see
+// LoseDevice), so that a test can follow a command through a lost device
+// and onto the next one.
+const loseAfterEnv = "CIFARLAB_GPU_LOSE_AFTER"
+
+// faultTaken is set once a backend has taken CIFARLAB_GPU_LOSE_AFTER.
+var faultTaken atomic.Bool
+
+func loseAfter() int64 {
+	n, err := strconv.ParseInt(os.Getenv(loseAfterEnv), 10, 64)
+	if err != nil || n < 1 || !faultTaken.CompareAndSwap(false, true) {
+		return 0
+	}
+	return n
 }
 
 // failure is the first failure, or nil.

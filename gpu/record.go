@@ -305,6 +305,10 @@ func (b *Backend) flush() error {
 			b.discard()
 			return b.failure()
 		}
+		if b.loseAfter > 0 && b.counts.Submits >= b.loseAfter {
+			b.LoseDevice()
+			return b.failure()
+		}
 	}
 	for _, c := range r.chunks {
 		c.busyUntil = idx

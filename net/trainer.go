@@ -87,6 +87,10 @@ type Trainer struct {
 	blocks   []*ResBlk    // the network's blocks, likewise
 	pending  []StepResult // steps whose statistics are still only on the backend
 	inflight []statsRead  // statistics being read back, oldest first
+
+	// Keeper, when set, keeps a copy of the trainer's state on the host
+	// while it trains (see HostKeeper).
+	Keeper *HostKeeper
 }
 
 // NewTrainer prepares training of n with a fresh Adam at learning rate lr.
@@ -193,6 +197,9 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 			return res, fmt.Errorf("epoch %d, step %d: %w", epoch, t.Opt.Step, err)
 		}
 		t.pending = append(t.pending, StepResult{Step: t.Opt.Step, Epoch: epoch, Batch: t.Batch, Batches: nb, N: hi - lo})
+		if err := t.keep(t.Batch+1, false); err != nil {
+			return res, err
+		}
 		if len(t.pending) == t.Cfg.StatsEvery {
 			// Keep one read in flight, so the host never waits for the
 			// device to finish the steps it has just been given.
@@ -205,6 +212,9 @@ func (t *Trainer) RunEpoch(ctx context.Context, recs Records, onStep func(StepRe
 		return res, err
 	}
 	t.Epoch, t.Batch = epoch, 0
+	if err := t.keep(0, true); err != nil {
+		return res, err
+	}
 	res.Duration = time.Since(start)
 	if res.Images > 0 {
 		res.Loss = lossSum / float64(res.Images)
@@ -225,8 +235,23 @@ func (t *Trainer) Step(recs Records, index []int32, crops []Crop) (StepResult, e
 	}
 	r := StepResult{Step: t.Opt.Step, Epoch: t.Epoch + 1, Batch: t.Batch, N: len(index)}
 	t.pending = append(t.pending, r)
+	if err := t.keep(t.Batch+1, false); err != nil {
+		return r, err
+	}
 	err := t.flush(0, func(got StepResult) { r = got })
 	return r, err
+}
+
+// keep tells the Keeper, if any, of a step just submitted: batch is the
+// batches of epoch t.Epoch+1 that the steps so far have done.
+func (t *Trainer) keep(batch int, epochEnd bool) error {
+	if t.Keeper == nil {
+		return nil
+	}
+	if err := t.Keeper.tick(t, t.Epoch, batch, epochEnd); err != nil {
+		return fmt.Errorf("keep a copy of the weights on the host: %w", err)
+	}
+	return nil
 }
 
 // step is one whole training step: batch assembly, forward, loss,
