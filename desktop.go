@@ -61,10 +61,25 @@ func desktop(ctx context.Context, f *desktopFlags, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer b.Close()
+	var mu sync.Mutex
+	current := b // the backend in use, which may change after a lost GPU
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		current.Close()
+	}()
 
 	cfg := f.sessionConfig(statsEvery(b))
 	f.keepRuns(&cfg, stderr)
+	cfg.Reopen = func(lost error, old net.Backend) (net.Backend, string) {
+		fmt.Fprintf(stderr, "the GPU was lost (%v)\n", lost)
+		old.Close()
+		nb := openAfterLoss(stderr)
+		mu.Lock()
+		current = nb
+		mu.Unlock()
+		return nb, ""
+	}
 	s := app.New(cfg)
 	s.SetBackend(b, "")
 	s.SetData(ds)

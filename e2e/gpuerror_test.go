@@ -69,3 +69,39 @@ func TestGPUErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGPULost destroys the page's GPUDevice in the middle of training (a
+// script in the worker calls destroy() after the device's 40th submit, as
+// a GPU process crash or a driver reset would end it): the page says the
+// GPU was lost, goes on from its copy of the weights on the host on a new
+// device, and keeps training, without an error.
+func TestGPULost(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	b = b.with(t)
+	b.addWorkerInitScript(`{
+		let first = null, submits = 0;
+		const request = GPUAdapter.prototype.requestDevice;
+		GPUAdapter.prototype.requestDevice = async function (desc) {
+			const d = await request.call(this, desc);
+			if (first === null) first = d;
+			return d;
+		};
+		const submit = GPUQueue.prototype.submit;
+		GPUQueue.prototype.submit = function (buffers) {
+			const r = submit.call(this, buffers);
+			if (first !== null && this === first.queue && ++submits === 40) first.destroy();
+			return r;
+		};
+	}`)
+	b.navigate(srv.url + "?model=lenet5&device=gpu&autostart=1&limit=128&batch=16&eval=16")
+	if st := b.waitFor("the backend", 2*time.Minute, true, func(s status) bool { return s.Backend != "" }, nil); !st.gpu() {
+		testenv.WebGPU(t, fmt.Sprintf("the page trains on %q (error %q)", st.Backend, st.Error))
+	}
+	st := b.waitFor("the loss to be told", 4*time.Minute, true, func(s status) bool { return strings.Contains(s.Notice, "the GPU was lost") }, nil)
+	t.Logf("after the loss: %v; notice %q", st, st.Notice)
+	from := st.Step
+	st = b.waitFor("training to go on", 4*time.Minute, true, func(s status) bool { return s.Step >= from+3 }, nil)
+	if st.Error != "" || !st.Running || !st.gpu() {
+		t.Errorf("after the loss: %v, want training on a GPU without an error", st)
+	}
+}

@@ -204,12 +204,12 @@ func (b *Backend) fail(op string, err error) {
 }
 
 // LoseDevice makes the backend act as if its device were lost: the ops
-// recorded are dropped, and every later Submit, Download and read fails
-// with an error wrapping net.ErrDeviceLost. It injects the fault for tests
-// of what the callers do then; the device itself stays until Close.
+// recorded are dropped at the next Submit, and every later Submit,
+// Download and read fails with an error wrapping net.ErrDeviceLost. It
+// injects the fault for tests of what the callers do then; the device
+// itself stays until Close. Unlike the backend's other methods it may be
+// called from any goroutine, as a real loss comes.
 func (b *Backend) LoseDevice() {
-	b.endPass("LoseDevice")
-	b.discard()
 	b.fail("device lost", fmt.Errorf("simulated by LoseDevice: %w", errDeviceLost))
 }
 

@@ -344,8 +344,12 @@ func (t *Trainer) Release() {
 	t.Net.Release()
 }
 
-// Free releases the trainer's tensors (not the network's).
+// Free releases the trainer's tensors (not the network's), after waiting
+// for a copy to the host in flight, which holds read-back buffers.
 func (t *Trainer) Free() {
+	if t.Keeper != nil {
+		_ = t.Keeper.Finish()
+	}
 	t.x.free(t.B)
 	t.labels.free(t.B)
 	t.dlogits.free(t.B)

@@ -43,7 +43,7 @@ func emptyLane(model string) *lane { return &lane{model: model, lastLoss: nan()}
 func (l *lane) free() {
 	if l.tr != nil {
 		l.tr.Free()
-		l.tr = nil
+		l.tr = nil // its Keeper, with the copy on the host, goes with it
 	}
 	if l.net != nil {
 		l.net.Free()
@@ -71,6 +71,7 @@ func (w *worker) newLane(model string) (*lane, error) {
 	}
 	l := emptyLane(model)
 	l.net, l.tr, l.probes = n, tr, probes
+	tr.Keeper = net.NewHostKeeper(hostCopyEvery)
 	l.rec = w.newRecord(l)
 	return l, nil
 }

@@ -97,6 +97,15 @@ type Config struct {
 	// keeps them in its Cache Storage, the desktop in a file beside its
 	// weights, so that a reload or a restart shows them again.
 	OnRuns func(data []byte)
+	// Reopen, when set, is called (on Run's goroutine) when the backend's
+	// device is lost, with the error that says so and the lost backend,
+	// which the session no longer uses: it closes that one and returns the
+	// backend to go on with (a new GPU device, or the CPU backend) and a
+	// notice for it, as SetBackend takes. The session then goes on from
+	// its copy of each network's state on the host, with its runs and
+	// curves. Without Reopen a lost device is an error, and Save still
+	// writes the weights from the host copy.
+	Reopen func(lost error, old net.Backend) (net.Backend, string)
 }
 
 // Defaults of Config.

@@ -82,14 +82,14 @@ func (w *worker) trainRun(ctx context.Context) error {
 		w.twinTurn, w.turnLeft = !w.twinTurn, experimentTurn
 	}
 	if w.abort != nil {
-		w.running = false
+		w.running = w.goesOn(w.abort)
 		return w.abort
 	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	if err != nil {
-		w.running = false
+		w.running = w.goesOn(err)
 		return err
 	}
 	w.endEpoch()

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
+	"cifarlab/internal/atomicfile"
 	"cifarlab/net"
 	"cifarlab/viz"
 )
@@ -18,7 +20,18 @@ func (w *worker) encodeWeights() ([]byte, string, error) {
 		return nil, "", errNotReady
 	}
 	var buf bytes.Buffer
-	if err := w.net.EncodeWeights(&buf, w.checkpointInfo()); err != nil {
+	err := w.net.EncodeWeights(&buf, w.checkpointInfo())
+	if errors.Is(err, net.ErrDeviceLost) && w.tr.Keeper != nil && w.tr.Keeper.Copy() != nil {
+		// The weights on the device are gone: the copy on the host is the
+		// latest there is.
+		c := w.tr.Keeper.Copy()
+		buf.Reset()
+		if err := c.EncodeWeights(&buf, w.classes); err != nil {
+			return nil, "", err
+		}
+		return buf.Bytes(), fmt.Sprintf("%s-step%d.safetensors", c.Model, c.Step), nil
+	}
+	if err != nil {
 		return nil, "", err
 	}
 	return buf.Bytes(), fmt.Sprintf("%s-step%d.safetensors", w.net.Model, w.tr.Opt.Step), nil
@@ -34,7 +47,11 @@ func (w *worker) save(path string) error {
 		return errNotReady
 	}
 	if path != "" {
-		if err := w.net.SaveWeights(path, w.checkpointInfo()); err != nil {
+		data, _, err := w.encodeWeights()
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(path, func(f io.Writer) error { _, err := f.Write(data); return err }); err != nil {
 			return err
 		}
 		w.say("saved %s", path)

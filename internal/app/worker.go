@@ -125,8 +125,86 @@ func (w *worker) guard(what string, f func() error) {
 		if what != "" {
 			err = fmt.Errorf("%s: %w", what, err)
 		}
+		if w.goesOn(err) {
+			rerr := w.goOnAfterLoss(err)
+			if rerr == nil {
+				return
+			}
+			err = rerr
+			w.running = false
+		}
 		w.fail(err)
 	}
+}
+
+// goesOn reports whether the session goes on after err, on the backend
+// Config.Reopen gives: err is a lost device, and there is a Reopen.
+func (w *worker) goesOn(err error) bool {
+	return errors.Is(err, net.ErrDeviceLost) && w.s.cfg.Reopen != nil
+}
+
+// hostCopyEvery is how often each network's state is copied to the host
+// while it trains, besides at each epoch's end.
+const hostCopyEvery = 30 * time.Second
+
+// goOnAfterLoss moves the session to the backend Config.Reopen gives after
+// the device was lost (lost says how): the data is uploaded again and
+// every network goes on from its copy on the host, keeping its run and
+// curves; the steps after the copy are trained again.
+func (w *worker) goOnAfterLoss(lost error) error {
+	copies := make([]*net.HostCopy, 0, 2)
+	keepers := make([]*net.HostKeeper, 0, 2)
+	for _, l := range w.lanes() {
+		if l.tr == nil || l.tr.Keeper == nil {
+			return lost
+		}
+		_ = l.tr.Keeper.Finish() // a copy in flight is lost with the device
+		c := l.tr.Keeper.Copy()
+		if c == nil {
+			return fmt.Errorf("%w; no copy of the weights had reached the host yet", lost)
+		}
+		copies, keepers = append(copies, c), append(keepers, l.tr.Keeper)
+	}
+	old := w.b
+	w.freeAll()
+	w.b, w.backendNotice = w.s.cfg.Reopen(lost, old)
+	if w.b == nil {
+		return fmt.Errorf("%w; no backend to go on with", lost)
+	}
+	if err := w.uploadData(); err != nil {
+		return err
+	}
+	for i, l := range w.lanes() {
+		if err := w.restoreLane(l, copies[i], keepers[i]); err != nil {
+			return fmt.Errorf("go on after the lost GPU: %w", err)
+		}
+	}
+	w.dirty = true
+	w.say("the GPU was lost (%v); going on from step %d on %s", lost, copies[0].Step, w.b.Name())
+	return nil
+}
+
+// restoreLane gives l a network and trainer on the present backend with
+// the state of c, keeping the lane's run and curves; k, which holds c,
+// goes on keeping the copy.
+func (w *worker) restoreLane(l *lane, c *net.HostCopy, k *net.HostKeeper) error {
+	n, tr, err := w.newModel(l.model)
+	if err != nil {
+		return err
+	}
+	probes, err := probesFor(n, w.classes)
+	if err == nil {
+		err = tr.Restore(c)
+	}
+	if err != nil {
+		tr.Free()
+		n.Free()
+		return err
+	}
+	tr.Keeper = k
+	l.net, l.tr, l.probes = n, tr, probes
+	l.step = c.Step
+	return nil
 }
 
 // fail records err as the session's error.
@@ -189,6 +267,17 @@ func (w *worker) setData(ds *cifar.Dataset) {
 
 // upload copies the data to the backend and builds the network.
 func (w *worker) upload() error {
+	if err := w.uploadData(); err != nil {
+		return err
+	}
+	if w.twin != nil {
+		return w.startExperiment(w.front.model)
+	}
+	return w.rebuild(w.set.Model)
+}
+
+// uploadData copies the training and test images to the backend.
+func (w *worker) uploadData() error {
 	recs, err := w.b.UploadRecords(w.train.Records, net.InputShape)
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", w.train.Source, err)
@@ -199,10 +288,7 @@ func (w *worker) upload() error {
 			return fmt.Errorf("upload %s: %w", w.test.Source, err)
 		}
 	}
-	if w.twin != nil {
-		return w.startExperiment(w.front.model)
-	}
-	return w.rebuild(w.set.Model)
+	return nil
 }
 
 // freeAll frees everything the session holds on the backend.

@@ -38,6 +38,7 @@ import (
 	"cifarlab/internal/app"
 	"cifarlab/internal/jsutil"
 	"cifarlab/internal/pagewire"
+	"cifarlab/net"
 	"cifarlab/viz"
 )
 
@@ -240,6 +241,16 @@ func (h *host) start() {
 		h.board.note(noteRuns, err.Error())
 	} else {
 		cfg.Runs, cfg.OnRuns = runs, keeper.keep
+	}
+	cfg.Reopen = func(lost error, old net.Backend) (net.Backend, string) {
+		// The device is gone (a GPU process crash, a driver reset, a tab
+		// put away on a phone): a new one where the browser gives one, or
+		// the CPU fallback. The session goes on from its copy on the host.
+		old.Close()
+		n := openBackend(h.params.device)
+		h.board.setBackend(n.b.Name())
+		h.board.setError(errBackend, n.failure)
+		return n.b, n.notice
 	}
 	s := app.New(cfg)
 	s.SetBackend(o.b, o.notice)
