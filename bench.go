@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 10, "timed steps (after 2 warm-up steps)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	gradNorms := fs.Bool("grad-norms", false, "measure every parameter's gradient norm in every step, as train -log does")
+	profile := fs.Bool("profile", false, "on a GPU: also time every kernel (each dispatch submitted alone and waited for), per kernel family")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,6 +34,8 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return flagError(fs, "-batch %d: must be at least 1", *batch)
 	case *steps < 1:
 		return flagError(fs, "-steps %d: must be at least 1", *steps)
+	case *profile && device.value == "cpu":
+		return flagError(fs, "-profile times the GPU's kernels: use it with -device gpu")
 	}
 	if err := model.check(fs); err != nil {
 		return err
@@ -45,6 +49,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *profile {
+		if _, ok := b.(*gpu.Backend); !ok {
+			return fmt.Errorf("-profile: the benchmark ran on %s, not a GPU", b.Name())
+		}
+		if r.Kernels, err = profileKernels(model.name(), *batch, *steps, *gradNorms); err != nil {
+			return fmt.Errorf("-profile: %w", err)
+		}
+		r.KernelTiming = gpu.TimestampNote
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
 	}
@@ -57,7 +70,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  one step waited for (median latency)         %8.2f ms       %8.0f images/s\n", r.StepLatencyMS, r.StepLatencyImagesPerS)
 	fmt.Fprintf(stdout, "  eval forward (median)                        %8.2f ms       %8.0f images/s\n", r.EvalForwardMS, r.EvalImagesPerS)
 	if r.DispatchesPerStep != nil {
-		fmt.Fprintf(stdout, "  per training step: %.0f dispatches, %.1f submits, %.0f bytes read back\n", *r.DispatchesPerStep, *r.SubmitsPerStep, *r.BytesReadPerStep)
+		fmt.Fprintf(stdout, "  per training step: %.0f dispatches, %.1f submits, %.0f bytes read back, %.1f MB of device memory bound\n",
+			*r.DispatchesPerStep, *r.SubmitsPerStep, *r.BytesReadPerStep, *r.DeviceBytesPerStep/1e6)
+	}
+	if len(r.Kernels) > 0 {
+		printKernels(stdout, r.Kernels, r.KernelTiming)
 	}
 	if r.DeviceMemory != nil {
 		fmt.Fprintf(stdout, "  device memory held %.1f MiB\n", float64(*r.DeviceMemory)/(1<<20))
@@ -88,6 +105,11 @@ type benchResult struct {
 	DispatchesPerStep *float64 `json:"dispatches_per_step,omitempty"`
 	SubmitsPerStep    *float64 `json:"submits_per_step,omitempty"`
 	BytesReadPerStep  *float64 `json:"bytes_read_per_step,omitempty"`
+	// Bytes of device memory the step's dispatches bind, read and written.
+	DeviceBytesPerStep *float64 `json:"device_bytes_per_step,omitempty"`
+	// With -profile: per kernel, per step.
+	Kernels      []kernelProfile `json:"kernels,omitempty"`
+	KernelTiming string          `json:"kernel_timing,omitempty"`
 	// The bytes of device memory the backend holds after training.
 	DeviceMemory *int64 `json:"device_memory_bytes,omitempty"`
 }
@@ -104,14 +126,7 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 	}
 	defer n.Free()
 	rng := rand.New(rand.NewPCG(1, 2))
-	data := make([]byte, max(2, steps)*batch*(1+net.InputShape.Len()))
-	for i := range data {
-		data[i] = byte(rng.IntN(256))
-	}
-	for i := 0; i < len(data); i += 1 + net.InputShape.Len() {
-		data[i] %= 10
-	}
-	recs, err := b.UploadRecords(data, net.InputShape)
+	recs, err := b.UploadRecords(randomRecords(max(2, steps)*batch), net.InputShape)
 	if err != nil {
 		return res, err
 	}
@@ -146,7 +161,8 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 	if c, ok := b.(counting); ok {
 		after, n := c.Counters(), float64(steps)
 		d, sub, r := float64(after.Dispatches-before.Dispatches)/n, float64(after.Submits-before.Submits)/n, float64(after.BytesRead-before.BytesRead)/n
-		res.DispatchesPerStep, res.SubmitsPerStep, res.BytesReadPerStep = &d, &sub, &r
+		db := float64(after.DeviceBytes-before.DeviceBytes) / n
+		res.DispatchesPerStep, res.SubmitsPerStep, res.BytesReadPerStep, res.DeviceBytesPerStep = &d, &sub, &r, &db
 	}
 	// Then an epoch of steps·batch images as train runs it: on a GPU the
 	// host records the next step while the device runs this one.
@@ -192,3 +208,97 @@ func median(d []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// randomRecords are n records of random pixels and labels.
+func randomRecords(n int) []byte {
+	rng := rand.New(rand.NewPCG(5, 6))
+	data := make([]byte, n*(1+net.InputShape.Len()))
+	for i := range data {
+		data[i] = byte(rng.IntN(256))
+	}
+	for i := 0; i < len(data); i += 1 + net.InputShape.Len() {
+		data[i] %= 10
+	}
+	return data
+}
+
+// kernelProfile is one kernel's share of a training step.
+type kernelProfile struct {
+	Kernel       string  `json:"kernel"`
+	Dispatches   float64 `json:"dispatches"`
+	Workgroups   float64 `json:"workgroups"`
+	BytesRead    float64 `json:"bytes_read"`
+	BytesWritten float64 `json:"bytes_written"`
+	GFLOP        float64 `json:"gflop"`
+	MS           float64 `json:"ms"`
+}
+
+// profileKernels trains steps steps on a GPU backend of its own that times
+// every dispatch (gpu.Options.Profile), after two untimed ones, and returns
+// each kernel's share of one step, the slowest first.
+func profileKernels(model string, batch, steps int, gradNorms bool) ([]kernelProfile, error) {
+	g, err := gpu.Open(gpu.Options{Profile: true})
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	n, err := net.New(g, model, 10, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Free()
+	recs, err := g.UploadRecords(randomRecords(2*batch), net.InputShape)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Free(recs)
+	cfg := net.TrainConfig{Batch: batch, Norm: norm}
+	if gradNorms {
+		cfg.GradNormsEvery = 1
+	}
+	tr, err := net.NewTrainer(g, n, cfg, 1e-3)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Free()
+	rng := rand.New(rand.NewPCG(3, 4))
+	index := make([]int32, batch)
+	var before []gpu.KernelStats
+	for s := 0; s < steps+2; s++ {
+		if s == 2 {
+			before = g.Kernels()
+		}
+		for i := range index {
+			index[i] = int32(rng.IntN(recs.Len()))
+		}
+		if _, err := tr.Step(recs, index, nil); err != nil {
+			return nil, err
+		}
+	}
+	var out []kernelProfile
+	k := float64(steps)
+	for _, s := range gpu.KernelsSince(before, g.Kernels()) {
+		out = append(out, kernelProfile{Kernel: s.Kernel, Dispatches: float64(s.Dispatches) / k, Workgroups: float64(s.Workgroups) / k,
+			BytesRead: float64(s.BytesRead) / k, BytesWritten: float64(s.BytesWritten) / k, GFLOP: float64(s.FLOPs) / k / 1e9, MS: ms(s.Time) / k})
+	}
+	slices.SortFunc(out, func(a, b kernelProfile) int { return cmp.Compare(b.MS, a.MS) })
+	return out, nil
+}
+
+// printKernels prints the profile as a table.
+func printKernels(w io.Writer, ks []kernelProfile, timing string) {
+	var total float64
+	for _, k := range ks {
+		total += k.MS
+	}
+	fmt.Fprintf(w, "  per kernel and step; times %s:\n", timing)
+	fmt.Fprintf(w, "    %-52s %6s %9s %9s %9s %8s %9s %6s\n", "kernel", "disp", "groups", "MB read", "MB write", "GFLOP", "ms", "share")
+	for _, k := range ks {
+		share := 0.0
+		if total > 0 {
+			share = 100 * k.MS / total
+		}
+		fmt.Fprintf(w, "    %-52s %6.0f %9.0f %9.1f %9.1f %8.3f %9.3f %5.1f%%\n", k.Kernel, k.Dispatches, k.Workgroups,
+			k.BytesRead/1e6, k.BytesWritten/1e6, k.GFLOP, k.MS, share)
+	}
+}

@@ -250,7 +250,7 @@ func TestDeviceAutoTakesAGPU(t *testing.T) {
 	}
 	g.Close()
 	t.Setenv("CIFARLAB_AUTO_GPU", "emulation")
-	code, out, errs := cli(t, "bench", "-device", "auto", "-model", "lenet5", "-steps", "2", "-batch", "8", "-json")
+	code, out, errs := cli(t, "bench", "-device", "auto", "-model", "lenet5", "-steps", "2", "-batch", "8", "-json", "-profile")
 	if code != 0 || !strings.Contains(errs, "device: gpu (") {
 		t.Fatalf("bench -device auto: exit %d\n%s", code, errs)
 	}
@@ -258,10 +258,22 @@ func TestDeviceAutoTakesAGPU(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("bench -json: %v\n%s", err, out)
 	}
-	for _, k := range []string{"train_images_per_s", "step_latency_images_per_s", "dispatches_per_step", "submits_per_step", "device_memory_bytes"} {
+	for _, k := range []string{"train_images_per_s", "step_latency_images_per_s", "dispatches_per_step", "submits_per_step", "device_memory_bytes", "device_bytes_per_step"} {
 		if v, ok := r[k].(float64); !ok || !(v > 0) {
 			t.Errorf("bench -json: %s = %v, want a positive number\n%s", k, r[k], out)
 		}
+	}
+	// -profile: every kernel of the step, timed, with the convolutions'
+	// FLOPs.
+	ks, _ := r["kernels"].([]any)
+	var flops, ms float64
+	for _, k := range ks {
+		m := k.(map[string]any)
+		flops += m["gflop"].(float64)
+		ms += m["ms"].(float64)
+	}
+	if len(ks) < 10 || !(ms > 0) || !(flops > 0) {
+		t.Errorf("bench -profile: %d kernels, %v ms, %v GFLOP per step\n%s", len(ks), ms, flops, out)
 	}
 }
 

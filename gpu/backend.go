@@ -31,6 +31,11 @@ type Options struct {
 	// kernels picks the staged or unstaged matrix-product kernels (auto:
 	// unstaged on a CPU emulation). Tests use it to run both.
 	kernels kernelChoice
+
+	// Profile times every dispatch (see KernelStats.Time): each is
+	// submitted alone and waited for, which makes a step far slower than
+	// it is. For `cifarlab bench -profile`.
+	Profile bool
 }
 
 // kernelChoice is which variant of the kernels that stage blocks in
@@ -94,6 +99,11 @@ type Backend struct {
 	closed     bool
 	detach     func() // removes the browser's error listeners
 	loseAfter  int64  // submits after which LoseDevice is called (0: never)
+	kstats     map[*kernel]*KernelStats
+	flopsNext  int64 // FLOPs of the next dispatch, noted by its op
+	// firstReadNext, when not 0, is what the next dispatch reads of its
+	// first binding, noted by its op (see countDispatch).
+	firstReadNext int64
 }
 
 var _ net.Backend = (*Backend)(nil)
@@ -103,6 +113,9 @@ type Counters struct {
 	Dispatches int64 // compute dispatches recorded
 	Submits    int64 // command buffers submitted
 	BytesRead  int64 // bytes copied back to the host (Download, ReadLater)
+	// DeviceBytes are the bytes of device memory the dispatches bind, read
+	// and written (see KernelStats).
+	DeviceBytes int64
 }
 
 // Counters returns the counts so far; the difference of two calls counts

@@ -82,6 +82,10 @@ type convDims struct {
 	ky0, nky, kx0, nkx int
 }
 
+// flops is 2·N·Co·Ho·Wo·Ci·K², the arithmetic of the convolution (and of
+// each of its backward products).
+func (d convDims) flops() int { return 2 * d.n * d.co * d.ho * d.wo * d.ci * d.k * d.k }
+
 // convShapes validates a convolution of input shape xs with weight shape
 // ws, as the CPU backend does.
 func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
@@ -242,6 +246,7 @@ func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 	const op = "Conv2D"
 	Y, X, W := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w)
 	d := convShapes(op, X.shape, W.shape, g)
+	b.noteFLOPs(d.flops())
 	B := optionalBias(op, "b", bias, d.co)
 	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
 	br, hasBias := b.biasBinding(op, B)
@@ -268,6 +273,7 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 	const op = "Conv2DBackwardData"
 	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
 	d := convShapes(op, DX.shape, W.shape, g)
+	b.noteFLOPs(d.flops())
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
 	pr := backwardDataPlan(d, DX.shape.Len())
 	p := d.params()
@@ -308,6 +314,7 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 	const op = "Conv2DBackwardParams"
 	DW, DY, X := tensor(op, "dw", dw), tensor(op, "dy", dy), tensor(op, "x", x)
 	d := convShapes(op, X.shape, DW.shape, g)
+	b.noteFLOPs(d.flops())
 	DB := optionalBias(op, "db", db, d.co)
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
 	if d.n == 0 { // an empty batch: no product, zero gradients

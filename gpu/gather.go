@@ -83,8 +83,20 @@ func (b *Backend) Gather(x net.Tensor, labels net.IntTensor, recs net.Records, i
 			continue
 		}
 		p.First, p.Count = uint32(ch.first), uint32(ch.count)
+		b.firstReadNext = int64(chunkCount(ch, index) * R.recLen)
 		dispatch(b, op, kGather, n*c*h*w, &p, region{buf: ch.buf, size: ch.bytes}, meta, X.st.region(), L.st.region())
 	}
+}
+
+// chunkCount is how many of the indexes fall in the chunk's records.
+func chunkCount(ch recordChunk, index []int32) int {
+	k := 0
+	for _, r := range index {
+		if int(r) >= ch.first && int(r) < ch.first+ch.count {
+			k++
+		}
+	}
+	return k
 }
 
 // chunkUsed reports whether any index falls in the chunk's records.

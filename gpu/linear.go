@@ -100,6 +100,7 @@ func (b *Backend) Linear(y, x, w, bias net.Tensor) {
 	const op = "Linear"
 	Y, X, W, B := tensor(op, "y", y), tensor(op, "x", x), tensor(op, "w", w), tensor(op, "b", bias)
 	n, in, o := linearDims(net.LinearShapes(Y.shape, X.shape, W.shape, B.shape))
+	b.noteFLOPs(2 * n * in * o)
 	if n == 0 || o == 0 {
 		return
 	}
@@ -112,6 +113,7 @@ func (b *Backend) LinearBackwardData(dx, dy, w net.Tensor) {
 	const op = "LinearBackwardData"
 	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
 	n, in, o := linearDims(net.LinearBackwardDataShapes(DX.shape, DY.shape, W.shape))
+	b.noteFLOPs(2 * n * in * o)
 	if n == 0 || in == 0 {
 		return
 	}
@@ -128,6 +130,7 @@ func (b *Backend) LinearBackwardParams(dw, db, dy, x net.Tensor) {
 	const op = "LinearBackwardParams"
 	DW, DB, DY, X := tensor(op, "dw", dw), tensor(op, "db", db), tensor(op, "dy", dy), tensor(op, "x", x)
 	n, in, o := linearDims(net.LinearBackwardParamsShapes(DW.shape, DB.shape, DY.shape, X.shape))
+	b.noteFLOPs(2 * n * in * o)
 	if o == 0 || in == 0 {
 		return
 	}

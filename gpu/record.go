@@ -173,6 +173,8 @@ func (b *Backend) workgroups(g uint64) (x, y uint32) {
 // single-workgroup) with Params p and the storage regions of k's slots, in
 // order. Recording stops at the first failure, which Submit returns.
 func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions ...region) {
+	flops, first := b.flopsNext, b.firstReadNext // noted by the op for this dispatch only
+	b.flopsNext, b.firstReadNext = 0, 0
 	if b.failed() || work == 0 {
 		return
 	}
@@ -224,6 +226,10 @@ func dispatch[P any](b *Backend, op string, k *kernel, work int, p *P, regions .
 	pass.Dispatch(x, y, 1)
 	b.rec.ops = append(b.rec.ops, op)
 	b.counts.Dispatches++
+	s := b.countDispatch(k, uint64(x)*uint64(y), flops, first, regions)
+	if b.opts.Profile {
+		b.timeDispatch(op, s)
+	}
 }
 
 // unalias replaces every read-only region that overlaps a region the
