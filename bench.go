@@ -291,7 +291,7 @@ func printKernels(w io.Writer, ks []kernelProfile, timing string) {
 	for _, k := range ks {
 		total += k.MS
 	}
-	fmt.Fprintf(w, "  per kernel and step; times %s:\n", timing)
+	fmt.Fprintf(w, "  per kernel and step; the times are %s:\n", timing)
 	fmt.Fprintf(w, "    %-52s %6s %9s %9s %9s %8s %9s %6s\n", "kernel", "disp", "groups", "MB read", "MB write", "GFLOP", "ms", "share")
 	for _, k := range ks {
 		share := 0.0

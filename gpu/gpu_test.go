@@ -76,10 +76,20 @@ func TestKernelVariantDefault(t *testing.T) {
 }
 
 // TestConformance runs the conformance suite's families this backend
-// implements, with the small shapes of a slow (emulated) device.
+// implements: every shape on a GPU, where the larger ones reach the staged
+// kernels' wide tiles; the small shapes on a slow (emulated) device.
 func TestConformance(t *testing.T) {
 	b := open(t, Options{})
-	backendtest.Run(t, b, backendtest.Small)
+	backendtest.Run(t, b, suiteProfile(b))
+}
+
+// suiteProfile is the conformance suite's profile for b: Standard on a
+// GPU, Small on a CPU emulation.
+func suiteProfile(b *Backend) backendtest.Profile {
+	if b.CPUEmulation() {
+		return backendtest.Small
+	}
+	return backendtest.Standard
 }
 
 // TestConformanceOtherVariant runs the suite's matrix-product families with
@@ -92,8 +102,8 @@ func TestConformanceOtherVariant(t *testing.T) {
 	}
 	b := open(t, Options{kernels: kc})
 	t.Logf("unstaged: %v", b.unstaged)
-	backendtest.CheckConv2D(t, b, backendtest.Small)
-	backendtest.CheckLinear(t, b, backendtest.Small)
+	backendtest.CheckConv2D(t, b, suiteProfile(b))
+	backendtest.CheckLinear(t, b, suiteProfile(b))
 }
 
 // TestTrainingMatchesCPU: whole training steps of both networks on the GPU
