@@ -24,6 +24,8 @@ type buffer struct {
 // queue write with a barrier only for buffers with a read usage among
 // vertex, index, uniform and indirect, so without it the shaders of the
 // next submit could read a storage buffer before an Upload's copy lands.
+// TestTensorUsagePinned fails when gogpu is another release than the one
+// this was checked against.
 const (
 	usageTensor  = gputypes.BufferUsageStorage | gputypes.BufferUsageUniform | gputypes.BufferUsageCopySrc | gputypes.BufferUsageCopyDst
 	usageStaging = gputypes.BufferUsageMapRead | gputypes.BufferUsageCopyDst
