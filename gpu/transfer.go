@@ -208,8 +208,13 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 		b.fail(pr.op, fmt.Errorf("map the staging buffer: %w", pr.mapErr))
 		return b.failure()
 	}
+	// gogpu/wgpu (v0.34) resolves a mapping only when the device is polled
+	// and offers no wait on one submission (WaitIdle would also wait for
+	// the steps submitted after the copy, which the trainer keeps the
+	// device busy with), so the host polls: at most maxPollSleep apart, so
+	// that it learns of the copy's end within about that much.
 	deadline := time.Now().Add(b.opts.Timeout)
-	sleep := 20 * time.Microsecond
+	sleep := 10 * time.Microsecond
 	for {
 		ready, err := pr.pending.Status()
 		if ready {
@@ -228,7 +233,7 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 		}
 		b.device.Poll(wgpu.PollPoll)
 		time.Sleep(sleep)
-		sleep = min(2*sleep, time.Millisecond)
+		sleep = min(2*sleep, maxPollSleep)
 	}
 	rng, err := pr.staging.buf.MappedRange(0, pr.bytes)
 	if err != nil {
@@ -248,6 +253,9 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 	}
 	return b.failure()
 }
+
+// maxPollSleep is the longest pause between two polls of a read-back.
+const maxPollSleep = 100 * time.Microsecond
 
 // mapError marks a mapping that failed because the device was lost.
 func mapError(err error) error {
