@@ -81,6 +81,9 @@ func desktop(ctx context.Context, f *desktopFlags, stdout, stderr io.Writer) err
 		return nb, ""
 	}
 	s := app.New(cfg)
+	notice := s.SetNotice
+	gpuWaitNotice.Store(&notice)
+	defer gpuWaitNotice.Store(nil)
 	s.SetBackend(b, "")
 	s.SetData(ds)
 	if f.init != "" {

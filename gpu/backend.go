@@ -32,6 +32,13 @@ type Options struct {
 	// unstaged on a CPU emulation). Tests use it to run both.
 	kernels kernelChoice
 
+	// Waiting, when set, is told how long a read-back has waited for the
+	// device, every WaitReport (0: 5 s) while it waits, and 0 once it ends
+	// after such a report: a hung device shows at once, not only when
+	// Timeout declares it lost. It is called on the waiting goroutine.
+	Waiting    func(waited time.Duration)
+	WaitReport time.Duration
+
 	// Profile times every dispatch (see KernelStats.Time): each is
 	// submitted alone and waited for, which makes a step far slower than
 	// it is. For `cifarlab bench -profile`.
@@ -47,6 +54,10 @@ const (
 	stagedKernels                       // always staged
 	unstagedKernels                     // always unstaged
 )
+
+// DefaultTimeout is Options.Timeout's default: a wait for the device that
+// lasts longer counts as a lost device.
+const DefaultTimeout = 2 * time.Minute
 
 // Errors a failure wraps, for errors.Is.
 var (
@@ -135,7 +146,10 @@ func (b *Backend) Counters() Counters { return b.counts }
 // goroutine, never from a JavaScript callback.
 func Open(opts Options) (*Backend, error) {
 	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Minute
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.WaitReport <= 0 {
+		opts.WaitReport = 5 * time.Second
 	}
 	b := &Backend{
 		opts:      opts,

@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"testing"
+	"time"
 
 	"cifarlab/net"
 )
@@ -59,5 +60,29 @@ func TestKernelStats(t *testing.T) {
 		if d := b.Counters().DeviceBytes - counts.DeviceBytes; d != bound {
 			t.Errorf("Counters.DeviceBytes grew by %d, the kernels bound %d", d, bound)
 		}
+	}
+}
+
+// TestWaitingReported: a read-back that waits longer than WaitReport tells
+// Options.Waiting how long, and 0 when it ends.
+func TestWaitingReported(t *testing.T) {
+	var got []time.Duration
+	b := open(t, Options{WaitReport: time.Millisecond, Waiting: func(d time.Duration) { got = append(got, d) }})
+	x := b.NewTensor(net.Shape{64, 64, 16, 16})
+	w := b.NewTensor(net.Shape{64, 64, 3, 3})
+	y := b.NewTensor(net.Shape{64, 64, 16, 16})
+	for range 2 {
+		b.Conv2D(y, x, w, nil, net.ConvGeom{Stride: 1, Pad: 1})
+	}
+	out := make([]float32, 64*64*16*16)
+	t0 := time.Now()
+	if err := b.Download(out, y); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d < 5*time.Millisecond && len(got) == 0 {
+		t.Skipf("the device finished in %v, before a report was due", d)
+	}
+	if len(got) < 2 || got[0] <= 0 || got[len(got)-1] != 0 {
+		t.Errorf("Waiting heard %v; want a wait of more than 1 ms, then 0 at its end", got)
 	}
 }

@@ -213,8 +213,17 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 	// the steps submitted after the copy, which the trainer keeps the
 	// device busy with), so the host polls: at most maxPollSleep apart, so
 	// that it learns of the copy's end within about that much.
-	deadline := time.Now().Add(b.opts.Timeout)
+	start := time.Now()
+	deadline := start.Add(b.opts.Timeout)
 	sleep := 10 * time.Microsecond
+	report := start.Add(b.opts.WaitReport)
+	if b.opts.Waiting != nil {
+		defer func() {
+			if time.Now().After(start.Add(b.opts.WaitReport)) {
+				b.opts.Waiting(0)
+			}
+		}()
+	}
 	for {
 		ready, err := pr.pending.Status()
 		if ready {
@@ -227,9 +236,14 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 		if err := b.failure(); err != nil { // a device error reported meanwhile
 			return err
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if now.After(deadline) {
 			b.fail(pr.op, fmt.Errorf("read back of %d bytes did not finish within %v: %w", pr.bytes, b.opts.Timeout, errDeviceLost))
 			return b.failure()
+		}
+		if now.After(report) && b.opts.Waiting != nil {
+			b.opts.Waiting(now.Sub(start))
+			report = report.Add(b.opts.WaitReport)
 		}
 		b.device.Poll(wgpu.PollPoll)
 		time.Sleep(sleep)
