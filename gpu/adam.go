@@ -32,6 +32,11 @@ func (b *Backend) Adam(param, grad, m, v net.Tensor, p net.AdamParams) {
 	P, G, M, V := tensor(op, "param", param), tensor(op, "grad", grad), tensor(op, "m", m), tensor(op, "v", v)
 	n := P.shape.Len()
 	sameLen(op, n, []string{"grad", "m", "v"}, G, M, V)
+	b.adam(op, n, p, G.st.region(), P.st.region(), M.st.region(), V.st.region())
+}
+
+// adam records adam.wgsl's update of n values in the regions g, param, m, v.
+func (b *Backend) adam(op string, n int, p net.AdamParams, g, param, m, v region) {
 	if p.Step < 1 {
 		panicf("%s: step %d, want ≥ 1", op, p.Step)
 	}
@@ -46,5 +51,5 @@ func (b *Backend) Adam(param, grad, m, v net.Tensor, p net.AdamParams) {
 		OneMinusBeta2: float32(1 - b2),
 		Eps:           p.Eps,
 	}
-	dispatch(b, op, kAdam, n, &prm, G.st.region(), P.st.region(), M.st.region(), V.st.region())
+	dispatch(b, op, kAdam, n, &prm, g, param, m, v)
 }

@@ -158,12 +158,22 @@ func (b *Backend) unused(op string) region {
 // storage is the memory of a tensor and of its reshaped views.
 type storage struct {
 	buf   *buffer // nil for an empty tensor, or after a failure
+	off   uint64  // where the tensor starts in buf (0 unless packed)
 	bytes uint64  // 4 × elements
+	slab  *slab   // the shared buffer of a packed tensor (see Pack), else nil
 	freed bool
 }
 
 // region is the storage's bytes as a binding.
-func (s *storage) region() region { return region{buf: s.buf, off: 0, size: s.bytes} }
+func (s *storage) region() region { return region{buf: s.buf, off: s.off, size: s.bytes} }
+
+// slab is a buffer that holds the storage of several tensors, packed by
+// Pack; it is destroyed when the last of them is freed.
+type slab struct {
+	buf     *buffer
+	members int // tensors packed into it
+	live    int // of them, not yet freed
+}
 
 // Tensor is a float32 array in a GPU storage buffer.
 type Tensor struct {
@@ -294,7 +304,13 @@ func (b *Backend) release(st *storage) {
 		return
 	}
 	st.freed = true
-	if st.buf != nil && !b.closed {
+	switch {
+	case st.slab != nil:
+		if st.slab.live--; st.slab.live == 0 && st.slab.buf != nil && !b.closed {
+			b.retire(st.slab.buf)
+		}
+		st.slab = nil
+	case st.buf != nil && !b.closed:
 		b.tensors.put(st.buf)
 	}
 	st.buf = nil

@@ -41,7 +41,7 @@ func (b *Backend) write(op string, st *storage, data []byte) {
 			return
 		}
 	}
-	if err := b.queue.WriteBuffer(st.buf.buf, 0, data); err != nil {
+	if err := b.queue.WriteBuffer(st.buf.buf, st.off, data); err != nil {
 		b.fail(op, fmt.Errorf("write %d bytes: %w", len(data), err))
 	}
 }
@@ -151,7 +151,7 @@ func (b *Backend) readBack(op string, st *storage) *pendingRead {
 		pr.staging = nil
 		return pr
 	}
-	enc.CopyBufferToBuffer(st.buf.buf, 0, pr.staging.buf, 0, st.bytes)
+	enc.CopyBufferToBuffer(st.buf.buf, st.off, pr.staging.buf, 0, st.bytes)
 	b.counts.BytesRead += int64(st.bytes)
 	b.rec.ops = append(b.rec.ops, op)
 	b.rec.reads = append(b.rec.reads, pr)

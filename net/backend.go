@@ -136,6 +136,20 @@ func MemoryHeld(b Backend) int64 {
 	return 0
 }
 
+// Packer is a backend that can keep many tensors in one allocation and
+// update a whole network's parameters with one Adam dispatch: the GPU
+// backend, where each dispatch costs a launch and a barrier. NewTrainer
+// packs the parameters, their gradients and Adam's moments when the
+// backend is one, and Adam.Update then uses AdamAll.
+type Packer interface {
+	// Pack moves ts into one allocation, in order, keeping their contents.
+	Pack(ts []Tensor)
+	// AdamAll is Adam over every (params[i], grads[i], ms[i], vs[i]),
+	// each list packed by one Pack call; false when they are not, and
+	// then nothing was done.
+	AdamAll(params, grads, ms, vs []Tensor, p AdamParams) bool
+}
+
 // Backend is every tensor operation the two networks need. Layouts are
 // NCHW for images and [N, F] for features; weights are in PyTorch's layout
 // ([Cout, Cin, KH, KW] for convolutions, [Out, In] for linears). The first
