@@ -44,7 +44,7 @@ func (b *Backend) Pack(ts []net.Tensor) {
 		if x.st.buf != nil {
 			n := uint32(x.st.bytes / 4)
 			dispatch(b, op, kCopy, int(n), &elementwiseParams{N: n}, x.st.region(), region{buf: buf, off: offs[i], size: x.st.bytes})
-			b.tensors.put(x.st.buf) // later ops that reuse it run after the copy
+			b.retire(x.st.buf) // destroyed after the submit of the copy, not pooled: packing is once
 		}
 		x.st.buf, x.st.off, x.st.slab = buf, offs[i], s
 	}
