@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -103,5 +104,62 @@ func TestGPULost(t *testing.T) {
 	st = b.waitFor("training to go on", 4*time.Minute, true, func(s status) bool { return s.Step >= from+3 }, nil)
 	if st.Error != "" || !st.Running || !st.gpu() {
 		t.Errorf("after the loss: %v, want training on a GPU without an error", st)
+	}
+}
+
+// TestGPULostSave steps the page by hand, destroys its GPUDevice while it
+// is paused (a message the worker's wrapper takes), and inspects another
+// image: the page goes on from its copy of the weights on the host, made
+// after the first step, and Save then gives the checkpoint Save gave after
+// that step, byte for byte.
+func TestGPULostSave(t *testing.T) {
+	srv, b := setup(t, browserOptions{})
+	b = b.with(t)
+	b.addWorkerInitScript(`{
+		let first = null;
+		const request = GPUAdapter.prototype.requestDevice;
+		GPUAdapter.prototype.requestDevice = async function (desc) {
+			const d = await request.call(this, desc);
+			if (first === null) first = d;
+			return d;
+		};
+		self.addEventListener("message", (e) => {
+			if (e.data && e.data.cifarlabTestLoseDevice) {
+				e.stopImmediatePropagation();
+				first.destroy();
+			}
+		});
+	}`)
+	b.addInitScript(`{
+		const Wrapped = globalThis.Worker;
+		globalThis.cifarlabTestWorkers = [];
+		globalThis.Worker = function (url, opts) {
+			const w = new Wrapped(url, opts);
+			globalThis.cifarlabTestWorkers.push(w);
+			return w;
+		};
+	}`)
+	b.navigate(srv.url + "?model=lenet5&device=gpu&limit=128&batch=16&eval=16")
+	if st := b.waitFor("the backend", 2*time.Minute, true, func(s status) bool { return s.Backend != "" && s.Ready }, nil); !st.gpu() {
+		testenv.WebGPU(t, fmt.Sprintf("the page trains on %q (error %q)", st.Backend, st.Error))
+	}
+	downloads := b.allowDownloads()
+	step := func(want int) status {
+		t.Helper()
+		eval[any](b, "globalThis.cifarlab.step()")
+		return b.waitFor(fmt.Sprintf("step %d", want), 3*time.Minute, true, func(s status) bool { return s.Step == want && !s.Pending || s.Error != "" }, nil)
+	}
+	step(1)
+	afterOne := downloads.save(b)
+	step(2)
+	eval[any](b, "globalThis.cifarlabTestWorkers[0].postMessage({cifarlabTestLoseDevice: true})")
+	// Inspecting another image uses the device, which shows it lost.
+	eval[any](b, "globalThis.cifarlab.select(3)")
+	st := b.waitFor("the loss to be told", 3*time.Minute, true, func(s status) bool { return strings.Contains(s.Notice, "the GPU was lost") || s.Error != "" }, nil)
+	if st.Error != "" || st.Step != 1 || !st.gpu() {
+		t.Fatalf("after the loss: %v; want step 1 (the copy's) on a new GPU device, without an error", st)
+	}
+	if got := downloads.save(b); !bytes.Equal(got, afterOne) {
+		t.Errorf("Save after the loss gave %d bytes, not the %d of the checkpoint after step 1", len(got), len(afterOne))
 	}
 }

@@ -129,11 +129,13 @@ func (b *Backend) listen() func() {
 		}
 		if !b.closed {
 			record("device lost", fmt.Errorf("%s: %w", msg, errDeviceLost))
+			b.markLost(msg)
 		}
 		return nil
 	})
 	if lost := dev.Get("lost"); lost.Type() == js.TypeObject {
 		lost.Call("then", onLost)
+		b.lostSignal = true
 	}
 	return func() {
 		dev.Call("removeEventListener", "uncapturederror", onError)

@@ -110,6 +110,11 @@ type Backend struct {
 	closed     bool
 	detach     func() // removes the browser's error listeners
 	loseAfter  int64  // submits after which LoseDevice is called (0: never)
+	// lost is set when the browser reports the device lost (lostSignal:
+	// it can), which may come after the failure it causes, such as a
+	// rejected mapAsync.
+	lost       atomic.Bool
+	lostSignal bool
 	kstats     map[*kernel]*KernelStats
 	flopsNext  int64 // FLOPs of the next dispatch, noted by its op
 	// firstReadNext, when not 0, is what the next dispatch reads of its
@@ -227,6 +232,30 @@ func (b *Backend) fail(op string, err error) {
 			err = fmt.Errorf("%w: %w", errDeviceLost, err)
 		}
 		b.err = fmt.Errorf("gpu: %s: %w", op, err)
+	}
+}
+
+// markLost records that the device is lost; a failure recorded before,
+// which the loss caused, is kept but now wraps net.ErrDeviceLost too.
+func (b *Backend) markLost(msg string) {
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
+	b.lost.Store(true)
+	if b.err != nil && !errors.Is(b.err, errDeviceLost) {
+		b.err = fmt.Errorf("gpu: device lost (%s): %w, after which %w", msg, errDeviceLost, b.err)
+	}
+}
+
+// awaitLost gives the browser's device-lost signal up to d to arrive after
+// a failure that the loss may have caused, so that the failure is known
+// for what it is. Natively, and once the device is known lost, it returns
+// at once.
+func (b *Backend) awaitLost(d time.Duration) {
+	if !b.lostSignal {
+		return
+	}
+	for end := time.Now().Add(d); !b.lost.Load() && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

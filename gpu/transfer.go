@@ -205,7 +205,8 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 		return fmt.Errorf("gpu: %s: the copy was never submitted", pr.op)
 	}
 	if pr.mapErr != nil {
-		b.fail(pr.op, fmt.Errorf("map the staging buffer: %w", pr.mapErr))
+		b.fail(pr.op, fmt.Errorf("map the staging buffer: %w", mapError(pr.mapErr)))
+		b.awaitLost(2 * time.Second) // a rejected mapAsync comes before device.lost
 		return b.failure()
 	}
 	// gogpu/wgpu (v0.34) resolves a mapping only when the device is polled
@@ -229,6 +230,7 @@ func (pr *pendingRead) wait(b *Backend, dst []byte) error {
 		if ready {
 			if err != nil {
 				b.fail(pr.op, fmt.Errorf("map the staging buffer: %w", mapError(err)))
+				b.awaitLost(2 * time.Second) // a rejected mapAsync comes before device.lost
 				return b.failure()
 			}
 			break
