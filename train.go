@@ -142,7 +142,9 @@ func train(ctx context.Context, f *trainFlags, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "training %s (%d parameters) on %d images of %s, testing on %d\n",
 		n.Model, n.NumParams(), trainSplit.Len(), ds.Source, splitLen(testSplit))
 	f.startStep = tr.Opt.Step
-	r.tr.Keeper = net.NewHostKeeper(hostCopyEvery)
+	if net.MayLoseDevice(r.b) {
+		r.tr.Keeper = net.NewHostKeeper(hostCopyEvery)
+	}
 	for r.tr.Epoch < f.epochs {
 		err := trainEpoch(ctx, r.tr, r.recs, r.testRecs, f, ds.Classes, log, stdout, stderr)
 		if errors.Is(err, net.ErrDeviceLost) {
@@ -228,6 +230,9 @@ func (r *trainRun) close() {
 // The steps after that copy are trained again; the log says so.
 func (r *trainRun) recover(lost error, log *jsonLog, stderr io.Writer) error {
 	keeper := r.tr.Keeper
+	if keeper == nil {
+		return lost
+	}
 	_ = keeper.Finish() // a copy still in flight is lost with the device
 	c := keeper.Copy()
 	if c == nil {

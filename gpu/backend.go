@@ -235,6 +235,9 @@ func (b *Backend) fail(op string, err error) {
 	}
 }
 
+// MayLoseDevice is true: a GPU device can be lost (net.MayLoseDevice).
+func (b *Backend) MayLoseDevice() bool { return true }
+
 // markLost records that the device is lost; a failure recorded before,
 // which the loss caused, is kept but now wraps net.ErrDeviceLost too.
 func (b *Backend) markLost(msg string) {

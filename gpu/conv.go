@@ -69,6 +69,9 @@ var (
 	convFill       = 1 << 17
 	convMinChunk   = 256
 	convMaxPartial = 64 << 20
+	// convCapTraffic keeps the partial sums' traffic within the product's
+	// (see planProduct); tests that force splits turn it off.
+	convCapTraffic = true
 )
 
 // convDims are the sizes of one convolution.
@@ -142,15 +145,21 @@ type product struct {
 }
 
 // planProduct tiles a product whose result has outLen elements, splitting
-// the reduction when the tiles are too few to fill a large GPU. The plan
-// depends on the shapes only, so results are deterministic.
-func planProduct(m, n, k, phases, outLen int) product {
+// the reduction when the tiles are too few to fill a large GPU, but never
+// into partial sums that move more memory than the product itself:
+// operands is the elements of the tensors it reads and writes, and the
+// partials are written once and read once, 2·splits·outLen elements. The
+// plan depends on the shapes only, so results are deterministic.
+func planProduct(m, n, k, phases, outLen, operands int) product {
 	pr := product{m: m, n: n, k: k, phases: phases, thin: m <= convThinMax, outLen: outLen}
 	pr.tilesM = ceilDiv(m, pr.rows())
 	pr.tilesN = ceilDiv(n, convTileCols)
 	splits := 1
 	if groups := pr.tilesM * pr.tilesN * phases; groups > 0 && k >= 2*convMinChunk {
 		want := convFill / pr.threads() / groups
+		if convCapTraffic {
+			want = min(want, operands/(2*max(outLen, 1)))
+		}
 		splits = max(1, min(want, k/convMinChunk, convMaxSplit, convMaxPartial/(4*max(outLen, 1))))
 	}
 	pr.chunk = max(convStep, ceilDiv(ceilDiv(k, splits), convStep)*convStep)
@@ -250,7 +259,7 @@ func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 	B := optionalBias(op, "b", bias, d.co)
 	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
 	br, hasBias := b.biasBinding(op, B)
-	pr := planProduct(d.co, d.n*d.ho*d.wo, d.ci*d.nky*d.nkx, 1, Y.shape.Len())
+	pr := forwardPlan(d)
 	p := d.params()
 	pr.set(&p)
 	k := pr.kernel(kConvForward, kConvForwardThin)
@@ -275,7 +284,7 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 	d := convShapes(op, DX.shape, W.shape, g)
 	b.noteFLOPs(d.flops())
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
-	pr := backwardDataPlan(d, DX.shape.Len())
+	pr := backwardDataPlan(d)
 	p := d.params()
 	pr.set(&p)
 	k := pr.kernel(kConvBackwardData, kConvBackwardDataThin)
@@ -289,10 +298,22 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 	dispatch(b, op, kConvReduce, pr.outLen*pr.lanes(), &p, part, part, DX.st.region())
 }
 
+// forwardPlan plans the forward product: C[co, output pixels] over the
+// live taps of every input channel.
+func forwardPlan(d convDims) product {
+	y := d.n * d.co * d.ho * d.wo
+	return planProduct(d.co, d.n*d.ho*d.wo, d.ci*d.nky*d.nkx, 1, y, d.inputLen()+d.weightLen()+y)
+}
+
+// inputLen and weightLen are the elements of x and w.
+func (d convDims) inputLen() int  { return d.n * d.ci * d.h * d.w }
+func (d convDims) weightLen() int { return d.co * d.ci * d.k * d.k }
+
 // backwardDataPlan plans backward data's products: stride² phases, as many
 // columns as phase (0, 0), the one with the most pixels, and the longest
 // reduction of any phase.
-func backwardDataPlan(d convDims, outLen int) product {
+func backwardDataPlan(d convDims) product {
+	outLen := d.inputLen()
 	cols := d.n * ceilDiv(d.h, d.stride) * ceilDiv(d.w, d.stride)
 	taps := 0
 	for py := 0; py < d.stride; py++ {
@@ -302,7 +323,8 @@ func backwardDataPlan(d convDims, outLen int) product {
 			taps = max(taps, ny*nx)
 		}
 	}
-	return planProduct(d.ci, cols, d.co*taps, d.stride*d.stride, outLen)
+	dy := d.n * d.co * d.ho * d.wo
+	return planProduct(d.ci, cols, d.co*taps, d.stride*d.stride, outLen, dy+d.weightLen()+outLen)
 }
 
 // Conv2DBackwardParams is dw = ∂L/∂w and db = ∂L/∂b from dy and the forward
@@ -346,5 +368,6 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 // tap, and db's column of ones when the convolution has a bias (bias 1).
 func backwardParamsPlan(d convDims, bias uint32) product {
 	cols := d.ci*d.nky*d.nkx + int(bias)
-	return planProduct(d.co, cols, d.n*d.ho*d.wo, 1, d.co*cols)
+	dy := d.n * d.co * d.ho * d.wo
+	return planProduct(d.co, cols, d.n*d.ho*d.wo, 1, d.co*cols, dy+d.inputLen()+d.co*cols)
 }

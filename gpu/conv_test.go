@@ -154,9 +154,9 @@ func convClose(t *testing.T, what string, s net.Shape, got, want, mag []float32)
 
 // withConvPlan sets the plan thresholds for the rest of t.
 func withConvPlan(t *testing.T, thinMax, fill, minChunk int) {
-	a, f, m := convThinMax, convFill, convMinChunk
-	convThinMax, convFill, convMinChunk = thinMax, fill, minChunk
-	t.Cleanup(func() { convThinMax, convFill, convMinChunk = a, f, m })
+	a, f, m, c := convThinMax, convFill, convMinChunk, convCapTraffic
+	convThinMax, convFill, convMinChunk, convCapTraffic = thinMax, fill, minChunk, false
+	t.Cleanup(func() { convThinMax, convFill, convMinChunk, convCapTraffic = a, f, m, c })
 }
 
 // convPlans force each tiling: wide or thin tiles, whole or split
@@ -278,9 +278,14 @@ func TestConvPlanLimits(t *testing.T) {
 		d := convShapes("test", xs, ws, net.ConvGeom{Stride: c.stride, Pad: c.pad})
 		taps := d.ci * d.nky * d.nkx
 		plans := map[string]product{
-			"forward": planProduct(d.co, d.n*d.ho*d.wo, taps, 1, ys.Len()),
+			"forward": forwardPlan(d),
 			"params":  backwardParamsPlan(d, 1),
-			"data":    backwardDataPlan(d, xs.Len()),
+			"data":    backwardDataPlan(d),
+		}
+		operands := map[string]int{
+			"forward": xs.Len() + ws.Len() + ys.Len(),
+			"data":    ys.Len() + ws.Len() + xs.Len(),
+			"params":  ys.Len() + xs.Len() + d.co*(taps+1),
 		}
 		for _, op := range []string{"forward", "data", "params"} {
 			pr := plans[op]
@@ -295,6 +300,8 @@ func TestConvPlanLimits(t *testing.T) {
 				t.Errorf("%s %s: %d workgroups", l.name, op, groups)
 			case pr.splits > 1 && 4*pr.splits*pr.outLen > min(maxBinding, convMaxPartial):
 				t.Errorf("%s %s: %d bytes of partial products", l.name, op, 4*pr.splits*pr.outLen)
+			case pr.splits > 1 && 2*pr.splits*pr.outLen > operands[op]:
+				t.Errorf("%s %s: %d splits of %d outputs move more than the %d elements of the product's tensors", l.name, op, pr.splits, pr.outLen, operands[op])
 			case pr.lanes() > convMaxLanes || pr.lanes()*convLaneRun < pr.splits:
 				t.Errorf("%s %s: %d lanes for %d splits", l.name, op, pr.lanes(), pr.splits)
 			}

@@ -14,6 +14,14 @@ import (
 // stopped answering. What was on it is lost; a trainer's HostCopy is not.
 var ErrDeviceLost = errors.New("the GPU device is lost or hung")
 
+// MayLoseDevice reports whether b's memory can vanish under it (a GPU
+// backend, whose device can be lost), so that training keeps a HostCopy;
+// the CPU backend's memory is the host's already.
+func MayLoseDevice(b Backend) bool {
+	v, ok := b.(interface{ MayLoseDevice() bool })
+	return ok && v.MayLoseDevice()
+}
+
 // HostCopy is a trainer's whole state on the host: the network's state
 // dict, Adam's moments and step count, and how far training had gone. It
 // is what a checkpoint holds, and what training goes on from on another

@@ -71,7 +71,9 @@ func (w *worker) newLane(model string) (*lane, error) {
 	}
 	l := emptyLane(model)
 	l.net, l.tr, l.probes = n, tr, probes
-	tr.Keeper = net.NewHostKeeper(hostCopyEvery)
+	if net.MayLoseDevice(w.b) {
+		tr.Keeper = net.NewHostKeeper(hostCopyEvery)
+	}
 	l.rec = w.newRecord(l)
 	return l, nil
 }
