@@ -52,6 +52,18 @@ func (h *lossHistory) halve() {
 	h.bucket *= 2
 }
 
+// cut drops the points after step (and the bucket being filled), for a
+// run that goes on from an earlier step.
+func (h *lossHistory) cut(step int) {
+	n := len(h.steps)
+	for n > 0 && h.steps[n-1] > step {
+		n--
+	}
+	h.values, h.steps = h.values[:n], h.steps[:n]
+	h.sum, h.count = 0, 0
+	h.last = step
+}
+
 // points returns copies of the curve, the bucket being filled included.
 func (h *lossHistory) points() ([]float32, []int) {
 	n := len(h.values)

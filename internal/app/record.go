@@ -120,6 +120,16 @@ func (r *RunRecord) addStep(s net.StepResult, norms []float32) {
 	r.Steps = append(r.Steps, rec)
 }
 
+// cut drops the steps after step, for a run that goes on from an earlier
+// one.
+func (r *RunRecord) cut(step int) {
+	n := len(r.Steps)
+	for n > 0 && r.Steps[n-1].Step > step {
+		n--
+	}
+	r.Steps = r.Steps[:n]
+}
+
 // thinNorms doubles NormsEvery, dropping the norms of the steps that are
 // no longer multiples of it.
 func (r *RunRecord) thinNorms() {

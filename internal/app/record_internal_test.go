@@ -60,3 +60,25 @@ func TestFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestCutAfterLoss: a run that goes on from an earlier step (after a lost
+// device) drops its curve's points and its records after that step.
+func TestCutAfterLoss(t *testing.T) {
+	var h lossHistory
+	r := &RunRecord{NormsEvery: 1}
+	for s := 1; s <= 5; s++ {
+		h.add(s, float64(s))
+		r.addStep(net.StepResult{Step: s, Loss: float64(s), N: 1}, nil)
+	}
+	h.cut(3)
+	r.cut(3)
+	h.add(4, 40)
+	r.addStep(net.StepResult{Step: 4, Loss: 40, N: 1}, nil)
+	values, steps := h.points()
+	if len(steps) != 4 || steps[3] != 4 || values[3] != 40 || steps[2] != 3 {
+		t.Errorf("curve after the cut at 3 and step 4 again: steps %v, values %v", steps, values)
+	}
+	if len(r.Steps) != 4 || r.Steps[3].Step != 4 || float64(r.Steps[3].Loss) != 40 {
+		t.Errorf("records after the cut: %+v", r.Steps)
+	}
+}

@@ -203,7 +203,16 @@ func (w *worker) restoreLane(l *lane, c *net.HostCopy, k *net.HostKeeper) error 
 	}
 	tr.Keeper = k
 	l.net, l.tr, l.probes = n, tr, probes
+	// The curves and the run go on from the copy's step: the steps after
+	// it are trained again, from the copy's weights.
 	l.step = c.Step
+	l.hist.cut(c.Step)
+	for i := range l.grads.lines {
+		l.grads.lines[i].cut(c.Step)
+	}
+	if l.rec != nil {
+		l.rec.cut(c.Step)
+	}
 	return nil
 }
 
