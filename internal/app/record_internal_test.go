@@ -81,4 +81,12 @@ func TestCutAfterLoss(t *testing.T) {
 	if len(r.Steps) != 4 || r.Steps[3].Step != 4 || float64(r.Steps[3].Loss) != 40 {
 		t.Errorf("records after the cut: %+v", r.Steps)
 	}
+	var e epochSums
+	for s := 1; s <= 5; s++ {
+		e.add(net.StepResult{Step: s, N: 10, Correct: s})
+	}
+	e.cut(3)
+	if e.images != 30 || e.correct != 6 || len(e.steps) != 3 {
+		t.Errorf("the epoch's sums after the cut at 3: %d images, %d correct, %d steps; want 30, 6, 3", e.images, e.correct, len(e.steps))
+	}
 }

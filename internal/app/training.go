@@ -224,11 +224,27 @@ func (w *worker) endEpoch() {
 // epochSums adds up the steps of the epoch in progress.
 type epochSums struct {
 	images, correct int
+	steps           []epochStep // the epoch's steps so far, for cut
 }
+
+// epochStep is one step's part of the epoch's sums.
+type epochStep struct{ step, images, correct int }
 
 func (e *epochSums) add(r net.StepResult) {
 	e.images += r.N
 	e.correct += r.Correct
+	e.steps = append(e.steps, epochStep{r.Step, r.N, r.Correct})
+}
+
+// cut takes the steps after step out of the sums, for a run that goes on
+// from an earlier step.
+func (e *epochSums) cut(step int) {
+	for n := len(e.steps); n > 0 && e.steps[n-1].step > step; n-- {
+		s := e.steps[n-1]
+		e.images -= s.images
+		e.correct -= s.correct
+		e.steps = e.steps[:n-1]
+	}
 }
 
 func (e epochSums) accuracy() float64 {

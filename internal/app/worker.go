@@ -207,6 +207,7 @@ func (w *worker) restoreLane(l *lane, c *net.HostCopy, k *net.HostKeeper) error 
 	// it are trained again, from the copy's weights.
 	l.step = c.Step
 	l.hist.cut(c.Step)
+	l.epoch.cut(c.Step)
 	for i := range l.grads.lines {
 		l.grads.lines[i].cut(c.Step)
 	}
