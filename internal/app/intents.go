@@ -31,6 +31,9 @@ func (w *worker) handle(in viz.Intent) {
 		w.ok()
 	case viz.Pause:
 		w.running = false
+		// While training, the maps and the saliency are taken every so
+		// often; paused, they show the weights of the last step.
+		w.dirty = w.dirty || w.inspectStep != w.step || w.sal == nil || w.sal.step != w.step
 	case viz.StepOnce:
 		w.running = false
 		w.guard("step", w.stepOnce)
