@@ -45,18 +45,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	r, err := bench(b, model.name(), *batch, *steps, *gradNorms)
+	if _, ok := b.(*gpu.Backend); *profile && !ok {
+		return fmt.Errorf("-profile times a GPU's kernels, and the benchmark would run on %s", b.Name())
+	}
+	r, err := bench(b, model.name(), *batch, *steps, *gradNorms, *profile)
 	if err != nil {
 		return err
-	}
-	if *profile {
-		if _, ok := b.(*gpu.Backend); !ok {
-			return fmt.Errorf("-profile: the benchmark ran on %s, not a GPU", b.Name())
-		}
-		if r.Kernels, err = profileKernels(model.name(), *batch, *steps, *gradNorms); err != nil {
-			return fmt.Errorf("-profile: %w", err)
-		}
-		r.KernelTiming = gpu.TimestampNote
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
@@ -117,8 +111,10 @@ type benchResult struct {
 // counting is a backend that counts the work it sends to a device.
 type counting interface{ Counters() gpu.Counters }
 
-// bench times whole training steps and eval forwards on random images.
-func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (benchResult, error) {
+// bench times whole training steps and eval forwards on random images;
+// with profile (on a GPU), then steps more steps with every dispatch timed
+// (gpu.Backend.SetProfile), for the table per kernel.
+func bench(b net.Backend, model string, batch, steps int, gradNorms, profile bool) (benchResult, error) {
 	res := benchResult{Model: model, Device: b.Name(), Batch: batch, Steps: steps, GradNorms: gradNorms}
 	n, err := net.New(b, model, 10, 1)
 	if err != nil {
@@ -147,9 +143,7 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 		if c, ok := b.(counting); ok && s == 2 {
 			before = c.Counters()
 		}
-		for i := range index {
-			index[i] = int32(rng.IntN(recs.Len()))
-		}
+		randomIndex(rng, index, recs.Len())
 		t0 := time.Now()
 		if _, err := tr.Step(recs, index, nil); err != nil {
 			return res, err
@@ -197,6 +191,12 @@ func bench(b net.Backend, model string, batch, steps int, gradNorms bool) (bench
 	res.StepLatencyImagesPerS = float64(batch) / median(train).Seconds()
 	res.EvalForwardMS = ms(median(eval))
 	res.EvalImagesPerS = float64(batch) / median(eval).Seconds()
+	if g, ok := b.(*gpu.Backend); ok && profile {
+		if res.Kernels, err = profileKernels(g, tr, recs, rng, index, steps); err != nil {
+			return res, fmt.Errorf("-profile: %w", err)
+		}
+		res.KernelTiming = gpu.TimestampNote
+	}
 	res.MaxRSSMiB = maxRSSMiB()
 	return res, nil
 }
@@ -208,6 +208,13 @@ func median(d []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// randomIndex fills index with random record numbers below n.
+func randomIndex(rng *rand.Rand, index []int32, n int) {
+	for i := range index {
+		index[i] = int32(rng.IntN(n))
+	}
+}
 
 // randomRecords are n records of random pixels and labels.
 func randomRecords(n int) []byte {
@@ -233,44 +240,14 @@ type kernelProfile struct {
 	MS           float64 `json:"ms"`
 }
 
-// profileKernels trains steps steps on a GPU backend of its own that times
-// every dispatch (gpu.Options.Profile), after two untimed ones, and returns
-// each kernel's share of one step, the slowest first.
-func profileKernels(model string, batch, steps int, gradNorms bool) ([]kernelProfile, error) {
-	g, err := gpu.Open(gpu.Options{Profile: true})
-	if err != nil {
-		return nil, err
-	}
-	defer g.Close()
-	n, err := net.New(g, model, 10, 1)
-	if err != nil {
-		return nil, err
-	}
-	defer n.Free()
-	recs, err := g.UploadRecords(randomRecords(2*batch), net.InputShape)
-	if err != nil {
-		return nil, err
-	}
-	defer g.Free(recs)
-	cfg := net.TrainConfig{Batch: batch, Norm: norm}
-	if gradNorms {
-		cfg.GradNormsEvery = 1
-	}
-	tr, err := net.NewTrainer(g, n, cfg, 1e-3)
-	if err != nil {
-		return nil, err
-	}
-	defer tr.Free()
-	rng := rand.New(rand.NewPCG(3, 4))
-	index := make([]int32, batch)
-	var before []gpu.KernelStats
-	for s := 0; s < steps+2; s++ {
-		if s == 2 {
-			before = g.Kernels()
-		}
-		for i := range index {
-			index[i] = int32(rng.IntN(recs.Len()))
-		}
+// profileKernels trains steps more steps with tr on g, timing every
+// dispatch, and returns each kernel's share of one step, the slowest first.
+func profileKernels(g *gpu.Backend, tr *net.Trainer, recs net.Records, rng *rand.Rand, index []int32, steps int) ([]kernelProfile, error) {
+	g.SetProfile(true)
+	defer g.SetProfile(false)
+	before := g.Kernels()
+	for range steps {
+		randomIndex(rng, index, recs.Len())
 		if _, err := tr.Step(recs, index, nil); err != nil {
 			return nil, err
 		}

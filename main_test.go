@@ -146,11 +146,7 @@ func TestMalformedWeightsAreClearErrors(t *testing.T) {
 // TestTrainOnGPU trains LeNet5 on real images with -device gpu (on this
 // machine and in CI: Mesa's lavapipe, a CPU emulation of a Vulkan GPU).
 func TestTrainOnGPU(t *testing.T) {
-	g, err := gpu.Open(gpu.Options{})
-	if err != nil {
-		testenv.GPU(t, err)
-	}
-	g.Close()
+	needGPU(t)
 	exact := filepath.Join(testenv.Data(t), "exact")
 	logPath := filepath.Join(t.TempDir(), "log.jsonl")
 	code, out, errs := cli(t, "train", "-device", "gpu", "-data", filepath.Join(exact, "data_batch_1.bin"), "-limit", "1024",
@@ -182,11 +178,7 @@ func TestTrainOnGPU(t *testing.T) {
 // submit): train says so, goes on from its copy of the weights on the host
 // on a new device, and finishes its epochs.
 func TestTrainSurvivesALostGPU(t *testing.T) {
-	g, err := gpu.Open(gpu.Options{})
-	if err != nil {
-		testenv.GPU(t, err)
-	}
-	g.Close()
+	needGPU(t)
 	t.Setenv("CIFARLAB_GPU_LOSE_AFTER", "60")
 	exact := filepath.Join(testenv.Data(t), "exact")
 	logPath := filepath.Join(t.TempDir(), "log.jsonl")
@@ -224,12 +216,7 @@ func TestTrainSurvivesALostGPU(t *testing.T) {
 // With only a CPU emulation of a GPU, -device auto takes the CPU backend
 // and says why.
 func TestDeviceAutoPrefersCPUToAnEmulatedGPU(t *testing.T) {
-	g, err := gpu.Open(gpu.Options{})
-	if err != nil {
-		testenv.GPU(t, err)
-	}
-	emulated := g.CPUEmulation()
-	g.Close()
+	emulated := needGPU(t)
 	if !emulated {
 		t.Skip("this machine has a real GPU")
 	}
@@ -244,11 +231,7 @@ func TestDeviceAutoPrefersCPUToAnEmulatedGPU(t *testing.T) {
 // its JSON, both throughputs, what a step sends to the device and the
 // device memory held.
 func TestDeviceAutoTakesAGPU(t *testing.T) {
-	g, err := gpu.Open(gpu.Options{})
-	if err != nil {
-		testenv.GPU(t, err)
-	}
-	g.Close()
+	needGPU(t)
 	t.Setenv("CIFARLAB_AUTO_GPU", "emulation")
 	code, out, errs := cli(t, "bench", "-device", "auto", "-model", "lenet5", "-steps", "2", "-batch", "8", "-json", "-profile")
 	if code != 0 || !strings.Contains(errs, "device: gpu (") {
@@ -275,6 +258,18 @@ func TestDeviceAutoTakesAGPU(t *testing.T) {
 	if len(ks) < 10 || !(ms > 0) || !(flops > 0) {
 		t.Errorf("bench -profile: %d kernels, %v ms, %v GFLOP per step\n%s", len(ks), ms, flops, out)
 	}
+}
+
+// needGPU skips t (fails it under CIFARLAB_REQUIRE=gpu) without a GPU
+// adapter, and reports whether the adapter is a CPU emulation.
+func needGPU(t *testing.T) (emulated bool) {
+	t.Helper()
+	g, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		testenv.GPU(t, err)
+	}
+	defer g.Close()
+	return g.CPUEmulation()
 }
 
 // readLog parses a -log file.

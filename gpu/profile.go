@@ -61,14 +61,15 @@ func KernelsSince(before, after []KernelStats) []KernelStats {
 	return out
 }
 
-// Profiling reports whether the backend times each kernel (Options.Profile).
-func (b *Backend) Profiling() bool { return b.opts.Profile }
+// SetProfile turns Options.Profile on or off for the dispatches recorded
+// from now on.
+func (b *Backend) SetProfile(on bool) { b.opts.Profile = on }
 
 // TimestampNote says how the backend times kernels: WebGPU's timestamp
 // queries inside compute passes would time them on the device, but
 // gogpu/wgpu (v0.34) offers no timestamp writes for compute passes, so
 // Options.Profile times each dispatch from the host instead.
-const TimestampNote = "timed from the host, each dispatch submitted alone and waited for (gogpu/wgpu has no compute-pass timestamp queries): the times include a submit and a wait each"
+const TimestampNote = "measured from the host, each dispatch submitted alone and waited for (gogpu/wgpu has no compute-pass timestamp queries): the times include a submit and a wait each"
 
 // countDispatch adds one dispatch of k over groups workgroups with the
 // given storage regions and FLOPs to k's statistics; firstRead, when not
