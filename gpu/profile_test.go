@@ -30,6 +30,7 @@ func TestKernelStats(t *testing.T) {
 		ks := KernelsSince(before, b.Kernels())
 		var conv, gather *KernelStats
 		var bound int64
+		var timed time.Duration
 		for i, k := range ks {
 			bound += k.BytesRead + k.BytesWritten
 			switch k.Kernel {
@@ -40,9 +41,14 @@ func TestKernelStats(t *testing.T) {
 					conv = &ks[i]
 				}
 			}
-			if profile != (k.Time > 0) {
-				t.Errorf("profile %v: %s timed %v", profile, k.Kernel, k.Time)
+			timed += k.Time
+			if !profile && k.Time != 0 {
+				t.Errorf("without Profile %s was timed: %v", k.Kernel, k.Time)
 			}
+		}
+		// The browser's clock is coarse: a short dispatch may read 0.
+		if profile && timed <= 0 {
+			t.Errorf("with Profile the kernels were timed %v in all", timed)
 		}
 		if conv == nil || gather == nil {
 			t.Fatalf("profile %v: kernels %+v, want a convolution with FLOPs and the gather", profile, ks)
