@@ -57,6 +57,7 @@ func testSite(t *testing.T) (string, map[string][]byte) {
 		".secret":        []byte(secret + " dotfile"),
 		"sub/.hidden":    []byte(secret + " hidden"),
 		".git/config":    []byte(secret + " git"),
+		"site.go":        []byte(secret + " Go source"),
 	}
 	for name, data := range files {
 		writeTestFile(t, site, name, data)
@@ -343,6 +344,8 @@ func TestServeRejectsTraversal(t *testing.T) {
 		"/sub/.hidden",
 		"/.git/config",
 		"/.git/",
+		// Go source (site/site.go embeds a page file)
+		"/site.go",
 		// folders: no listing
 		"/empty/",
 		"/empty",

@@ -5,7 +5,8 @@ package main
 // with no cifarlab serve behind it:
 //
 //	index.html, cifarlab.js,               the page
-//	cifarlab-worker.js, wasm_exec.js
+//	cifarlab-worker.js, wasm_exec.js,
+//	cifarlab-simd.js
 //	cifarlab.wasm.gz,                      the programs (the page's and its trainer's),
 //	cifarlab-worker.wasm.gz                gzip-compressed: the page decompresses them
 //	                                       itself (DecompressionStream), so a host that
@@ -80,7 +81,7 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 // siteFiles are the page's files, copied as they are; the modules of
 // siteWasms go compressed.
 var (
-	siteFiles = []string{"index.html", "cifarlab.js", "cifarlab-worker.js", "wasm_exec.js"}
+	siteFiles = []string{"index.html", "cifarlab.js", "cifarlab-worker.js", "cifarlab-simd.js", "wasm_exec.js"}
 	siteWasms = []string{"cifarlab.wasm", "cifarlab-worker.wasm"}
 )
 

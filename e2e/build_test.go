@@ -80,7 +80,7 @@ func buildSite(goCmd, site string) (map[string]bool, error) {
 	if err := os.MkdirAll(site, 0o755); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"index.html", "cifarlab.js", "cifarlab-worker.js"} {
+	for _, name := range []string{"index.html", "cifarlab.js", "cifarlab-worker.js", "cifarlab-simd.js"} {
 		if err := copyFile(filepath.Join(root, "site", name), filepath.Join(site, name)); err != nil {
 			return nil, fmt.Errorf("the page's own files, in git beside the built ones: %w", err)
 		}

@@ -24,8 +24,9 @@ const start = async (m) => {
 	self.cifarlabPage = box;
 	let error = "";
 	try {
-		importScripts(new URL("wasm_exec.js", box.base).href);
+		importScripts(new URL("wasm_exec.js", box.base).href, new URL("cifarlab-simd.js", box.base).href);
 		const go = new Go();
+		cifarlabSIMD(go); // the imports of the CPU backend's SIMD kernel
 		let code = 0;
 		const exit = go.exit;
 		go.exit = (c) => { code = c; exit(c); };

@@ -73,6 +73,14 @@ func pickKernel(m, n int) *kernel {
 	return best
 }
 
+// checkKernelArgs panics unless the operands of an mr×nr kernel call are in
+// range; the assembly and WebAssembly kernels do not check.
+func checkKernelArgs(mr, nr, kc int, a, b []float32, ldb int, c []float32, ldc int) {
+	if kc < 1 || len(a) < kc*mr || len(b) < (kc-1)*ldb+nr || len(c) < (mr-1)*ldc+nr {
+		panic("sgemm: micro-kernel operands out of range")
+	}
+}
+
 // kernelGo is the portable goMR×goNR micro-kernel. It walks the tile in 2×4
 // blocks so that the eight accumulators and the six operands of a step stay
 // in registers.

@@ -77,14 +77,6 @@ func init() {
 	}
 }
 
-// checkKernelArgs panics unless the operands of an mr×nr kernel call are in
-// range; the assembly kernels do not check.
-func checkKernelArgs(mr, nr, kc int, a, b []float32, ldb int, c []float32, ldc int) {
-	if kc < 1 || len(a) < kc*mr || len(b) < (kc-1)*ldb+nr || len(c) < (mr-1)*ldc+nr {
-		panic("sgemm: micro-kernel operands out of range")
-	}
-}
-
 func boolInt(b bool) int {
 	if b {
 		return 1

@@ -24,7 +24,8 @@ import (
 )
 
 // segment is what each part of a served path must look like: no dotfiles
-// (so no "." or ".."), no separators, no escapes.
+// (so no "." or ".."), no separators, no escapes, and no Go source (the
+// site folder has site.go, which gives Go programs one of its files).
 var segment = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
 
 // CleanPath turns the request path into a slash-separated name relative to
@@ -41,7 +42,7 @@ func CleanPath(r *http.Request) (string, bool) {
 		name += "index.html"
 	}
 	for _, seg := range strings.Split(name, "/") {
-		if !segment.MatchString(seg) {
+		if !segment.MatchString(seg) || strings.HasSuffix(seg, ".go") {
 			return "", false
 		}
 	}

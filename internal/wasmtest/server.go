@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cifarlab/site"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,7 +18,8 @@ import (
 var pageFiles embed.FS
 
 // server serves on 127.0.0.1 (a secure context, which WebGPU needs) exactly
-// the files of one run: the page, its script, wasm_exec.js and the program.
+// the files of one run: the page, its script, wasm_exec.js, the imports of
+// cifarlab's SIMD kernel (site/cifarlab-simd.js) and the program.
 type server struct {
 	srv *http.Server
 	ln  net.Listener
@@ -36,6 +38,7 @@ func startServer(binary, wasmExec string) (*server, error) {
 	mux.HandleFunc("GET /{$}", serveEmbedded(page, "index.html", "text/html; charset=utf-8"))
 	mux.HandleFunc("GET /run.js", serveEmbedded(page, "run.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /wasm_exec.js", serveFile(wasmExec, "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /cifarlab-simd.js", serveBytes(site.SIMDGlue, "text/javascript; charset=utf-8"))
 	// WebAssembly.instantiateStreaming insists on application/wasm.
 	mux.HandleFunc("GET "+wasmPath, serveFile(binary, "application/wasm"))
 
@@ -71,6 +74,15 @@ func serveEmbedded(fsys fs.FS, name, contentType string) http.HandlerFunc {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(data)
+	}
+}
+
+// serveBytes serves data with the given type.
+func serveBytes(data []byte, contentType string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(data)
