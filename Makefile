@@ -124,7 +124,7 @@ clean:
 # backend's run there with its SIMD128 kernel (the page's CPU fallback), and
 # again with the portable one (CIFARLAB_SGEMM=go, for browsers without
 # relaxed SIMD).
-BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./cpu/sgemm ./cpu ./gpu ./wasm ./wasm/worker
+BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./cpu/vec ./cpu/sgemm ./cpu ./gpu ./wasm ./wasm/worker
 comma := ,
 BROWSER_REQUIRE = $(if $(CIFARLAB_REQUIRE),$(CIFARLAB_REQUIRE)$(comma))chromium,webgpu
 
@@ -139,7 +139,7 @@ test-browser: wasmtest
 	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
 		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" -skip '^TestTrainingMatchesCPU$$' $(BROWSER_PKGS)
 	CIFARLAB_SGEMM=go CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
-		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" ./cpu/sgemm ./cpu
+		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" ./cpu/vec ./cpu/sgemm ./cpu
 	# The GPU's whole training steps against the CPU, in a Go heap of their
 	# own: with the rest of the package in the same one, Chromium's Go
 	# runtime now and then stopped with "found bad pointer in Go heap" (at

@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 
+	"cifarlab/cpu/vec"
 	"cifarlab/net"
 )
 
@@ -69,7 +70,7 @@ func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, run
 			shift[k] = float64(X.data[(c0+k)*hw])
 		}
 		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, _ int) {
-			ds, dq := shiftedSums(seg, shift[k])
+			ds, dq := vec.ShiftedSums(seg, shift[k])
 			s[k] += ds
 			q[k] += dq
 		})
@@ -86,36 +87,9 @@ func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, run
 			off[k] = B.data[ch] - float32(mu)*scale[k]
 		}
 		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, o int) {
-			affine(Y.data[o:o+hw], seg, scale[k], off[k])
+			vec.Affine(Y.data[o:o+hw], seg, scale[k], off[k])
 		})
 	})
-}
-
-// shiftedSums returns Σ(v−shift) and Σ(v−shift)² in float64.
-func shiftedSums(v []float32, shift float64) (s, q float64) {
-	var s0, s1, q0, q1 float64
-	i := 0
-	for ; i+2 <= len(v); i += 2 {
-		d0, d1 := float64(v[i])-shift, float64(v[i+1])-shift
-		s0 += d0
-		s1 += d1
-		q0 += d0 * d0
-		q1 += d1 * d1
-	}
-	if i < len(v) {
-		d := float64(v[i]) - shift
-		s0 += d
-		q0 += d * d
-	}
-	return s0 + s1, q0 + q1
-}
-
-// affine is y = x·a + c.
-func affine(y, x []float32, a, c float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = v*a + c
-	}
 }
 
 // BatchNorm2DEval normalises with the running statistics.
@@ -133,7 +107,7 @@ func (b *Backend) BatchNorm2DEval(y, x, gamma, beta, runMean, runVar net.Tensor,
 			off[k] = B.data[ch] - RM.data[ch]*scale[k]
 		}
 		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, o int) {
-			affine(Y.data[o:o+hw], seg, scale[k], off[k])
+			vec.Affine(Y.data[o:o+hw], seg, scale[k], off[k])
 		})
 	})
 }
@@ -152,7 +126,7 @@ func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, ga
 		nc := c1 - c0
 		sdy, sdyx := make([]float64, nc), make([]float64, nc) // Σdy, Σdy·(x−mean)
 		planes(DY.data, n, c, hw, c0, c1, func(k int, g []float32, o int) {
-			a, bb := dotSums(g, X.data[o:o+hw], float64(M.data[c0+k]))
+			a, bb := vec.DotSums(g, X.data[o:o+hw], float64(M.data[c0+k]))
 			sdy[k] += a
 			sdyx[k] += bb
 		})
@@ -167,31 +141,7 @@ func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, ga
 			kdy[k], kx[k], k0[k] = float32(gi), float32(-gi*inv*inv*sdyx[k]/m), float32(-gi*sdy[k]/m)
 		}
 		planes(DY.data, n, c, hw, c0, c1, func(k int, g []float32, o int) {
-			d, xs := DX.data[o:o+hw], X.data[o:o+hw]
-			mu, a, bx, b0 := M.data[c0+k], kdy[k], kx[k], k0[k]
-			for j, v := range g {
-				d[j] = a*v + bx*(xs[j]-mu) + b0
-			}
+			vec.BNInputGrad(DX.data[o:o+hw], g, X.data[o:o+hw], M.data[c0+k], kdy[k], kx[k], k0[k])
 		})
 	})
-}
-
-// dotSums returns Σdy and Σdy·(x−mu) in float64.
-func dotSums(dy, x []float32, mu float64) (s, sx float64) {
-	x = x[:len(dy)]
-	var s0, s1, t0, t1 float64
-	i := 0
-	for ; i+2 <= len(dy); i += 2 {
-		g0, g1 := float64(dy[i]), float64(dy[i+1])
-		s0 += g0
-		s1 += g1
-		t0 += g0 * (float64(x[i]) - mu)
-		t1 += g1 * (float64(x[i+1]) - mu)
-	}
-	if i < len(dy) {
-		g := float64(dy[i])
-		s0 += g
-		t0 += g * (float64(x[i]) - mu)
-	}
-	return s0 + s1, t0 + t1
 }

@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 
+	"cifarlab/cpu/vec"
 	"cifarlab/net"
 )
 
@@ -25,10 +26,7 @@ func (b *Backend) ReLU(y, x net.Tensor) {
 	Y, X := tensor(op, "y", y), tensor(op, "x", x)
 	sameLen(op, len(Y.data), map[string]*Tensor{"x": X})
 	b.parallel(len(Y.data), elemGrain, func(_, lo, hi int) {
-		out := Y.data[lo:hi]
-		for i, v := range X.data[lo:hi] {
-			out[i] = max(v, 0) // branch-free; NaN stays NaN, −0 becomes 0
-		}
+		vec.ReLU(Y.data[lo:hi], X.data[lo:hi])
 	})
 }
 
@@ -38,11 +36,7 @@ func (b *Backend) ReLUBackward(dx, dy, y net.Tensor) {
 	DX, DY, Y := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "y", y)
 	sameLen(op, len(DX.data), map[string]*Tensor{"dy": DY, "y": Y})
 	b.parallel(len(DX.data), elemGrain, func(_, lo, hi int) {
-		out, g := DX.data[lo:hi], DY.data[lo:hi]
-		for i, v := range Y.data[lo:hi] {
-			// dy masked by y > 0, without a data-dependent branch.
-			out[i] = math.Float32frombits(math.Float32bits(g[i]) & -b2u(v > 0))
-		}
+		vec.ReLUMask(DX.data[lo:hi], DY.data[lo:hi], Y.data[lo:hi])
 	})
 }
 
@@ -52,10 +46,7 @@ func (b *Backend) Add(y, a, c net.Tensor) {
 	Y, A, C := tensor(op, "y", y), tensor(op, "a", a), tensor(op, "b", c)
 	sameLen(op, len(Y.data), map[string]*Tensor{"a": A, "b": C})
 	b.parallel(len(Y.data), elemGrain, func(_, lo, hi int) {
-		out, u := Y.data[lo:hi], C.data[lo:hi]
-		for i, v := range A.data[lo:hi] {
-			out[i] = v + u[i]
-		}
+		vec.Add3(Y.data[lo:hi], A.data[lo:hi], C.data[lo:hi])
 	})
 }
 
@@ -132,14 +123,6 @@ func (b *Backend) Adam(param, grad, m, v net.Tensor, p net.AdamParams) {
 			pp[i] -= stepSize * mi / denom
 		}
 	})
-}
-
-// b2u is 1 for true and 0 for false (compiled to a SETcc).
-func b2u(c bool) uint32 {
-	if c {
-		return 1
-	}
-	return 0
 }
 
 // SumSquares stores Σ x², summed in float64, into stats[slot].

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -85,11 +86,20 @@ func (b *timed) Adam(p, g, m, v net.Tensor, ap net.AdamParams) {
 }
 
 // TestOpTimes prints where a training step spends its time, op by op, when
-// CIFARLAB_OPTIME names a model ("lenet5" or "resnet18").
+// CIFARLAB_OPTIME names a model ("lenet5", "resnet20", …), at the batch
+// CIFARLAB_OPTIME_BATCH (256 by default).
 func TestOpTimes(t *testing.T) {
 	model := os.Getenv("CIFARLAB_OPTIME")
 	if model == "" {
 		t.Skip("set CIFARLAB_OPTIME=lenet5 or resnet18")
+	}
+	benchN := benchN
+	if s := os.Getenv("CIFARLAB_OPTIME_BATCH"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("CIFARLAB_OPTIME_BATCH=%q: want a batch size", s)
+		}
+		benchN = n
 	}
 	b := &timed{Backend: New(), t: map[string]time.Duration{}}
 	nw, err := net.New(b, model, 10, 1)

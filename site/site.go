@@ -6,7 +6,7 @@ package site
 import _ "embed"
 
 // SIMDGlue is cifarlab-simd.js, which a page that runs a Go program linking
-// cifarlab/cpu/sgemm loads and calls before it instantiates the program.
+// cifarlab/cpu/vec loads and calls before it instantiates the program.
 //
 //go:embed cifarlab-simd.js
 var SIMDGlue []byte

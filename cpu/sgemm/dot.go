@@ -38,6 +38,16 @@ const (
 	dotMinRatio = 8
 )
 
+// DotDepth is the least inner dimension k for which Gemm computes an m×n
+// C = A·Bᵀ (transB, not transA) on the dot path, or 0 when it never does
+// (C too large, or no dot kernel on this CPU).
+func DotDepth(m, n int) int {
+	if disableDot || len(dotKernels) == 0 || m*n > dotMaxMN || max(m, n) > dotMaxSide {
+		return 0
+	}
+	return dotMinRatio * max(m, n)
+}
+
 // pickDot returns the dot kernel for p, or nil when p is to be packed.
 func pickDot(p *problem) *dotKernel {
 	if disableDot || p.transA || !p.transB || len(dotKernels) == 0 {
@@ -130,4 +140,19 @@ func growRows(s [][]float32, n int) [][]float32 {
 		return make([][]float32, n)
 	}
 	return s[:n]
+}
+
+// checkDotArgs panics unless the operands of a dot kernel call are in
+// range; the assembly and WebAssembly kernels do not check.
+func checkDotArgs(ri, rj, vec, steps int, a, b [][]float32, acc []float32) {
+	ok := steps >= 1 && len(a) >= ri && len(b) >= rj && len(acc) >= ri*rj*vec
+	for _, r := range a[:ri] {
+		ok = ok && len(r) >= steps*vec
+	}
+	for _, r := range b[:rj] {
+		ok = ok && len(r) >= steps*vec
+	}
+	if !ok {
+		panic("sgemm: dot kernel operands out of range")
+	}
 }

@@ -21,18 +21,3 @@ var dot3x3Kernel = &dotKernel{name: "avx2", ri: 3, rj: 3, vec: 8, fn: func(steps
 	dot3x3AVX2(steps, unsafe.SliceData(a[0]), unsafe.SliceData(a[1]), unsafe.SliceData(a[2]),
 		unsafe.SliceData(b[0]), unsafe.SliceData(b[1]), unsafe.SliceData(b[2]), unsafe.SliceData(acc))
 }}
-
-// checkDotArgs panics unless the operands of a dot kernel call are in
-// range; the assembly does not check.
-func checkDotArgs(ri, rj, vec, steps int, a, b [][]float32, acc []float32) {
-	ok := steps >= 1 && len(a) >= ri && len(b) >= rj && len(acc) >= ri*rj*vec
-	for _, r := range a[:ri] {
-		ok = ok && len(r) >= steps*vec
-	}
-	for _, r := range b[:rj] {
-		ok = ok && len(r) >= steps*vec
-	}
-	if !ok {
-		panic("sgemm: dot kernel operands out of range")
-	}
-}

@@ -55,6 +55,10 @@ func packRows(dst []float32, w int, src []float32, ld, extent, kc int, alpha flo
 			for x := 0; x < full; x += 6 {
 				*(*[6]float32)(dst[x*kc+q*6:]) = *(*[6]float32)(row[x:])
 			}
+		case w == 8: // WebAssembly's SIMD128 kernel
+			for x := 0; x < full; x += 8 {
+				*(*[8]float32)(dst[x*kc+q*8:]) = *(*[8]float32)(row[x:])
+			}
 		case w == 12:
 			for x := 0; x < full; x += 12 {
 				*(*[12]float32)(dst[x*kc+q*12:]) = *(*[12]float32)(row[x:])

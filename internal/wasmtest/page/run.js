@@ -56,7 +56,7 @@
 				}
 			}
 			const go = new Go();
-			cifarlabSIMD(go); // the imports of cifarlab/cpu/sgemm
+			cifarlabSIMD(go); // the imports of cifarlab/cpu/vec
 			go.argv = config.argv;
 			go.env = config.env;
 			go.exit = (code) => send({ type: "exit", code: code });

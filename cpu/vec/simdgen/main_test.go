@@ -7,14 +7,14 @@ import (
 )
 
 // TestCheckedIn fails when ../simd.wasm is not what this program writes:
-// run go generate in cpu/sgemm after changing it.
+// run go generate in cpu/vec after changing it.
 func TestCheckedIn(t *testing.T) {
 	got, err := os.ReadFile("../simd.wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, Module()) {
-		t.Fatal("cpu/sgemm/simd.wasm is out of date: run go generate ./cpu/sgemm")
+		t.Fatal("cpu/vec/simd.wasm is out of date: run go generate ./cpu/vec")
 	}
 }
 

@@ -1,0 +1,554 @@
+// Command simdgen writes simd.wasm, the WebAssembly module with the SIMD128
+// kernels that package vec runs in the browser (see vec_js.go there): go
+// generate in cpu/vec runs it. The module is small enough to write here as
+// bytes, instruction by instruction, so the build needs no WebAssembly
+// toolchain; TestCheckedIn keeps the file and this program in step.
+//
+// The module imports its memory (env.memory: the Go module's own, so the
+// kernels read and write Go's slices where they lie). Addresses are in
+// bytes; n4 counts groups of four floats (the caller does the rest). It
+// exports:
+//
+//	tile(kc, a, b, ldb, c, ldc, load i32, beta f32)
+//	    the 4×8 tile C = Σ_p a[p·4+i]·b[p·ldb+j] (+ beta·C when load ≠ 0),
+//	    for 0 ≤ p < kc, strides in elements: sgemm's micro-kernel contract.
+//	dot(steps, a0, a1, b0, b1, b2, b3, acc)
+//	    acc[(i·4+j)·4+l] += Σ_s a_i[4s+l]·b_j[4s+l], s < steps: sgemm's
+//	    dot kernel (2×4 rows, four lanes).
+//	fused(x, y f32) i32
+//	    1 when f32x4.relaxed_madd rounds once (x·x − y with x = 1+2⁻¹² and
+//	    y = 1+2⁻¹¹ is 2⁻²⁴, not 0), so that the caller can refuse a tile
+//	    kernel that would round each product on its own.
+//	add(dst, src, n4)                 dst += src
+//	add3(y, a, b, n4)                 y = a + b
+//	relu(y, x, n4)                    y = max(x, 0)
+//	relu_mask(dx, dy, y, n4)          dx = dy where y > 0, else 0
+//	affine(y, x, n4, a, c f32)        y = x·a + c
+//	bn_dx(d, g, x, n4, mu, a, bx, b0 f32)
+//	                                  d = (a·g + bx·(x − mu)) + b0
+//	shifted_sums(x, n4, shift f64, out)
+//	                                  out[0:2] = Σ (x − shift), out[2:4] = Σ (x − shift)²
+//	dot_sums(dy, x, n4, mu f64, out)  out[0:2] = Σ dy, out[2:4] = Σ dy·(x − mu)
+//
+// (the sums in float64, two lanes each). Each operation but the tile's is
+// the one Go's code does, rounded alike. The tile's multiply-add is
+// f32x4.relaxed_madd (relaxed SIMD, Chrome 114 and later), and so is dot's, fused on every
+// CPU with a fused instruction; rounding each product as well put the block
+// networks' gradients 1–3% away from PyTorch's (see sgemm's kernelGo).
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+)
+
+func main() {
+	out := flag.String("o", "simd.wasm", "the file to write")
+	flag.Parse()
+	if err := os.WriteFile(*out, Module(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "simdgen:", err)
+		os.Exit(1)
+	}
+}
+
+// Instruction codes of the WebAssembly binary format (core 2.0, with SIMD
+// and relaxed SIMD), and its value types.
+const (
+	opBlock    = 0x02
+	opLoop     = 0x03
+	opIf       = 0x04
+	opEnd      = 0x0b
+	opBrIf     = 0x0d
+	opLocalGet = 0x20
+	opLocalSet = 0x21
+	opLocalTee = 0x22
+	opI32Const = 0x41
+	opI32Eqz   = 0x45
+	opI32Add   = 0x6a
+	opI32Sub   = 0x6b
+	opI32Mul   = 0x6c
+	opI32Shl   = 0x74
+	opF32Ne    = 0x5c
+	opF32Const = 0x43
+	opF32Neg   = 0x8c
+	blockEmpty = 0x40
+	simdPrefix = 0xfd
+
+	vLoad         = 0x00
+	vLoad32Splat  = 0x09
+	vStore        = 0x0b
+	vShuffle      = 0x0d
+	vF32Splat     = 0x13
+	vF64Splat     = 0x14
+	vF32Extract   = 0x1f
+	vF32Gt        = 0x44
+	vAnd          = 0x4e
+	vF64Promote   = 0x5f // f64x2.promote_low_f32x4
+	vF32Add       = 0xe4
+	vF32Sub       = 0xe5
+	vF32Mul       = 0xe6
+	vF32Max       = 0xe9
+	vF64Add       = 0xf0
+	vF64Sub       = 0xf1
+	vF64Mul       = 0xf2
+	vRelaxedMadd  = 0x105 // f32x4.relaxed_madd
+	typeI32       = 0x7f
+	typeF32       = 0x7d
+	typeF64       = 0x7c
+	typeV128      = 0x7b
+	typeFunc      = 0x60
+	exportFunc    = 0x00
+	importMemory  = 0x02
+	sectionType   = 1
+	sectionImport = 2
+	sectionFunc   = 3
+	sectionExport = 7
+	sectionCode   = 10
+)
+
+// code is a function body under construction.
+type code struct{ bytes.Buffer }
+
+func (c *code) op(b ...byte) { c.Write(b) }
+func (c *code) u32(v uint32) { c.Write(uleb(v)) }
+func (c *code) get(l int)    { c.op(opLocalGet); c.u32(uint32(l)) }
+func (c *code) set(l int)    { c.op(opLocalSet); c.u32(uint32(l)) }
+func (c *code) i32(v int32)  { c.op(opI32Const); c.Write(sleb(v)) }
+func (c *code) v(o uint32) {
+	c.op(simdPrefix)
+	c.u32(o)
+}
+
+// mem emits a SIMD memory instruction with alignment 2^2 (the operands are
+// float32 slices: 4-byte aligned, not 16) and a constant offset in bytes.
+func (c *code) mem(o uint32, offset int) {
+	c.v(o)
+	c.u32(2)
+	c.u32(uint32(offset))
+}
+
+// load pushes the four floats at local ptr.
+func (c *code) load(ptr int) {
+	c.get(ptr)
+	c.mem(vLoad, 0)
+}
+
+// store stores what f pushes at local ptr.
+func (c *code) store(ptr int, f func()) {
+	c.get(ptr)
+	f()
+	c.mem(vStore, 0)
+}
+
+// advance adds by bytes to local l.
+func (c *code) advance(l int, by int32) {
+	c.get(l)
+	c.i32(by)
+	c.op(opI32Add)
+	c.set(l)
+}
+
+// each runs body for every group of four floats: n is the local with the
+// number of groups, and the locals ptrs advance by 16 bytes after each.
+func (c *code) each(n int, ptrs []int, body func()) {
+	c.op(opBlock, blockEmpty)
+	c.get(n)
+	c.op(opI32Eqz)
+	c.op(opBrIf, 0)
+	c.op(opLoop, blockEmpty)
+	body()
+	for _, p := range ptrs {
+		c.advance(p, 16)
+	}
+	c.get(n)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(uint32(n))
+	c.op(opBrIf, 0)
+	c.op(opEnd)
+	c.op(opEnd)
+}
+
+// promoteHigh turns the four floats on the stack into the float64s of lanes 2 and 3.
+func (c *code) promoteHigh(tmp int) {
+	c.set(tmp)
+	c.get(tmp)
+	c.get(tmp)
+	c.v(vShuffle)
+	c.op(8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15)
+	c.v(vF64Promote)
+}
+
+// function is one exported function: its name, parameter and result types,
+// extra locals (v128) and body.
+type function struct {
+	name    string
+	params  []byte
+	results []byte
+	v128s   int
+	body    func(c *code)
+}
+
+// tileMR×4·tileNV is the register block of tile: 4×8 keeps eight
+// accumulators, two rows of B and one broadcast of A in registers (x86-64
+// has 16 vector registers, arm64 32). 4×8 ran at 37 GFLOP/s in Node 20 on
+// the build machine, 6×8 at 29, 4×12 at 31, 8×4 at 20.
+const (
+	tileMR = 4
+	tileNV = 2
+)
+
+func tile(c *code) {
+	const (
+		kc, a, b, ldb, cc, ldc, load, beta = 0, 1, 2, 3, 4, 5, 6, 7
+		acc0                               = 8 // mr·nv accumulators, nv rows of B, one broadcast of A
+	)
+	acc := func(i, v int) int { return acc0 + i*tileNV + v }
+	bv := func(v int) int { return acc0 + tileMR*tileNV + v }
+	av := acc0 + tileMR*tileNV + tileNV
+	for _, l := range []int{ldb, ldc} { // strides in bytes
+		c.get(l)
+		c.i32(2)
+		c.op(opI32Shl)
+		c.set(l)
+	}
+	// The accumulators start at zero, as every local does; kc ≥ 1.
+	c.op(opLoop, blockEmpty)
+	for v := range tileNV {
+		c.get(b)
+		c.mem(vLoad, 16*v)
+		c.set(bv(v))
+	}
+	for i := range tileMR {
+		c.get(a)
+		c.mem(vLoad32Splat, 4*i)
+		c.set(av)
+		for v := range tileNV {
+			c.get(av)
+			c.get(bv(v))
+			c.get(acc(i, v))
+			c.v(vRelaxedMadd)
+			c.set(acc(i, v))
+		}
+	}
+	c.advance(a, 4*tileMR)
+	c.get(b)
+	c.get(ldb)
+	c.op(opI32Add)
+	c.set(b)
+	c.get(kc)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(kc)
+	c.op(opBrIf, 0)
+	c.op(opEnd)
+	// C = acc + beta·C, a row at a time.
+	c.get(load)
+	c.op(opIf, blockEmpty)
+	c.get(beta)
+	c.v(vF32Splat)
+	c.set(av)
+	for i := range tileMR {
+		for v := range tileNV {
+			c.get(av)
+			c.get(cc)
+			c.i32(int32(i))
+			c.get(ldc)
+			c.op(opI32Mul)
+			c.op(opI32Add)
+			c.mem(vLoad, 16*v)
+			c.get(acc(i, v))
+			c.v(vRelaxedMadd)
+			c.set(acc(i, v))
+		}
+	}
+	c.op(opEnd)
+	for i := range tileMR {
+		for v := range tileNV {
+			c.get(cc)
+			c.get(acc(i, v))
+			c.mem(vStore, 16*v)
+		}
+		c.get(cc)
+		c.get(ldc)
+		c.op(opI32Add)
+		c.set(cc)
+	}
+}
+
+// dot adds to acc[(i·4+j)·4+l] the lane sums Σ_s a_i[4s+l]·b_j[4s+l] of
+// two rows of A and four of Bᵀ, s < steps ≥ 1: sgemm's dot kernel contract
+// with vec = 4. Eight accumulators, two rows of A and one of B stay in
+// registers.
+func dot(c *code) {
+	const (
+		steps, a0, a1, b0, b1, b2, b3, acc = 0, 1, 2, 3, 4, 5, 6, 7
+		s0                                 = 8 // 8 sums, then the two rows of A, then one of B
+	)
+	sum := func(i, j int) int { return s0 + i*4 + j }
+	rowA := [2]int{a0, a1}
+	rowB := [4]int{b0, b1, b2, b3}
+	av := func(i int) int { return s0 + 8 + i }
+	bv := s0 + 10
+	for i := range 2 {
+		for j := range 4 {
+			c.get(acc)
+			c.mem(vLoad, (i*4+j)*16)
+			c.set(sum(i, j))
+		}
+	}
+	c.op(opLoop, blockEmpty)
+	for i := range 2 {
+		c.load(rowA[i])
+		c.set(av(i))
+	}
+	for j := range 4 {
+		c.load(rowB[j])
+		c.set(bv)
+		for i := range 2 {
+			c.get(av(i))
+			c.get(bv)
+			c.get(sum(i, j))
+			c.v(vRelaxedMadd)
+			c.set(sum(i, j))
+		}
+	}
+	for _, p := range []int{a0, a1, b0, b1, b2, b3} {
+		c.advance(p, 16)
+	}
+	c.get(steps)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(steps)
+	c.op(opBrIf, 0)
+	c.op(opEnd)
+	for i := range 2 {
+		for j := range 4 {
+			c.get(acc)
+			c.get(sum(i, j))
+			c.mem(vStore, (i*4+j)*16)
+		}
+	}
+}
+
+var functions = []function{
+	{"tile", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeF32}, nil, tileMR*tileNV + tileNV + 1, tile},
+	{"dot", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32}, nil, 11, dot},
+	{"fused", []byte{typeF32, typeF32}, []byte{typeI32}, 0, func(c *code) {
+		c.get(0)
+		c.v(vF32Splat)
+		c.get(0)
+		c.v(vF32Splat)
+		c.get(1)
+		c.op(opF32Neg)
+		c.v(vF32Splat)
+		c.v(vRelaxedMadd)
+		c.v(vF32Extract)
+		c.op(0)
+		c.op(opF32Const, 0, 0, 0, 0)
+		c.op(opF32Ne)
+	}},
+	{"add", []byte{typeI32, typeI32, typeI32}, nil, 0, func(c *code) {
+		const dst, src, n = 0, 1, 2
+		c.each(n, []int{dst, src}, func() {
+			c.store(dst, func() { c.load(dst); c.load(src); c.v(vF32Add) })
+		})
+	}},
+	{"add3", []byte{typeI32, typeI32, typeI32, typeI32}, nil, 0, func(c *code) {
+		const y, a, b, n = 0, 1, 2, 3
+		c.each(n, []int{y, a, b}, func() {
+			c.store(y, func() { c.load(a); c.load(b); c.v(vF32Add) })
+		})
+	}},
+	{"relu", []byte{typeI32, typeI32, typeI32}, nil, 1, func(c *code) {
+		const y, x, n, zero = 0, 1, 2, 3
+		c.each(n, []int{y, x}, func() {
+			c.store(y, func() { c.load(x); c.get(zero); c.v(vF32Max) })
+		})
+	}},
+	{"relu_mask", []byte{typeI32, typeI32, typeI32, typeI32}, nil, 1, func(c *code) {
+		const dx, dy, y, n, zero = 0, 1, 2, 3, 4
+		c.each(n, []int{dx, dy, y}, func() {
+			c.store(dx, func() { c.load(dy); c.load(y); c.get(zero); c.v(vF32Gt); c.v(vAnd) })
+		})
+	}},
+	{"affine", []byte{typeI32, typeI32, typeI32, typeF32, typeF32}, nil, 2, func(c *code) {
+		const y, x, n, a, cc, av, cv = 0, 1, 2, 3, 4, 5, 6
+		c.get(a)
+		c.v(vF32Splat)
+		c.set(av)
+		c.get(cc)
+		c.v(vF32Splat)
+		c.set(cv)
+		c.each(n, []int{y, x}, func() {
+			c.store(y, func() { c.load(x); c.get(av); c.v(vF32Mul); c.get(cv); c.v(vF32Add) })
+		})
+	}},
+	{"bn_dx", []byte{typeI32, typeI32, typeI32, typeI32, typeF32, typeF32, typeF32, typeF32}, nil, 4, func(c *code) {
+		const d, g, x, n, mu, a, bx, b0 = 0, 1, 2, 3, 4, 5, 6, 7
+		const muv, av, bxv, b0v = 8, 9, 10, 11
+		for _, p := range [][2]int{{mu, muv}, {a, av}, {bx, bxv}, {b0, b0v}} {
+			c.get(p[0])
+			c.v(vF32Splat)
+			c.set(p[1])
+		}
+		c.each(n, []int{d, g, x}, func() {
+			c.store(d, func() {
+				c.get(av)
+				c.load(g)
+				c.v(vF32Mul)
+				c.get(bxv)
+				c.load(x)
+				c.get(muv)
+				c.v(vF32Sub)
+				c.v(vF32Mul)
+				c.v(vF32Add)
+				c.get(b0v)
+				c.v(vF32Add)
+			})
+		})
+	}},
+	{"shifted_sums", []byte{typeI32, typeI32, typeF64, typeI32}, nil, 5, func(c *code) {
+		const x, n, shift, out, sh, s, q, v, d = 0, 1, 2, 3, 4, 5, 6, 7, 8
+		c.get(shift)
+		c.v(vF64Splat)
+		c.set(sh)
+		c.each(n, []int{x}, func() {
+			for half := range 2 {
+				c.load(x)
+				if half == 0 {
+					c.v(vF64Promote)
+				} else {
+					c.promoteHigh(v)
+				}
+				c.get(sh)
+				c.v(vF64Sub)
+				c.set(d)
+				c.get(s)
+				c.get(d)
+				c.v(vF64Add)
+				c.set(s)
+				c.get(q)
+				c.get(d)
+				c.get(d)
+				c.v(vF64Mul)
+				c.v(vF64Add)
+				c.set(q)
+			}
+		})
+		c.store(out, func() { c.get(s) })
+		c.get(out)
+		c.get(q)
+		c.mem(vStore, 16)
+	}},
+	{"dot_sums", []byte{typeI32, typeI32, typeI32, typeF64, typeI32}, nil, 5, func(c *code) {
+		const dy, x, n, mu, out, muv, s, t, v, g = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
+		c.get(mu)
+		c.v(vF64Splat)
+		c.set(muv)
+		c.each(n, []int{dy, x}, func() {
+			for half := range 2 {
+				promote := func(p int) {
+					c.load(p)
+					if half == 0 {
+						c.v(vF64Promote)
+					} else {
+						c.promoteHigh(v)
+					}
+				}
+				promote(dy)
+				c.set(g)
+				c.get(s)
+				c.get(g)
+				c.v(vF64Add)
+				c.set(s)
+				c.get(t)
+				c.get(g)
+				promote(x)
+				c.get(muv)
+				c.v(vF64Sub)
+				c.v(vF64Mul)
+				c.v(vF64Add)
+				c.set(t)
+			}
+		})
+		c.store(out, func() { c.get(s) })
+		c.get(out)
+		c.get(t)
+		c.mem(vStore, 16)
+	}},
+}
+
+// Module returns the bytes of simd.wasm.
+func Module() []byte {
+	var m bytes.Buffer
+	m.Write([]byte{0x00, 'a', 's', 'm', 1, 0, 0, 0})
+	var types, funcs, exports, bodies [][]byte
+	for i, f := range functions {
+		types = append(types, concat([]byte{typeFunc}, sized(f.params), sized(f.results)))
+		funcs = append(funcs, uleb(uint32(i)))
+		exports = append(exports, concat(name(f.name), []byte{exportFunc}, uleb(uint32(i))))
+		var c code
+		f.body(&c)
+		c.op(opEnd)
+		locals := []byte{0}
+		if f.v128s > 0 {
+			locals = concat([]byte{1}, uleb(uint32(f.v128s)), []byte{typeV128})
+		}
+		bodies = append(bodies, sized(concat(locals, c.Bytes())))
+	}
+	section(&m, sectionType, vec(types...))
+	// env.memory, at least 0 pages, no maximum.
+	section(&m, sectionImport, vec(concat(name("env"), name("memory"), []byte{importMemory, 0x00, 0x00})))
+	section(&m, sectionFunc, vec(funcs...))
+	section(&m, sectionExport, vec(exports...))
+	section(&m, sectionCode, vec(bodies...))
+	return m.Bytes()
+}
+
+func section(m *bytes.Buffer, id byte, body []byte) {
+	m.WriteByte(id)
+	m.Write(sized(body))
+}
+
+// sized prefixes b with its length.
+func sized(b []byte) []byte { return append(uleb(uint32(len(b))), b...) }
+
+// vec is a WebAssembly vector: the count, then the items.
+func vec(items ...[]byte) []byte {
+	return concat(append([][]byte{uleb(uint32(len(items)))}, items...)...)
+}
+
+func name(s string) []byte { return sized([]byte(s)) }
+
+func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+func uleb(v uint32) []byte {
+	var b []byte
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			b = append(b, c|0x80)
+			continue
+		}
+		return append(b, c)
+	}
+}
+
+func sleb(v int32) []byte {
+	var b []byte
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
