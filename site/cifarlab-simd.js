@@ -26,7 +26,7 @@ globalThis.cifarlabSIMD = (go) => {
 				return 0;
 			}
 		},
-		tile: (kc, a, b, ldb, c, ldc, load, beta) => simd.tile(kc, a, b, ldb, c, ldc, load, beta),
+		tiles: (kc, a, b, ldb, c, ldc, load, beta, count) => simd.tiles(kc, a, b, ldb, c, ldc, load, beta, count),
 		dot: (steps, a0, a1, b0, b1, b2, b3, acc) => simd.dot(steps, a0, a1, b0, b1, b2, b3, acc),
 		add: (dst, src, n) => simd.add(dst, src, n),
 		add3: (y, a, b, n) => simd.add3(y, a, b, n),

@@ -25,6 +25,20 @@ type kernel struct {
 	kc, mc, nc int
 	speed      float64 // relative flops per cycle, to choose among kernels
 	fn         kernelFunc
+	// column, when set, computes count full tiles down one panel of B in
+	// one call: tile t with A's panel at a[t·mr·kc:] and C at c[t·mr·ldc:].
+	column func(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32)
+	// directRows is the most rows of C for which B is read where it lies
+	// rather than packed (3·mr when 0).
+	directRows int
+}
+
+// direct is the most rows of C for which B is read where it lies.
+func (k *kernel) direct() int {
+	if k.directRows > 0 {
+		return k.directRows
+	}
+	return 3 * k.mr
 }
 
 // maxMR and maxNR bound the register blocks of all kernels.

@@ -7,7 +7,8 @@ import "cifarlab/cpu/vec"
 // simd128Kernel computes 4×8 tiles with WebAssembly's SIMD128 (package
 // vec): in Chromium about 10 times the portable kernel's speed
 // (BenchmarkKernel).
-var simd128Kernel = &kernel{name: "simd128", mr: 4, nr: 8, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelSIMD}
+var simd128Kernel = &kernel{name: "simd128", mr: 4, nr: 8, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelSIMD, column: columnSIMD,
+	directRows: 64}
 
 // init puts the SIMD128 kernel ahead of the portable one where the browser
 // has it with a fused multiply-add (one rounding per term, as the amd64
@@ -27,6 +28,10 @@ var dot2x4SIMD = &dotKernel{name: "simd128", ri: 2, rj: 4, vec: 4, fn: func(step
 }}
 
 func kernelSIMD(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
-	checkKernelArgs(4, 8, kc, a, b, ldb, c, ldc)
-	vec.Tile(kc, a, b, ldb, c, ldc, load, beta)
+	columnSIMD(1, kc, a, b, ldb, c, ldc, load, beta)
+}
+
+func columnSIMD(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelArgs(4*count, 8, kc, a, b, ldb, c, ldc)
+	vec.Tiles(count, kc, a, b, ldb, c, ldc, load, beta)
 }

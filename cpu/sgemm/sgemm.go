@@ -197,7 +197,7 @@ func gemmSerial(ws *workspace, p *problem) {
 	// would copy it to read it once or twice. The micro-kernels read B's
 	// rows where they lie instead (only a part-width edge panel is
 	// packed, with its zero padding).
-	direct := !p.transB && p.packedB.data == nil && p.m <= 3*kn.mr
+	direct := !p.transB && p.packedB.data == nil && p.m <= kn.direct()
 	for jc := 0; jc < p.n; jc += kn.nc {
 		nc := min(kn.nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kb {
@@ -263,7 +263,12 @@ func macroKernelDirect(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, 
 // j:j+cols], an mr×nr tile at a time.
 func panelTiles(ws *workspace, p *problem, aBlock, bp []float32, ldb, ic, mc, kc, j, cols int, beta float32) {
 	mr, nr, kern := p.kern.mr, p.kern.nr, p.kern.fn
-	for ir := 0; ir < mc; ir += mr {
+	ir := 0
+	if full := mc / mr; p.kern.column != nil && cols == nr && full > 0 {
+		p.kern.column(full, kc, aBlock, bp, ldb, p.c[ic*p.ldc+j:], p.ldc, beta != 0, beta)
+		ir = full * mr
+	}
+	for ; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		ap := aBlock[ir*kc:]
 		off := (ic+ir)*p.ldc + j

@@ -23,8 +23,8 @@ var simdModule []byte
 //go:wasmimport cifarlab_simd load
 func simdLoad(module unsafe.Pointer, size int32) int32
 
-//go:wasmimport cifarlab_simd tile
-func simdTile(kc int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, load int32, beta float32)
+//go:wasmimport cifarlab_simd tiles
+func simdTiles(kc int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, load int32, beta float32, count int32)
 
 //go:wasmimport cifarlab_simd dot
 func simdDot(steps int32, a0, a1, b0, b1, b2, b3, acc unsafe.Pointer)
@@ -59,7 +59,7 @@ func simdDotSums(dy, x unsafe.Pointer, n4 int32, mu float64, out unsafe.Pointer)
 // simd reports whether the module was loaded (and the kernels below are in use).
 var simd bool
 
-// TileFused reports whether Tile may be used: the module is loaded and its
+// TileFused reports whether Tiles and Dot may be used: the module is loaded and its
 // multiply-add rounds once (as the amd64 kernels and PyTorch's do).
 var TileFused bool
 
@@ -84,15 +84,18 @@ func init() {
 	}
 }
 
-// Tile computes the 4×8 tile of sgemm's micro-kernel contract (kernelFunc):
-// C = Σ_p a[p·4+i]·b[p·ldb+j] (+ beta·C when load), 0 ≤ p < kc. The caller
-// checks the bounds. Only when TileFused.
-func Tile(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+// Tiles computes count 4×8 tiles of sgemm's micro-kernel contract
+// (kernelFunc) down one panel of B: C = Σ_p a[p·4+i]·b[p·ldb+j] (+ beta·C
+// when load), 0 ≤ p < kc, the t-th tile with A from a[t·4·kc:] and C from
+// c[t·4·ldc:]. One call for a column of tiles: a call from Go to the module
+// costs about as much as a tile of few terms. The caller checks the bounds.
+// Only when TileFused.
+func Tiles(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
 	l := int32(0)
 	if load {
 		l = 1
 	}
-	simdTile(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), l, beta)
+	simdTiles(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), l, beta, int32(count))
 }
 
 // Dot adds to acc[(i·4+j)·4+l] the lane sums Σ_s a[i][4s+l]·b[j][4s+l] of

@@ -9,15 +9,17 @@
 // bytes; n4 counts groups of four floats (the caller does the rest). It
 // exports:
 //
-//	tile(kc, a, b, ldb, c, ldc, load i32, beta f32)
-//	    the 4×8 tile C = Σ_p a[p·4+i]·b[p·ldb+j] (+ beta·C when load ≠ 0),
-//	    for 0 ≤ p < kc, strides in elements: sgemm's micro-kernel contract.
+//	tiles(kc, a, b, ldb, c, ldc, load i32, beta f32, count i32)
+//	    count 4×8 tiles C = Σ_p a[p·4+i]·b[p·ldb+j] (+ beta·C when load ≠ 0),
+//	    for 0 ≤ p < kc, strides in elements (sgemm's micro-kernel contract),
+//	    the t-th with A from a + t·4·kc floats and C from c + t·4·ldc: a
+//	    column of tiles in one call.
 //	dot(steps, a0, a1, b0, b1, b2, b3, acc)
 //	    acc[(i·4+j)·4+l] += Σ_s a_i[4s+l]·b_j[4s+l], s < steps: sgemm's
 //	    dot kernel (2×4 rows, four lanes).
 //	fused(x, y f32) i32
 //	    1 when f32x4.relaxed_madd rounds once (x·x − y with x = 1+2⁻¹² and
-//	    y = 1+2⁻¹¹ is 2⁻²⁴, not 0), so that the caller can refuse a tile
+//	    y = 1+2⁻¹¹ is 2⁻²⁴, not 0), so that the caller can refuse a tiles
 //	    kernel that would round each product on its own.
 //	add(dst, src, n4)                 dst += src
 //	add3(y, a, b, n4)                 y = a + b
@@ -183,11 +185,12 @@ func (c *code) promoteHigh(tmp int) {
 }
 
 // function is one exported function: its name, parameter and result types,
-// extra locals (v128) and body.
+// extra locals (i32s, then v128s) and body.
 type function struct {
 	name    string
 	params  []byte
 	results []byte
+	i32s    int
 	v128s   int
 	body    func(c *code)
 }
@@ -201,22 +204,38 @@ const (
 	tileNV = 2
 )
 
-func tile(c *code) {
+// tiles computes count tiles down one panel of B: tile t takes the A panel
+// at a + t·kc·mr floats and writes C rows t·mr… (c + t·mr·ldc floats).
+func tiles(c *code) {
 	const (
-		kc, a, b, ldb, cc, ldc, load, beta = 0, 1, 2, 3, 4, 5, 6, 7
-		acc0                               = 8 // mr·nv accumulators, nv rows of B, one broadcast of A
+		kc, a, b, ldb, cc, ldc, load, beta, count = 0, 1, 2, 3, 4, 5, 6, 7, 8
+		k, b0                                     = 9, 10 // i32 locals
+		acc0                                      = 11    // mr·nv accumulators, nv rows of B, one broadcast of A, zero
 	)
 	acc := func(i, v int) int { return acc0 + i*tileNV + v }
 	bv := func(v int) int { return acc0 + tileMR*tileNV + v }
 	av := acc0 + tileMR*tileNV + tileNV
+	zero := av + 1
 	for _, l := range []int{ldb, ldc} { // strides in bytes
 		c.get(l)
 		c.i32(2)
 		c.op(opI32Shl)
 		c.set(l)
 	}
-	// The accumulators start at zero, as every local does; kc ≥ 1.
-	c.op(opLoop, blockEmpty)
+	c.get(b)
+	c.set(b0)
+	c.op(opLoop, blockEmpty) // over the tiles; count ≥ 1
+	for i := range tileMR {
+		for v := range tileNV {
+			c.get(zero)
+			c.set(acc(i, v))
+		}
+	}
+	c.get(b0)
+	c.set(b)
+	c.get(kc)
+	c.set(k)
+	c.op(opLoop, blockEmpty) // over the terms; kc ≥ 1
 	for v := range tileNV {
 		c.get(b)
 		c.mem(vLoad, 16*v)
@@ -234,16 +253,16 @@ func tile(c *code) {
 			c.set(acc(i, v))
 		}
 	}
-	c.advance(a, 4*tileMR)
+	c.advance(a, 4*tileMR) // after the last term, a is the next tile's panel
 	c.get(b)
 	c.get(ldb)
 	c.op(opI32Add)
 	c.set(b)
-	c.get(kc)
+	c.get(k)
 	c.i32(1)
 	c.op(opI32Sub)
 	c.op(opLocalTee)
-	c.u32(kc)
+	c.u32(k)
 	c.op(opBrIf, 0)
 	c.op(opEnd)
 	// C = acc + beta·C, a row at a time.
@@ -273,11 +292,18 @@ func tile(c *code) {
 			c.get(acc(i, v))
 			c.mem(vStore, 16*v)
 		}
-		c.get(cc)
+		c.get(cc) // after the last row, c is the next tile's
 		c.get(ldc)
 		c.op(opI32Add)
 		c.set(cc)
 	}
+	c.get(count)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(count)
+	c.op(opBrIf, 0)
+	c.op(opEnd)
 }
 
 // dot adds to acc[(i·4+j)·4+l] the lane sums Σ_s a_i[4s+l]·b_j[4s+l] of
@@ -337,9 +363,9 @@ func dot(c *code) {
 }
 
 var functions = []function{
-	{"tile", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeF32}, nil, tileMR*tileNV + tileNV + 1, tile},
-	{"dot", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32}, nil, 11, dot},
-	{"fused", []byte{typeF32, typeF32}, []byte{typeI32}, 0, func(c *code) {
+	{"tiles", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeF32, typeI32}, nil, 2, tileMR*tileNV + tileNV + 2, tiles},
+	{"dot", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32}, nil, 0, 11, dot},
+	{"fused", []byte{typeF32, typeF32}, []byte{typeI32}, 0, 0, func(c *code) {
 		c.get(0)
 		c.v(vF32Splat)
 		c.get(0)
@@ -353,31 +379,31 @@ var functions = []function{
 		c.op(opF32Const, 0, 0, 0, 0)
 		c.op(opF32Ne)
 	}},
-	{"add", []byte{typeI32, typeI32, typeI32}, nil, 0, func(c *code) {
+	{"add", []byte{typeI32, typeI32, typeI32}, nil, 0, 0, func(c *code) {
 		const dst, src, n = 0, 1, 2
 		c.each(n, []int{dst, src}, func() {
 			c.store(dst, func() { c.load(dst); c.load(src); c.v(vF32Add) })
 		})
 	}},
-	{"add3", []byte{typeI32, typeI32, typeI32, typeI32}, nil, 0, func(c *code) {
+	{"add3", []byte{typeI32, typeI32, typeI32, typeI32}, nil, 0, 0, func(c *code) {
 		const y, a, b, n = 0, 1, 2, 3
 		c.each(n, []int{y, a, b}, func() {
 			c.store(y, func() { c.load(a); c.load(b); c.v(vF32Add) })
 		})
 	}},
-	{"relu", []byte{typeI32, typeI32, typeI32}, nil, 1, func(c *code) {
+	{"relu", []byte{typeI32, typeI32, typeI32}, nil, 0, 1, func(c *code) {
 		const y, x, n, zero = 0, 1, 2, 3
 		c.each(n, []int{y, x}, func() {
 			c.store(y, func() { c.load(x); c.get(zero); c.v(vF32Max) })
 		})
 	}},
-	{"relu_mask", []byte{typeI32, typeI32, typeI32, typeI32}, nil, 1, func(c *code) {
+	{"relu_mask", []byte{typeI32, typeI32, typeI32, typeI32}, nil, 0, 1, func(c *code) {
 		const dx, dy, y, n, zero = 0, 1, 2, 3, 4
 		c.each(n, []int{dx, dy, y}, func() {
 			c.store(dx, func() { c.load(dy); c.load(y); c.get(zero); c.v(vF32Gt); c.v(vAnd) })
 		})
 	}},
-	{"affine", []byte{typeI32, typeI32, typeI32, typeF32, typeF32}, nil, 2, func(c *code) {
+	{"affine", []byte{typeI32, typeI32, typeI32, typeF32, typeF32}, nil, 0, 2, func(c *code) {
 		const y, x, n, a, cc, av, cv = 0, 1, 2, 3, 4, 5, 6
 		c.get(a)
 		c.v(vF32Splat)
@@ -389,7 +415,7 @@ var functions = []function{
 			c.store(y, func() { c.load(x); c.get(av); c.v(vF32Mul); c.get(cv); c.v(vF32Add) })
 		})
 	}},
-	{"bn_dx", []byte{typeI32, typeI32, typeI32, typeI32, typeF32, typeF32, typeF32, typeF32}, nil, 4, func(c *code) {
+	{"bn_dx", []byte{typeI32, typeI32, typeI32, typeI32, typeF32, typeF32, typeF32, typeF32}, nil, 0, 4, func(c *code) {
 		const d, g, x, n, mu, a, bx, b0 = 0, 1, 2, 3, 4, 5, 6, 7
 		const muv, av, bxv, b0v = 8, 9, 10, 11
 		for _, p := range [][2]int{{mu, muv}, {a, av}, {bx, bxv}, {b0, b0v}} {
@@ -413,7 +439,7 @@ var functions = []function{
 			})
 		})
 	}},
-	{"shifted_sums", []byte{typeI32, typeI32, typeF64, typeI32}, nil, 5, func(c *code) {
+	{"shifted_sums", []byte{typeI32, typeI32, typeF64, typeI32}, nil, 0, 5, func(c *code) {
 		const x, n, shift, out, sh, s, q, v, d = 0, 1, 2, 3, 4, 5, 6, 7, 8
 		c.get(shift)
 		c.v(vF64Splat)
@@ -446,7 +472,7 @@ var functions = []function{
 		c.get(q)
 		c.mem(vStore, 16)
 	}},
-	{"dot_sums", []byte{typeI32, typeI32, typeI32, typeF64, typeI32}, nil, 5, func(c *code) {
+	{"dot_sums", []byte{typeI32, typeI32, typeI32, typeF64, typeI32}, nil, 0, 5, func(c *code) {
 		const dy, x, n, mu, out, muv, s, t, v, g = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 		c.get(mu)
 		c.v(vF64Splat)
@@ -496,10 +522,14 @@ func Module() []byte {
 		var c code
 		f.body(&c)
 		c.op(opEnd)
-		locals := []byte{0}
-		if f.v128s > 0 {
-			locals = concat([]byte{1}, uleb(uint32(f.v128s)), []byte{typeV128})
+		var groups [][]byte
+		if f.i32s > 0 {
+			groups = append(groups, concat(uleb(uint32(f.i32s)), []byte{typeI32}))
 		}
+		if f.v128s > 0 {
+			groups = append(groups, concat(uleb(uint32(f.v128s)), []byte{typeV128}))
+		}
+		locals := vec(groups...)
 		bodies = append(bodies, sized(concat(locals, c.Bytes())))
 	}
 	section(&m, sectionType, vec(types...))
