@@ -51,10 +51,22 @@ func ShiftedSums(x []float32, shift float64) (s, q float64) { return shiftedSums
 // DotSums is Σ dy and Σ dy·(x − mu), in float64.
 func DotSums(dy, x []float32, mu float64) (s, sx float64) { return dotSums(dy, x[:len(dy)], mu) }
 
+// addGo is unrolled by four. The plain loop, called from col2im, ran at
+// half the speed of the same loop written inline there (amd64: resnet20's
+// backward data, BenchmarkConv2D/backward_data/resnet20_stage1, 17–20 ms
+// inline, 26–30 called, 18–22 unrolled).
 func addGo(dst, src []float32) {
 	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
+	i := 0
+	for ; i+4 <= len(src); i += 4 {
+		d, s := dst[i:i+4:i+4], src[i:i+4:i+4]
+		d[0] += s[0]
+		d[1] += s[1]
+		d[2] += s[2]
+		d[3] += s[3]
+	}
+	for ; i < len(src); i++ {
+		dst[i] += src[i]
 	}
 }
 
