@@ -121,9 +121,9 @@ clean:
 # Browser tests: the packages of BROWSER_PKGS, compiled to WebAssembly, run by
 # bin/wasmtest in headless Chromium with WebGPU on its SwiftShader
 # (Debian: apt-get install chromium), after wasmtest's own tests. The CPU
-# backend's run there with its SIMD128 kernel (the page's CPU fallback), and
-# again with the portable one (CIFARLAB_SGEMM=go, for browsers without
-# relaxed SIMD).
+# backend's run there with its SIMD128 kernels (the page's CPU fallback),
+# and again as a browser without relaxed SIMD runs it (CIFARLAB_SGEMM=simd:
+# Safari) and one without SIMD (CIFARLAB_SGEMM=go).
 BROWSER_PKGS ?= ./internal/wasmtest/webgputest ./cpu/vec ./cpu/sgemm ./cpu ./gpu ./wasm ./wasm/worker
 comma := ,
 BROWSER_REQUIRE = $(if $(CIFARLAB_REQUIRE),$(CIFARLAB_REQUIRE)$(comma))chromium,webgpu
@@ -138,8 +138,10 @@ test-browser: wasmtest
 	GOOS=js GOARCH=wasm $(GO) vet $(BROWSER_PKGS)
 	CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
 		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" -skip '^TestTrainingMatchesCPU$$' $(BROWSER_PKGS)
-	CIFARLAB_SGEMM=go CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
-		$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" ./cpu/vec ./cpu/sgemm ./cpu
+	for s in simd go; do \
+		CIFARLAB_SGEMM=$$s CIFARLAB_REQUIRE=$(BROWSER_REQUIRE) GOOS=js GOARCH=wasm \
+			$(GO) test -count=1 -timeout 20m -exec "$(CURDIR)/bin/wasmtest" ./cpu/vec ./cpu/sgemm ./cpu || exit 1; \
+	done
 	# The GPU's whole training steps against the CPU, in a Go heap of their
 	# own: with the rest of the package in the same one, Chromium's Go
 	# runtime now and then stopped with "found bad pointer in Go heap" (at

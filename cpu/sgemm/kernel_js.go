@@ -10,15 +10,33 @@ import "cifarlab/cpu/vec"
 var simd128Kernel = &kernel{name: "simd128", mr: 4, nr: 8, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelSIMD, column: columnSIMD,
 	directRows: 64}
 
-// init puts the SIMD128 kernel ahead of the portable one where the browser
-// has it with a fused multiply-add (one rounding per term, as the amd64
-// kernels and PyTorch have it). Otherwise the portable kernel, which sums
-// in float64, does the work.
+// simd64Kernel computes 2×8 tiles with SIMD128 summing in float64, as the
+// portable kernel does and with the same bits: for browsers without relaxed
+// SIMD (Safari).
+var simd64Kernel = &kernel{name: "simd128-f64", mr: 2, nr: 8, kc: 256, mc: 168, nc: 1024, speed: 0.4, fn: kernelSIMD64, column: columnSIMD64,
+	directRows: 64}
+
+// init puts the SIMD128 kernels ahead of the portable one: the float32 one
+// where the browser has relaxed SIMD with a fused multiply-add (one
+// rounding per term, as the amd64 kernels and PyTorch have it), else the
+// one that sums in float64.
 func init() {
-	if vec.TileFused {
+	switch {
+	case vec.TileFused:
 		kernels = append([]*kernel{simd128Kernel}, kernels...)
 		dotKernels = append([]*dotKernel{dot2x4SIMD}, dotKernels...)
+	case vec.HasTiles64:
+		kernels = append([]*kernel{simd64Kernel}, kernels...)
 	}
+}
+
+func kernelSIMD64(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	columnSIMD64(1, kc, a, b, ldb, c, ldc, load, beta)
+}
+
+func columnSIMD64(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelArgs(2*count, 8, kc, a, b, ldb, c, ldc)
+	vec.Tiles64(count, kc, a, b, ldb, c, ldc, load, beta)
 }
 
 // dot2x4SIMD sums 2×4 dot products in four lanes with SIMD128 (package vec).

@@ -8,20 +8,32 @@ import (
 	"unsafe"
 )
 
-//go:generate go run ./simdgen -o simd.wasm
+//go:generate go run ./simdgen -dir .
 
-// simdModule is the WebAssembly module of the SIMD128 kernels, written by
-// ./simdgen. It shares the Go module's memory: the page instantiates it
-// when this package asks (simdLoad) and forwards the calls of the imports
-// below to it (site/cifarlab-simd.js), so a call passes pointers into Go's
-// slices and nothing is copied. Counts n4 are groups of four floats; the
-// wrappers do the rest of a slice in Go.
+// baseModule and relaxedModule are the WebAssembly modules of the SIMD128
+// kernels, written by ./simdgen: relaxed.wasm has those that need relaxed
+// SIMD (the fused multiply-add of the float32 tiles), simd.wasm the rest.
+// Each shares the Go module's memory: the page instantiates it when this
+// package asks (simdLoad) and forwards the calls of the imports below to it
+// (site/cifarlab-simd.js), so a call passes pointers into Go's slices and
+// nothing is copied. Counts n4 are groups of four floats; the wrappers do
+// the rest of a slice in Go.
+var (
+	//go:embed simd.wasm
+	baseModule []byte
+	//go:embed relaxed.wasm
+	relaxedModule []byte
+)
+
+// simdLoad instantiates the module bytes as the page's module "base" or
+// "relaxed" (kind 0 or 1), reporting 1 on success and 0 where the browser
+// cannot compile it.
 //
-//go:embed simd.wasm
-var simdModule []byte
-
 //go:wasmimport cifarlab_simd load
-func simdLoad(module unsafe.Pointer, size int32) int32
+func simdLoad(kind int32, module unsafe.Pointer, size int32) int32
+
+//go:wasmimport cifarlab_simd tiles64
+func simdTiles64(kc int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, load int32, beta float32, count int32)
 
 //go:wasmimport cifarlab_simd tiles
 func simdTiles(kc int32, a, b unsafe.Pointer, ldb int32, c unsafe.Pointer, ldc int32, load int32, beta float32, count int32)
@@ -56,32 +68,52 @@ func simdShiftedSums(x unsafe.Pointer, n4 int32, shift float64, out unsafe.Point
 //go:wasmimport cifarlab_simd dot_sums
 func simdDotSums(dy, x unsafe.Pointer, n4 int32, mu float64, out unsafe.Pointer)
 
-// simd reports whether the module was loaded (and the kernels below are in use).
+// simd reports whether simd.wasm was loaded: the elementwise kernels and
+// Tiles64 are in use.
 var simd bool
 
-// TileFused reports whether Tiles and Dot may be used: the module is loaded and its
-// multiply-add rounds once (as the amd64 kernels and PyTorch's do).
+// HasTiles64 reports whether Tiles64 may be used.
+var HasTiles64 bool
+
+// TileFused reports whether Tiles and Dot may be used: relaxed.wasm is
+// loaded and its multiply-add rounds once (as the amd64 kernels and
+// PyTorch's do).
 var TileFused bool
 
-// init loads the module unless CIFARLAB_SGEMM=go asks for the portable
-// code (as on amd64, to reproduce what a browser without relaxed SIMD
-// computes).
+// init loads the modules. CIFARLAB_SGEMM caps them as it caps the amd64
+// kernels, to reproduce here what other browsers compute: =simd leaves out
+// relaxed.wasm (a browser without relaxed SIMD, such as Safari), =go both
+// (a browser without SIMD).
 func init() {
-	if os.Getenv("CIFARLAB_SGEMM") == "go" {
+	limit := os.Getenv("CIFARLAB_SGEMM")
+	if limit == "go" || simdLoad(0, ptr8(baseModule), int32(len(baseModule))) == 0 {
 		return
 	}
-	if simdLoad(unsafe.Pointer(unsafe.SliceData(simdModule)), int32(len(simdModule))) == 0 {
-		return
-	}
-	simd = true
+	simd, HasTiles64 = true, true
 	add, add3, relu, reluMask = addSIMD, add3SIMD, reluSIMD, reluMaskSIMD
 	affine, bnInputGrad, shiftedSums, dotSums = affineSIMD, bnInputGradSIMD, shiftedSumsSIMD, dotSumsSIMD
+	if limit == "simd" || simdLoad(1, ptr8(relaxedModule), int32(len(relaxedModule))) == 0 {
+		return
+	}
 	// 1+2⁻¹² squared is 1+2⁻¹¹+2⁻²⁴: fused, minus 1+2⁻¹¹, that is 2⁻²⁴;
 	// rounded first, 0.
 	TileFused = simdFused(1+1.0/(1<<12), 1+1.0/(1<<11)) != 0
 	if !TileFused {
-		println("cifarlab: this browser's relaxed SIMD multiply-add is not fused; the CPU backend's matrix products use its portable kernel")
+		println("cifarlab: this browser's relaxed SIMD multiply-add is not fused; the CPU backend's matrix products sum in float64")
 	}
+}
+
+func ptr8(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
+
+// Tiles64 computes count 2×8 tiles as Tiles does 4×8 ones, summed in
+// float64 and rounded once: the same bits as sgemm's portable kernel.
+// The caller checks the bounds. Only when HasTiles64.
+func Tiles64(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	l := int32(0)
+	if load {
+		l = 1
+	}
+	simdTiles64(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), l, beta, int32(count))
 }
 
 // Tiles computes count 4×8 tiles of sgemm's micro-kernel contract

@@ -8,13 +8,19 @@ import (
 )
 
 // TestSIMDLoaded checks that the browser running the tests took the SIMD128
-// kernels (and so that the other tests cover them): the page gave the
-// imports, compiled the module and found its multiply-add fused.
+// kernels that CIFARLAB_SGEMM allows (and so that the other tests cover
+// them): the page gave the imports, compiled the modules and found the
+// relaxed multiply-add fused.
 func TestSIMDLoaded(t *testing.T) {
-	if os.Getenv("CIFARLAB_SGEMM") == "go" {
-		t.Skip("CIFARLAB_SGEMM=go keeps the portable code")
+	wantBase, wantRelaxed := true, true
+	switch os.Getenv("CIFARLAB_SGEMM") {
+	case "go":
+		wantBase, wantRelaxed = false, false
+	case "simd":
+		wantRelaxed = false
 	}
-	if !simd || !TileFused {
-		t.Fatalf("SIMD128 kernels loaded: %v, multiply-add fused: %v; want both (see the browser console)", simd, TileFused)
+	if simd != wantBase || HasTiles64 != wantBase || TileFused != wantRelaxed {
+		t.Fatalf("simd.wasm loaded: %v, relaxed.wasm loaded and fused: %v; want %v, %v (see the browser console)",
+			simd, TileFused, wantBase, wantRelaxed)
 	}
 }

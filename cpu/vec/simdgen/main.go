@@ -1,13 +1,15 @@
-// Command simdgen writes simd.wasm, the WebAssembly module with the SIMD128
-// kernels that package vec runs in the browser (see vec_js.go there): go
-// generate in cpu/vec runs it. The module is small enough to write here as
-// bytes, instruction by instruction, so the build needs no WebAssembly
-// toolchain; TestCheckedIn keeps the file and this program in step.
+// Command simdgen writes simd.wasm and relaxed.wasm, the WebAssembly
+// modules with the SIMD128 kernels that package vec runs in the browser
+// (see vec_js.go there): go generate in cpu/vec runs it. The modules are
+// small enough to write here as bytes, instruction by instruction, so the
+// build needs no WebAssembly toolchain; TestCheckedIn keeps the files and
+// this program in step.
 //
-// The module imports its memory (env.memory: the Go module's own, so the
+// Each module imports its memory (env.memory: the Go module's own, so the
 // kernels read and write Go's slices where they lie). Addresses are in
-// bytes; n4 counts groups of four floats (the caller does the rest). It
-// exports:
+// bytes; n4 counts groups of four floats (the caller does the rest).
+// relaxed.wasm has what needs relaxed SIMD (tiles, dot, fused); simd.wasm
+// the rest, which every browser with SIMD128 compiles. They export:
 //
 //	tiles(kc, a, b, ldb, c, ldc, load i32, beta f32, count i32)
 //	    count 4×8 tiles C = Σ_p a[p·4+i]·b[p·ldb+j] (+ beta·C when load ≠ 0),
@@ -17,6 +19,9 @@
 //	dot(steps, a0, a1, b0, b1, b2, b3, acc)
 //	    acc[(i·4+j)·4+l] += Σ_s a_i[4s+l]·b_j[4s+l], s < steps: sgemm's
 //	    dot kernel (2×4 rows, four lanes).
+//	tiles64(kc, a, b, ldb, c, ldc, load i32, beta f32, count i32)
+//	    tiles for 2×8 tiles, summed in float64 and rounded once, as sgemm's
+//	    portable kernel does (the same bits): where relaxed SIMD is missing.
 //	fused(x, y f32) i32
 //	    1 when f32x4.relaxed_madd rounds once (x·x − y with x = 1+2⁻¹² and
 //	    y = 1+2⁻¹¹ is 2⁻²⁴, not 0), so that the caller can refuse a tiles
@@ -44,14 +49,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 func main() {
-	out := flag.String("o", "simd.wasm", "the file to write")
+	dir := flag.String("dir", ".", "the folder to write simd.wasm and relaxed.wasm into")
 	flag.Parse()
-	if err := os.WriteFile(*out, Module(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "simdgen:", err)
-		os.Exit(1)
+	for name, fs := range map[string][]function{"simd.wasm": baseFunctions, "relaxed.wasm": relaxedFunctions} {
+		if err := os.WriteFile(filepath.Join(*dir, name), Module(fs), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "simdgen:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -86,6 +94,9 @@ const (
 	vF64Splat     = 0x14
 	vF32Extract   = 0x1f
 	vF32Gt        = 0x44
+	vF32Demote    = 0x5e // f32x4.demote_f64x2_zero
+	opF32Load     = 0x2a
+	opF64Promote  = 0xbb
 	vAnd          = 0x4e
 	vF64Promote   = 0x5f // f64x2.promote_low_f32x4
 	vF32Add       = 0xe4
@@ -362,7 +373,142 @@ func dot(c *code) {
 	}
 }
 
-var functions = []function{
+// tiles64 is tiles for 2×8 tiles summed in float64 (as sgemm's portable
+// kernel sums, with the same operations in the same order: the same bits),
+// for browsers without relaxed SIMD: each product of two float32 is exact
+// in float64, so no fused multiply-add is needed.
+func tiles64(c *code) {
+	const (
+		kc, a, b, ldb, cc, ldc, load, beta, count = 0, 1, 2, 3, 4, 5, 6, 7, 8
+		k, b0                                     = 9, 10 // i32 locals
+		acc0                                      = 11    // 2·4 f64x2 sums, 4 of B, A, a temporary, zero
+	)
+	const mr, nv = 2, 4 // rows, f64x2 vectors of a row of 8
+	acc := func(i, v int) int { return acc0 + i*nv + v }
+	bf := func(v int) int { return acc0 + mr*nv + v }
+	av := acc0 + mr*nv + nv
+	tmp := av + 1
+	zero := av + 2
+	for _, l := range []int{ldb, ldc} { // strides in bytes
+		c.get(l)
+		c.i32(2)
+		c.op(opI32Shl)
+		c.set(l)
+	}
+	c.get(b)
+	c.set(b0)
+	c.op(opLoop, blockEmpty) // over the tiles; count ≥ 1
+	for i := range mr {
+		for v := range nv {
+			c.get(zero)
+			c.set(acc(i, v))
+		}
+	}
+	c.get(b0)
+	c.set(b)
+	c.get(kc)
+	c.set(k)
+	c.op(opLoop, blockEmpty) // over the terms; kc ≥ 1
+	for h := range 2 {
+		c.get(b)
+		c.mem(vLoad, 16*h)
+		c.set(tmp)
+		c.get(tmp)
+		c.v(vF64Promote)
+		c.set(bf(2 * h))
+		c.get(tmp)
+		c.promoteHigh(tmp)
+		c.set(bf(2*h + 1))
+	}
+	for i := range mr {
+		c.get(a)
+		c.op(opF32Load)
+		c.u32(2)
+		c.u32(uint32(4 * i))
+		c.op(opF64Promote)
+		c.v(vF64Splat)
+		c.set(av)
+		for v := range nv {
+			c.get(acc(i, v))
+			c.get(av)
+			c.get(bf(v))
+			c.v(vF64Mul)
+			c.v(vF64Add)
+			c.set(acc(i, v))
+		}
+	}
+	c.advance(a, 4*mr)
+	c.get(b)
+	c.get(ldb)
+	c.op(opI32Add)
+	c.set(b)
+	c.get(k)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(k)
+	c.op(opBrIf, 0)
+	c.op(opEnd)
+	// C = float32(sum + beta·C), the sum and the product in float64.
+	c.get(load)
+	c.op(opIf, blockEmpty)
+	c.get(beta)
+	c.op(opF64Promote)
+	c.v(vF64Splat)
+	c.set(av)
+	for i := range mr {
+		for h := range 2 {
+			c.get(cc)
+			c.i32(int32(i))
+			c.get(ldc)
+			c.op(opI32Mul)
+			c.op(opI32Add)
+			c.mem(vLoad, 16*h)
+			c.set(tmp)
+			for half := range 2 {
+				v := 2*h + half
+				c.get(acc(i, v))
+				c.get(av)
+				c.get(tmp)
+				if half == 0 {
+					c.v(vF64Promote)
+				} else {
+					c.promoteHigh(tmp)
+				}
+				c.v(vF64Mul)
+				c.v(vF64Add)
+				c.set(acc(i, v))
+			}
+		}
+	}
+	c.op(opEnd)
+	for i := range mr {
+		for h := range 2 {
+			c.get(cc)
+			c.get(acc(i, 2*h))
+			c.v(vF32Demote)
+			c.get(acc(i, 2*h+1))
+			c.v(vF32Demote)
+			c.v(vShuffle) // lanes 0, 1 of each
+			c.op(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+			c.mem(vStore, 16*h)
+		}
+		c.get(cc)
+		c.get(ldc)
+		c.op(opI32Add)
+		c.set(cc)
+	}
+	c.get(count)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(count)
+	c.op(opBrIf, 0)
+	c.op(opEnd)
+}
+
+// relaxedFunctions make relaxed.wasm: what needs relaxed SIMD.
+var relaxedFunctions = []function{
 	{"tiles", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeF32, typeI32}, nil, 2, tileMR*tileNV + tileNV + 2, tiles},
 	{"dot", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32}, nil, 0, 11, dot},
 	{"fused", []byte{typeF32, typeF32}, []byte{typeI32}, 0, 0, func(c *code) {
@@ -379,6 +525,12 @@ var functions = []function{
 		c.op(opF32Const, 0, 0, 0, 0)
 		c.op(opF32Ne)
 	}},
+}
+
+// baseFunctions make simd.wasm: SIMD128 alone (every browser with
+// WebAssembly SIMD: Chrome 91, Firefox 89, Safari 16.4).
+var baseFunctions = []function{
+	{"tiles64", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeF32, typeI32}, nil, 2, 2*4 + 4 + 3, tiles64},
 	{"add", []byte{typeI32, typeI32, typeI32}, nil, 0, 0, func(c *code) {
 		const dst, src, n = 0, 1, 2
 		c.each(n, []int{dst, src}, func() {
@@ -510,12 +662,12 @@ var functions = []function{
 	}},
 }
 
-// Module returns the bytes of simd.wasm.
-func Module() []byte {
+// Module returns the bytes of a module of the functions fs.
+func Module(fs []function) []byte {
 	var m bytes.Buffer
 	m.Write([]byte{0x00, 'a', 's', 'm', 1, 0, 0, 0})
 	var types, funcs, exports, bodies [][]byte
-	for i, f := range functions {
+	for i, f := range fs {
 		types = append(types, concat([]byte{typeFunc}, sized(f.params), sized(f.results)))
 		funcs = append(funcs, uleb(uint32(i)))
 		exports = append(exports, concat(name(f.name), []byte{exportFunc}, uleb(uint32(i))))

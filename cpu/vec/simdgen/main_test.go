@@ -6,15 +6,17 @@ import (
 	"testing"
 )
 
-// TestCheckedIn fails when ../simd.wasm is not what this program writes:
-// run go generate in cpu/vec after changing it.
+// TestCheckedIn fails when ../simd.wasm or ../relaxed.wasm is not what this
+// program writes: run go generate in cpu/vec after changing it.
 func TestCheckedIn(t *testing.T) {
-	got, err := os.ReadFile("../simd.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, Module()) {
-		t.Fatal("cpu/vec/simd.wasm is out of date: run go generate ./cpu/vec")
+	for name, fs := range map[string][]function{"simd.wasm": baseFunctions, "relaxed.wasm": relaxedFunctions} {
+		got, err := os.ReadFile("../" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, Module(fs)) {
+			t.Errorf("cpu/vec/%s is out of date: run go generate ./cpu/vec", name)
+		}
 	}
 }
 
