@@ -196,9 +196,15 @@ func convForward(s *scratch, d convDims, y, x, w, bias []float32, i0, i1 int) {
 		for o := 0; o < d.co; o++ {
 			dst := y[(i0+j)*d.imgOut+o*d.howo:][:d.howo]
 			src := out[o*cols+j*d.pcols:][:d.pcols]
-			bv := biasOf(bias, o)
-			for oy := 0; oy < d.ho; oy++ {
-				vec.Affine(dst[oy*d.wo:][:d.wo], src[oy*d.rowW:][:d.wo], 1, bv) // v·1 + bv is v + bv
+			switch {
+			case d.wide: // rows of rowW, of which the first wo are y's
+				for oy := 0; oy < d.ho; oy++ {
+					vec.Affine(dst[oy*d.wo:][:d.wo], src[oy*d.rowW:][:d.wo], 1, biasOf(bias, o)) // v·1 + b is v + b
+				}
+			case bias == nil:
+				copy(dst, src)
+			default: // the plane in one run
+				vec.Affine(dst, src, 1, bias[o])
 			}
 		}
 	}
