@@ -3,6 +3,7 @@
 package sgemm
 
 import (
+	"fmt"
 	"os"
 	"unsafe"
 )
@@ -65,6 +66,9 @@ func init() {
 		avx512 = false
 	case "go":
 		avx2FMA, avx512 = false, false
+	case "":
+	default:
+		fmt.Fprintf(os.Stderr, "cifarlab: CIFARLAB_SGEMM=%q ignored: on amd64 it takes avx2 or go\n", os.Getenv("CIFARLAB_SGEMM"))
 	}
 	if avx2FMA {
 		kernels = append([]*kernel{avx2Kernel}, kernels...)

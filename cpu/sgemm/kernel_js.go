@@ -30,6 +30,15 @@ func init() {
 	}
 }
 
+func kernelSIMD(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	columnSIMD(1, kc, a, b, ldb, c, ldc, load, beta)
+}
+
+func columnSIMD(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelArgs(4*count, 8, kc, a, b, ldb, c, ldc)
+	vec.Tiles(count, kc, a, b, ldb, c, ldc, load, beta)
+}
+
 func kernelSIMD64(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
 	columnSIMD64(1, kc, a, b, ldb, c, ldc, load, beta)
 }
@@ -44,12 +53,3 @@ var dot2x4SIMD = &dotKernel{name: "simd128", ri: 2, rj: 4, vec: 4, fn: func(step
 	checkDotArgs(2, 4, 4, steps, a, b, acc)
 	vec.Dot(steps, a, b, acc)
 }}
-
-func kernelSIMD(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
-	columnSIMD(1, kc, a, b, ldb, c, ldc, load, beta)
-}
-
-func columnSIMD(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
-	checkKernelArgs(4*count, 8, kc, a, b, ldb, c, ldc)
-	vec.Tiles(count, kc, a, b, ldb, c, ldc, load, beta)
-}

@@ -196,7 +196,8 @@ func gemmSerial(ws *workspace, p *problem) {
 	// A product of few rows uses each value of B at most twice: packing B
 	// would copy it to read it once or twice. The micro-kernels read B's
 	// rows where they lie instead (only a part-width edge panel is
-	// packed, with its zero padding).
+	// packed, with its zero padding). In WebAssembly, where a copy costs
+	// more, up to 64 rows (kernel.directRows).
 	direct := !p.transB && p.packedB.data == nil && p.m <= kn.direct()
 	for jc := 0; jc < p.n; jc += kn.nc {
 		nc := min(kn.nc, p.n-jc)

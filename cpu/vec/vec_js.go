@@ -86,6 +86,9 @@ var TileFused bool
 // (a browser without SIMD).
 func init() {
 	limit := os.Getenv("CIFARLAB_SGEMM")
+	if limit != "" && limit != "simd" && limit != "go" {
+		println("cifarlab: CIFARLAB_SGEMM=" + limit + " ignored: in WebAssembly it takes simd or go")
+	}
 	if limit == "go" || simdLoad(0, ptr8(baseModule), int32(len(baseModule))) == 0 {
 		return
 	}
@@ -109,11 +112,7 @@ func ptr8(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) 
 // float64 and rounded once: the same bits as sgemm's portable kernel.
 // The caller checks the bounds. Only when HasTiles64.
 func Tiles64(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
-	l := int32(0)
-	if load {
-		l = 1
-	}
-	simdTiles64(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), l, beta, int32(count))
+	simdTiles64(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), int32(b2u(load)), beta, int32(count))
 }
 
 // Tiles computes count 4×8 tiles of sgemm's micro-kernel contract
@@ -123,11 +122,7 @@ func Tiles64(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load 
 // costs about as much as a tile of few terms. The caller checks the bounds.
 // Only when TileFused.
 func Tiles(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
-	l := int32(0)
-	if load {
-		l = 1
-	}
-	simdTiles(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), l, beta, int32(count))
+	simdTiles(int32(kc), ptr(a), ptr(b), int32(ldb), ptr(c), int32(ldc), int32(b2u(load)), beta, int32(count))
 }
 
 // Dot adds to acc[(i·4+j)·4+l] the lane sums Σ_s a[i][4s+l]·b[j][4s+l] of

@@ -68,16 +68,13 @@ func (s *server) Close() error {
 }
 
 func serveEmbedded(fsys fs.FS, name, contentType string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
 		}
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "no-store")
-		w.Write(data)
 	}
+	return serveBytes(data, contentType)
 }
 
 // serveBytes serves data with the given type.

@@ -163,6 +163,35 @@ func (c *code) advance(l int, by int32) {
 	c.set(l)
 }
 
+// addLocal adds local src to local dst.
+func (c *code) addLocal(dst, src int) {
+	c.get(dst)
+	c.get(src)
+	c.op(opI32Add)
+	c.set(dst)
+}
+
+// toBytes turns the strides in the locals ls from floats to bytes.
+func (c *code) toBytes(ls ...int) {
+	for _, l := range ls {
+		c.get(l)
+		c.i32(2)
+		c.op(opI32Shl)
+		c.set(l)
+	}
+}
+
+// countdown decrements local l and branches back to the enclosing loop
+// while it is not 0.
+func (c *code) countdown(l int) {
+	c.get(l)
+	c.i32(1)
+	c.op(opI32Sub)
+	c.op(opLocalTee)
+	c.u32(uint32(l))
+	c.op(opBrIf, 0)
+}
+
 // each runs body for every group of four floats: n is the local with the
 // number of groups, and the locals ptrs advance by 16 bytes after each.
 func (c *code) each(n int, ptrs []int, body func()) {
@@ -175,14 +204,19 @@ func (c *code) each(n int, ptrs []int, body func()) {
 	for _, p := range ptrs {
 		c.advance(p, 16)
 	}
-	c.get(n)
-	c.i32(1)
-	c.op(opI32Sub)
-	c.op(opLocalTee)
-	c.u32(uint32(n))
-	c.op(opBrIf, 0)
+	c.countdown(n)
 	c.op(opEnd)
 	c.op(opEnd)
+}
+
+// promote turns the four floats on the stack into the float64s of lanes
+// 0 and 1 (half 0) or 2 and 3 (half 1, through the local tmp).
+func (c *code) promote(half, tmp int) {
+	if half == 0 {
+		c.v(vF64Promote)
+		return
+	}
+	c.promoteHigh(tmp)
 }
 
 // promoteHigh turns the four floats on the stack into the float64s of lanes 2 and 3.
@@ -206,115 +240,122 @@ type function struct {
 	body    func(c *code)
 }
 
-// tileMR×4·tileNV is the register block of tile: 4×8 keeps eight
+// tileMR×4·tileNV is the register block of tiles: 4×8 keeps eight
 // accumulators, two rows of B and one broadcast of A in registers (x86-64
-// has 16 vector registers, arm64 32). 4×8 ran at 37 GFLOP/s in Node 20 on
-// the build machine, 6×8 at 29, 4×12 at 31, 8×4 at 20.
+// has 16 vector registers, arm64 32).
 const (
 	tileMR = 4
 	tileNV = 2
 )
 
-// tiles computes count tiles down one panel of B: tile t takes the A panel
-// at a + t·kc·mr floats and writes C rows t·mr… (c + t·mr·ldc floats).
-func tiles(c *code) {
-	const (
-		kc, a, b, ldb, cc, ldc, load, beta, count = 0, 1, 2, 3, 4, 5, 6, 7, 8
-		k, b0                                     = 9, 10 // i32 locals
-		acc0                                      = 11    // mr·nv accumulators, nv rows of B, one broadcast of A, zero
-	)
-	acc := func(i, v int) int { return acc0 + i*tileNV + v }
-	bv := func(v int) int { return acc0 + tileMR*tileNV + v }
-	av := acc0 + tileMR*tileNV + tileNV
-	zero := av + 1
-	for _, l := range []int{ldb, ldc} { // strides in bytes
-		c.get(l)
-		c.i32(2)
-		c.op(opI32Shl)
+// Parameters and locals of tiles and tiles64.
+const (
+	tKC, tA, tB, tLDB, tC, tLDC, tLoad, tBeta, tCount = 0, 1, 2, 3, 4, 5, 6, 7, 8
+	tK, tB0                                           = 9, 10 // i32 locals
+	tV                                                = 11    // the first v128 local
+)
+
+// tileColumn emits the frame of tiles and tiles64, which compute count
+// tiles down one panel of B: tile t takes the A panel at a + t·kc·mr floats
+// and writes C rows t·mr… (c + t·mr·ldc floats). For each tile the
+// accumulators accs are zeroed (from the local zero), term runs for each of
+// the kc terms (then a advances by mr floats and b by ldb), loadC adds
+// beta·C when load ≠ 0, and storeRow stores row i of C at c (then c
+// advances by ldc).
+func (c *code) tileColumn(mr int, accs []int, zero int, term, loadC func(), storeRow func(i int)) {
+	c.toBytes(tLDB, tLDC)
+	c.get(tB)
+	c.set(tB0)
+	c.op(opLoop, blockEmpty) // over the tiles; count ≥ 1
+	for _, l := range accs {
+		c.get(zero)
 		c.set(l)
 	}
-	c.get(b)
-	c.set(b0)
-	c.op(opLoop, blockEmpty) // over the tiles; count ≥ 1
-	for i := range tileMR {
-		for v := range tileNV {
-			c.get(zero)
-			c.set(acc(i, v))
-		}
-	}
-	c.get(b0)
-	c.set(b)
-	c.get(kc)
-	c.set(k)
+	c.get(tB0)
+	c.set(tB)
+	c.get(tKC)
+	c.set(tK)
 	c.op(opLoop, blockEmpty) // over the terms; kc ≥ 1
-	for v := range tileNV {
-		c.get(b)
-		c.mem(vLoad, 16*v)
-		c.set(bv(v))
-	}
-	for i := range tileMR {
-		c.get(a)
-		c.mem(vLoad32Splat, 4*i)
-		c.set(av)
-		for v := range tileNV {
-			c.get(av)
-			c.get(bv(v))
-			c.get(acc(i, v))
-			c.v(vRelaxedMadd)
-			c.set(acc(i, v))
-		}
-	}
-	c.advance(a, 4*tileMR) // after the last term, a is the next tile's panel
-	c.get(b)
-	c.get(ldb)
-	c.op(opI32Add)
-	c.set(b)
-	c.get(k)
-	c.i32(1)
-	c.op(opI32Sub)
-	c.op(opLocalTee)
-	c.u32(k)
-	c.op(opBrIf, 0)
+	term()
+	c.advance(tA, int32(4*mr)) // after the last term, a is the next tile's panel
+	c.addLocal(tB, tLDB)
+	c.countdown(tK)
 	c.op(opEnd)
-	// C = acc + beta·C, a row at a time.
-	c.get(load)
+	c.get(tLoad)
 	c.op(opIf, blockEmpty)
-	c.get(beta)
-	c.v(vF32Splat)
-	c.set(av)
+	loadC()
+	c.op(opEnd)
+	for i := range mr {
+		storeRow(i)
+		c.addLocal(tC, tLDC) // after the last row, c is the next tile's
+	}
+	c.countdown(tCount)
+	c.op(opEnd)
+}
+
+// rowC pushes the address of row i of C.
+func (c *code) rowC(i int) {
+	c.get(tC)
+	c.i32(int32(i))
+	c.get(tLDC)
+	c.op(opI32Mul)
+	c.op(opI32Add)
+}
+
+// tiles is the float32 tile column with relaxed_madd.
+func tiles(c *code) {
+	acc := func(i, v int) int { return tV + i*tileNV + v }
+	bv := func(v int) int { return tV + tileMR*tileNV + v }
+	av := tV + tileMR*tileNV + tileNV
+	zero := av + 1
+	var accs []int
 	for i := range tileMR {
 		for v := range tileNV {
-			c.get(av)
-			c.get(cc)
-			c.i32(int32(i))
-			c.get(ldc)
-			c.op(opI32Mul)
-			c.op(opI32Add)
-			c.mem(vLoad, 16*v)
-			c.get(acc(i, v))
-			c.v(vRelaxedMadd)
-			c.set(acc(i, v))
+			accs = append(accs, acc(i, v))
 		}
 	}
-	c.op(opEnd)
-	for i := range tileMR {
+	term := func() {
 		for v := range tileNV {
-			c.get(cc)
+			c.get(tB)
+			c.mem(vLoad, 16*v)
+			c.set(bv(v))
+		}
+		for i := range tileMR {
+			c.get(tA)
+			c.mem(vLoad32Splat, 4*i)
+			c.set(av)
+			for v := range tileNV {
+				c.get(av)
+				c.get(bv(v))
+				c.get(acc(i, v))
+				c.v(vRelaxedMadd)
+				c.set(acc(i, v))
+			}
+		}
+	}
+	loadC := func() { // acc = beta·C + acc
+		c.get(tBeta)
+		c.v(vF32Splat)
+		c.set(av)
+		for i := range tileMR {
+			for v := range tileNV {
+				c.get(av)
+				c.rowC(i)
+				c.mem(vLoad, 16*v)
+				c.get(acc(i, v))
+				c.v(vRelaxedMadd)
+				c.set(acc(i, v))
+			}
+		}
+	}
+	storeRow := func(i int) {
+		for v := range tileNV {
+			c.get(tC)
 			c.get(acc(i, v))
 			c.mem(vStore, 16*v)
 		}
-		c.get(cc) // after the last row, c is the next tile's
-		c.get(ldc)
-		c.op(opI32Add)
-		c.set(cc)
 	}
-	c.get(count)
-	c.i32(1)
-	c.op(opI32Sub)
-	c.op(opLocalTee)
-	c.u32(count)
-	c.op(opBrIf, 0)
-	c.op(opEnd)
+	c.tileColumn(tileMR, accs, zero, term, loadC, storeRow)
 }
 
 // dot adds to acc[(i·4+j)·4+l] the lane sums Σ_s a_i[4s+l]·b_j[4s+l] of
@@ -357,12 +398,7 @@ func dot(c *code) {
 	for _, p := range []int{a0, a1, b0, b1, b2, b3} {
 		c.advance(p, 16)
 	}
-	c.get(steps)
-	c.i32(1)
-	c.op(opI32Sub)
-	c.op(opLocalTee)
-	c.u32(steps)
-	c.op(opBrIf, 0)
+	c.countdown(steps)
 	c.op(opEnd)
 	for i := range 2 {
 		for j := range 4 {
@@ -378,113 +414,74 @@ func dot(c *code) {
 // for browsers without relaxed SIMD: each product of two float32 is exact
 // in float64, so no fused multiply-add is needed.
 func tiles64(c *code) {
-	const (
-		kc, a, b, ldb, cc, ldc, load, beta, count = 0, 1, 2, 3, 4, 5, 6, 7, 8
-		k, b0                                     = 9, 10 // i32 locals
-		acc0                                      = 11    // 2·4 f64x2 sums, 4 of B, A, a temporary, zero
-	)
 	const mr, nv = 2, 4 // rows, f64x2 vectors of a row of 8
-	acc := func(i, v int) int { return acc0 + i*nv + v }
-	bf := func(v int) int { return acc0 + mr*nv + v }
-	av := acc0 + mr*nv + nv
+	acc := func(i, v int) int { return tV + i*nv + v }
+	bf := func(v int) int { return tV + mr*nv + v }
+	av := tV + mr*nv + nv
 	tmp := av + 1
 	zero := av + 2
-	for _, l := range []int{ldb, ldc} { // strides in bytes
-		c.get(l)
-		c.i32(2)
-		c.op(opI32Shl)
-		c.set(l)
-	}
-	c.get(b)
-	c.set(b0)
-	c.op(opLoop, blockEmpty) // over the tiles; count ≥ 1
+	var accs []int
 	for i := range mr {
 		for v := range nv {
-			c.get(zero)
-			c.set(acc(i, v))
+			accs = append(accs, acc(i, v))
 		}
 	}
-	c.get(b0)
-	c.set(b)
-	c.get(kc)
-	c.set(k)
-	c.op(opLoop, blockEmpty) // over the terms; kc ≥ 1
-	for h := range 2 {
-		c.get(b)
-		c.mem(vLoad, 16*h)
-		c.set(tmp)
-		c.get(tmp)
-		c.v(vF64Promote)
-		c.set(bf(2 * h))
-		c.get(tmp)
-		c.promoteHigh(tmp)
-		c.set(bf(2*h + 1))
-	}
-	for i := range mr {
-		c.get(a)
-		c.op(opF32Load)
-		c.u32(2)
-		c.u32(uint32(4 * i))
-		c.op(opF64Promote)
-		c.v(vF64Splat)
-		c.set(av)
-		for v := range nv {
-			c.get(acc(i, v))
-			c.get(av)
-			c.get(bf(v))
-			c.v(vF64Mul)
-			c.v(vF64Add)
-			c.set(acc(i, v))
-		}
-	}
-	c.advance(a, 4*mr)
-	c.get(b)
-	c.get(ldb)
-	c.op(opI32Add)
-	c.set(b)
-	c.get(k)
-	c.i32(1)
-	c.op(opI32Sub)
-	c.op(opLocalTee)
-	c.u32(k)
-	c.op(opBrIf, 0)
-	c.op(opEnd)
-	// C = float32(sum + beta·C), the sum and the product in float64.
-	c.get(load)
-	c.op(opIf, blockEmpty)
-	c.get(beta)
-	c.op(opF64Promote)
-	c.v(vF64Splat)
-	c.set(av)
-	for i := range mr {
+	term := func() {
 		for h := range 2 {
-			c.get(cc)
-			c.i32(int32(i))
-			c.get(ldc)
-			c.op(opI32Mul)
-			c.op(opI32Add)
+			c.get(tB)
 			c.mem(vLoad, 16*h)
 			c.set(tmp)
-			for half := range 2 {
-				v := 2*h + half
+			c.get(tmp)
+			c.v(vF64Promote)
+			c.set(bf(2 * h))
+			c.get(tmp)
+			c.promoteHigh(tmp)
+			c.set(bf(2*h + 1))
+		}
+		for i := range mr {
+			c.get(tA)
+			c.op(opF32Load)
+			c.u32(2)
+			c.u32(uint32(4 * i))
+			c.op(opF64Promote)
+			c.v(vF64Splat)
+			c.set(av)
+			for v := range nv {
 				c.get(acc(i, v))
 				c.get(av)
-				c.get(tmp)
-				if half == 0 {
-					c.v(vF64Promote)
-				} else {
-					c.promoteHigh(tmp)
-				}
+				c.get(bf(v))
 				c.v(vF64Mul)
 				c.v(vF64Add)
 				c.set(acc(i, v))
 			}
 		}
 	}
-	c.op(opEnd)
-	for i := range mr {
+	loadC := func() { // acc = acc + beta·C, in float64
+		c.get(tBeta)
+		c.op(opF64Promote)
+		c.v(vF64Splat)
+		c.set(av)
+		for i := range mr {
+			for h := range 2 {
+				c.rowC(i)
+				c.mem(vLoad, 16*h)
+				c.set(tmp)
+				for half := range 2 {
+					v := 2*h + half
+					c.get(acc(i, v))
+					c.get(av)
+					c.get(tmp)
+					c.promote(half, tmp)
+					c.v(vF64Mul)
+					c.v(vF64Add)
+					c.set(acc(i, v))
+				}
+			}
+		}
+	}
+	storeRow := func(i int) { // rounded once to float32
 		for h := range 2 {
-			c.get(cc)
+			c.get(tC)
 			c.get(acc(i, 2*h))
 			c.v(vF32Demote)
 			c.get(acc(i, 2*h+1))
@@ -493,18 +490,8 @@ func tiles64(c *code) {
 			c.op(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
 			c.mem(vStore, 16*h)
 		}
-		c.get(cc)
-		c.get(ldc)
-		c.op(opI32Add)
-		c.set(cc)
 	}
-	c.get(count)
-	c.i32(1)
-	c.op(opI32Sub)
-	c.op(opLocalTee)
-	c.u32(count)
-	c.op(opBrIf, 0)
-	c.op(opEnd)
+	c.tileColumn(mr, accs, zero, term, loadC, storeRow)
 }
 
 // relaxedFunctions make relaxed.wasm: what needs relaxed SIMD.
@@ -528,7 +515,7 @@ var relaxedFunctions = []function{
 }
 
 // baseFunctions make simd.wasm: SIMD128 alone (every browser with
-// WebAssembly SIMD: Chrome 91, Firefox 89, Safari 16.4).
+// WebAssembly SIMD).
 var baseFunctions = []function{
 	{"tiles64", []byte{typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeI32, typeF32, typeI32}, nil, 2, 2*4 + 4 + 3, tiles64},
 	{"add", []byte{typeI32, typeI32, typeI32}, nil, 0, 0, func(c *code) {
@@ -599,11 +586,7 @@ var baseFunctions = []function{
 		c.each(n, []int{x}, func() {
 			for half := range 2 {
 				c.load(x)
-				if half == 0 {
-					c.v(vF64Promote)
-				} else {
-					c.promoteHigh(v)
-				}
+				c.promote(half, v)
 				c.get(sh)
 				c.v(vF64Sub)
 				c.set(d)
@@ -633,11 +616,7 @@ var baseFunctions = []function{
 			for half := range 2 {
 				promote := func(p int) {
 					c.load(p)
-					if half == 0 {
-						c.v(vF64Promote)
-					} else {
-						c.promoteHigh(v)
-					}
+					c.promote(half, v)
 				}
 				promote(dy)
 				c.set(g)
