@@ -96,7 +96,7 @@ func gemmDot(dk *dotKernel, p *problem, nt int) {
 				rowsA[i] = p.a[min(i, p.m-1)*p.lda+off:]
 			}
 			for j := range rowsB {
-				rowsB[j] = p.b[min(j, p.n-1)*p.ldb+off:]
+				rowsB[j] = p.bRow(min(j, p.n-1))[off:]
 			}
 			for ib := 0; ib < mB; ib++ {
 				a := rowsA[ib*ri : ib*ri+ri]
@@ -118,7 +118,7 @@ func gemmDot(dk *dotKernel, p *problem, nt int) {
 					sum += v
 				}
 			}
-			b := p.b[j*p.ldb : j*p.ldb+p.k]
+			b := p.bRow(j)[:p.k]
 			for q := steps * vec; q < p.k; q++ {
 				sum += a[q] * b[q]
 			}

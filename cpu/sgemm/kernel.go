@@ -28,6 +28,8 @@ type kernel struct {
 	// column, when set, computes count full tiles down one panel of B in
 	// one call: tile t with A's panel at a[t·mr·kc:] and C at c[t·mr·ldc:].
 	column func(count, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32)
+	// rows, when set, is fn with row p of B at b[offs[p]:] (GemmRows).
+	rows func(kc int, a, b []float32, offs []int, c []float32, ldc int, load bool, beta float32)
 	// directRows is the most rows of C for which B is read where it lies
 	// rather than packed (3·mr when 0).
 	directRows int
@@ -91,6 +93,18 @@ func pickKernel(m, n int) *kernel {
 // range; the assembly and WebAssembly kernels do not check.
 func checkKernelArgs(mr, nr, kc int, a, b []float32, ldb int, c []float32, ldc int) {
 	if kc < 1 || len(a) < kc*mr || len(b) < (kc-1)*ldb+nr || len(c) < (mr-1)*ldc+nr {
+		panic("sgemm: micro-kernel operands out of range")
+	}
+}
+
+// checkKernelRows panics unless the operands of an mr×nr rows kernel call
+// are in range.
+func checkKernelRows(mr, nr, kc int, a, b []float32, offs []int, c []float32, ldc int) {
+	ok := kc >= 1 && len(a) >= kc*mr && len(offs) >= kc && len(c) >= (mr-1)*ldc+nr
+	for _, o := range offs[:min(kc, len(offs))] {
+		ok = ok && o >= 0 && o <= len(b)-nr
+	}
+	if !ok {
 		panic("sgemm: micro-kernel operands out of range")
 	}
 }

@@ -14,6 +14,9 @@ func kernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, load in
 //go:noescape
 func kernel12x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
 
+//go:noescape
+func kernel12x32AVX512Rows(kc int, a, b *float32, offs *int, c *float32, ldc int, load int, beta float32)
+
 func cpuidex(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv0() (eax uint32)
@@ -51,7 +54,7 @@ func cpuFeatures() (avx2FMA, avx512 bool) {
 // kernel_amd64.s.
 var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelAVX2}
 
-var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 2, fn: kernelAVX512}
+var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 2, fn: kernelAVX512, rows: kernelAVX512Rows}
 
 // init puts the kernels this CPU runs ahead of goKernel, registers its dot
 // kernels and, with AVX2, turns on the assembly transposes for packing.
@@ -96,4 +99,9 @@ func kernelAVX2(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool
 func kernelAVX512(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
 	checkKernelArgs(12, 32, kc, a, b, ldb, c, ldc)
 	kernel12x32AVX512(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, boolInt(load), beta)
+}
+
+func kernelAVX512Rows(kc int, a, b []float32, offs []int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelRows(12, 32, kc, a, b, offs, c, ldc)
+	kernel12x32AVX512Rows(kc, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), ldc, boolInt(load), beta)
 }

@@ -26,12 +26,24 @@ func packA(dst []float32, p *problem, ic, mc, pc, kc int) {
 // (p, j) at p·nr+j.
 func packB(dst []float32, p *problem, pc, kc, jc, nc int) {
 	nr := p.kern.nr
-	if !p.transB {
+	switch {
+	case !p.transB && p.boff != nil:
+		packRowsAt(dst, nr, p.b[jc:], 0, p.boff[pc:pc+kc], nc, kc, 1)
+	case !p.transB:
 		packRows(dst, nr, p.b[pc*p.ldb+jc:], p.ldb, nc, kc, 1)
-		return
-	}
-	for jr := 0; jr < nc; jr += nr {
-		interleavePanel(dst[jr*kc:jr*kc+nr*kc], nr, p.b[(jc+jr)*p.ldb+pc:], p.ldb, min(nr, nc-jr), kc, 1)
+	case p.boff != nil:
+		for jr := 0; jr < nc; jr += nr {
+			rows := min(nr, nc-jr)
+			d := dst[jr*kc : jr*kc+nr*kc]
+			if rows < nr {
+				clear(d)
+			}
+			interleaveRows(d, nr, p.b[pc:], 0, p.boff[jc+jr:jc+jr+rows], 0, rows, 0, kc, 1)
+		}
+	default:
+		for jr := 0; jr < nc; jr += nr {
+			interleavePanel(dst[jr*kc:jr*kc+nr*kc], nr, p.b[(jc+jr)*p.ldb+pc:], p.ldb, min(nr, nc-jr), kc, 1)
+		}
 	}
 }
 
@@ -40,9 +52,19 @@ func packB(dst []float32, p *problem, pc, kc, jc, nc int) {
 // dst[x·kc+q·w:]. It reads the source row by row, which the hardware
 // prefetcher follows better than panel by panel.
 func packRows(dst []float32, w int, src []float32, ld, extent, kc int, alpha float32) {
+	packRowsAt(dst, w, src, ld, nil, extent, kc, alpha)
+}
+
+// packRowsAt is packRows with source row q at src[offs[q]:] when offs is
+// set (ld unused).
+func packRowsAt(dst []float32, w int, src []float32, ld int, offs []int, extent, kc int, alpha float32) {
 	full := extent / w * w
 	for q := 0; q < kc; q++ {
-		row := src[q*ld : q*ld+extent]
+		o := q * ld
+		if offs != nil {
+			o = offs[q]
+		}
+		row := src[o : o+extent]
 		switch {
 		case alpha != 1:
 			for x := 0; x < full; x += w {
@@ -115,24 +137,27 @@ func interleavePanel(d []float32, w int, src []float32, ld, rows, kc int, alpha 
 			transpose2(d[i:], w, src[i*ld:], ld, kb, alpha)
 			i += 2
 		}
-		interleaveRows(d, w, src, ld, 0, i, kb*8, kc, alpha)
+		interleaveRows(d, w, src, ld, nil, 0, i, kb*8, kc, alpha)
 	}
-	interleaveRows(d, w, src, ld, i, rows, 0, kc, alpha)
+	interleaveRows(d, w, src, ld, nil, i, rows, 0, kc, alpha)
 }
 
-// interleaveRows sets d[q·w+i] = alpha·src[i·ld+q] for i0 ≤ i < i1 and
-// q0 ≤ q < q1. It reads four source rows at a time so that each step
-// writes four adjacent values.
-func interleaveRows(d []float32, w int, src []float32, ld, i0, i1, q0, q1 int, alpha float32) {
+// interleaveRows sets d[q·w+i] = alpha·src[i·ld+q] (src[offs[i]+q] when
+// offs is set) for i0 ≤ i < i1 and q0 ≤ q < q1. It reads four source rows
+// at a time so that each step writes four adjacent values.
+func interleaveRows(d []float32, w int, src []float32, ld int, offs []int, i0, i1, q0, q1 int, alpha float32) {
 	if q0 >= q1 {
 		return
 	}
+	at := func(i int) []float32 {
+		if offs != nil {
+			return src[offs[i]+q0 : offs[i]+q1]
+		}
+		return src[i*ld+q0 : i*ld+q1]
+	}
 	i := i0
 	for ; i+4 <= i1; i += 4 {
-		r0 := src[i*ld+q0 : i*ld+q1]
-		r1 := src[(i+1)*ld+q0 : (i+1)*ld+q1]
-		r2 := src[(i+2)*ld+q0 : (i+2)*ld+q1]
-		r3 := src[(i+3)*ld+q0 : (i+3)*ld+q1]
+		r0, r1, r2, r3 := at(i), at(i+1), at(i+2), at(i+3)
 		for q := range r0 {
 			o := (q0+q)*w + i
 			dd := d[o : o+4 : o+4]
@@ -140,7 +165,7 @@ func interleaveRows(d []float32, w int, src []float32, ld, i0, i1, q0, q1 int, a
 		}
 	}
 	for ; i < i1; i++ {
-		r := src[i*ld+q0 : i*ld+q1]
+		r := at(i)
 		for q, v := range r {
 			d[(q0+q)*w+i] = alpha * v
 		}

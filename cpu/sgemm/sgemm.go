@@ -60,6 +60,64 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	run(&p)
 }
 
+// GemmRows is Gemm with the stored rows of B where they lie rather than
+// at a stride: stored row r of B (row r of op(B), or of Bᵀ when transB)
+// is b[boff[r]:]. Rows may overlap; a convolution passes the shifted views
+// of its padded input planes this way, so that no unrolled copy of them
+// (im2col) is made. The result is the bits Gemm computes from those rows
+// copied into a matrix.
+//
+// GemmRows panics with an error wrapping ErrShape on the conditions of
+// Gemm, or when boff has too few rows or a row runs past the end of b.
+func GemmRows(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, boff []int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Errorf("%w: m, n, k = %d, %d, %d", ErrShape, m, n, k))
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("a", ar, ac, a, lda)
+	checkRows(br, bc, b, boff)
+	checkMatrix("c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scale(m, n, beta, c, ldc)
+		return
+	}
+	p := problem{
+		kern:   pickKernel(m, n),
+		transA: transA, transB: transB,
+		m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda,
+		b: b, ldb: 1, boff: boff[:br],
+		beta: beta, c: c, ldc: ldc,
+	}
+	run(&p)
+}
+
+// checkRows panics unless boff holds rows offsets of rows of cols values
+// inside b.
+func checkRows(rows, cols int, b []float32, boff []int) {
+	if len(boff) < rows {
+		panic(fmt.Errorf("%w: %d row offsets for %d rows of b", ErrShape, len(boff), rows))
+	}
+	if cols == 0 {
+		return
+	}
+	for r, o := range boff[:rows] {
+		if o < 0 || o > len(b)-cols {
+			panic(fmt.Errorf("%w: row %d of b at %d: %d values past a slice of %d", ErrShape, r, o, cols, len(b)))
+		}
+	}
+}
+
 // checkMatrix panics unless s holds a rows×cols row-major matrix at stride ld.
 func checkMatrix(name string, rows, cols int, s []float32, ld int) {
 	if ld < max(1, cols) {
@@ -97,6 +155,7 @@ type problem struct {
 	lda            int
 	b              []float32 // op(B): k×n
 	ldb            int
+	boff           []int // when set, stored row r of B is b[boff[r]:] (ldb unused)
 	beta           float32
 	c              []float32 // m×n
 	ldc            int
@@ -115,9 +174,12 @@ type packed struct {
 
 // cols restricts p to columns j0..j1 of C and op(B).
 func (p problem) cols(j0, j1 int) problem {
-	if p.transB {
+	switch {
+	case p.transB && p.boff != nil:
+		p.boff = p.boff[j0:]
+	case p.transB:
 		p.b = p.b[j0*p.ldb:]
-	} else {
+	default:
 		p.b = p.b[j0:]
 	}
 	p.c = p.c[j0:]
@@ -144,13 +206,24 @@ func (p problem) depth(k0, k1 int) problem {
 	} else {
 		p.a = p.a[k0:]
 	}
-	if p.transB {
+	switch {
+	case p.transB:
 		p.b = p.b[k0:]
-	} else {
+	case p.boff != nil:
+		p.boff = p.boff[k0:]
+	default:
 		p.b = p.b[k0*p.ldb:]
 	}
 	p.k = k1 - k0
 	return p
+}
+
+// bRow is stored row r of B on.
+func (p *problem) bRow(r int) []float32 {
+	if p.boff != nil {
+		return p.b[p.boff[r]:]
+	}
+	return p.b[r*p.ldb:]
 }
 
 // workspace holds one goroutine's packing buffers; they grow to the largest
@@ -198,7 +271,7 @@ func gemmSerial(ws *workspace, p *problem) {
 	// rows where they lie instead (only a part-width edge panel is
 	// packed, with its zero padding). In WebAssembly, where a copy costs
 	// more, up to 64 rows (kernel.directRows).
-	direct := !p.transB && p.packedB.data == nil && p.m <= kn.direct()
+	direct := !p.transB && p.packedB.data == nil && p.m <= kn.direct() && (p.boff == nil || kn.rows != nil)
 	for jc := 0; jc < p.n; jc += kn.nc {
 		nc := min(kn.nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kb {
@@ -248,6 +321,10 @@ func macroKernel(ws *workspace, p *problem, aBlock, bBlock []float32, ic, mc, kc
 // ws.b.
 func macroKernelDirect(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
 	nr := p.kern.nr
+	if p.boff != nil {
+		macroKernelRows(ws, p, aBlock, ic, mc, pc, kc, jc, nc, beta)
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		bp, ldb := p.b[pc*p.ldb+jc+jr:], p.ldb
@@ -256,6 +333,33 @@ func macroKernelDirect(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, 
 			packRows(bp, nr, p.b[pc*p.ldb+jc+jr:], p.ldb, cols, kc, 1)
 		}
 		panelTiles(ws, p, aBlock, bp, ldb, ic, mc, kc, jc+jr, cols, beta)
+	}
+}
+
+// macroKernelRows is macroKernelDirect for B's rows at offsets (p.boff):
+// the kernel's rows variant reads them where they lie.
+func macroKernelRows(ws *workspace, p *problem, aBlock []float32, ic, mc, pc, kc, jc, nc int, beta float32) {
+	mr, nr := p.kern.mr, p.kern.nr
+	offs := p.boff[pc : pc+kc]
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		if cols < nr {
+			bp := ws.b[:kc*nr]
+			packRowsAt(bp, nr, p.b[jc+jr:], 0, offs, cols, kc, 1)
+			panelTiles(ws, p, aBlock, bp, nr, ic, mc, kc, jc+jr, cols, beta)
+			continue
+		}
+		bp := p.b[jc+jr:]
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			ap := aBlock[ir*kc:]
+			if rows == mr {
+				p.kern.rows(kc, ap, bp, offs, p.c[(ic+ir)*p.ldc+jc+jr:], p.ldc, beta != 0, beta)
+				continue
+			}
+			p.kern.rows(kc, ap, bp, offs, ws.tile[:], nr, false, 0)
+			mergeTile(ws.tile[:], nr, p.c[(ic+ir)*p.ldc+jc+jr:], p.ldc, rows, cols, beta)
+		}
 	}
 }
 
