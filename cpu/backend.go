@@ -49,6 +49,7 @@ type Backend struct {
 	threads int
 	work    []scratch // one per worker
 	wlive   []float32 // weights or dw compacted to a convolution's live taps
+	wflip   []float32 // weights of backward data in the shifted lowering
 
 	// Convolution blocking: a chunk of images is lowered to one matrix of
 	// about colTarget columns (at least one image), holding at most
@@ -59,6 +60,7 @@ type Backend struct {
 // scratch is one worker's grow-only buffers.
 type scratch struct {
 	col, out, acc []float32
+	offs          []int // row offsets of the shifted lowering
 }
 
 // grow returns (*buf)[:n], reallocating when the capacity is short.

@@ -147,6 +147,12 @@ func (b *Backend) Conv2D(y, x, w, bias net.Tensor, g net.ConvGeom) {
 		bv = B.data
 	}
 	mustShape(op, "y", Y.shape, d.n, d.co, d.ho, d.wo)
+	if d.shiftable() {
+		b.forChunks(d.n, b.shiftChunk(d), func(s *scratch, _, i0, i1 int) {
+			shiftConv(s, Y.data, X.data, W.data, bv, d.ci, d.co, d.h, d.w, d.k, d.pad, false, i0, i1)
+		})
+		return
+	}
 	wl := b.liveWeights(d, W.data)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
 		convForward(s, d, Y.data, X.data, wl, bv, i0, i1)
@@ -246,6 +252,13 @@ func (b *Backend) Conv2DBackwardData(dx, dy, w net.Tensor, g net.ConvGeom) {
 	DX, DY, W := tensor(op, "dx", dx), tensor(op, "dy", dy), tensor(op, "w", w)
 	d := convShapes(op, DX.shape, W.shape, g)
 	mustShape(op, "dy", DY.shape, d.n, d.co, d.ho, d.wo)
+	if d.shiftable() {
+		wf := b.flipWeights(d, W.data)
+		b.forChunks(d.n, b.shiftChunk(d), func(s *scratch, _, i0, i1 int) {
+			shiftConv(s, DX.data, DY.data, wf, nil, d.co, d.ci, d.h, d.w, d.k, d.pad, true, i0, i1)
+		})
+		return
+	}
 	wl := b.liveWeights(d, W.data)
 	b.forChunks(d.n, b.chunk(d), func(s *scratch, _, i0, i1 int) {
 		cols := (i1 - i0) * d.pcols

@@ -61,6 +61,10 @@ func plan(p *problem) (split, int) {
 		return splitK, threads
 	case effN > effM || effN == effM && p.m <= p.n:
 		return splitN, min(threads, nTiles)
+	case !p.transB && p.m <= p.kern.direct() && nTiles >= threads:
+		// Few rows, B read where it lies: split its columns rather than
+		// pack it whole for a split of rows.
+		return splitN, threads
 	default:
 		return splitM, min(threads, mTiles)
 	}

@@ -102,6 +102,11 @@ func GemmRows(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	run(&p)
 }
 
+// ReadsRows reports whether the micro-kernel of large products on this
+// CPU reads GemmRows' rows where they lie (for few rows of C); without it
+// GemmRows packs them, copying each once per block.
+func ReadsRows() bool { return pickKernel(1<<10, 1<<10).rows != nil }
+
 // checkRows panics unless boff holds rows offsets of rows of cols values
 // inside b.
 func checkRows(rows, cols int, b []float32, boff []int) {

@@ -1,0 +1,150 @@
+package cpu
+
+import (
+	"cifarlab/cpu/sgemm"
+	"cifarlab/cpu/vec"
+)
+
+// Shifted lowering, for a stride-1 convolution with a centred kernel
+// (K = 2·pad+1: the output as large as the input, every 3×3 with padding 1
+// of ResNet18 and He et al.'s networks) and every tap live. No unrolled
+// copy of the images (im2col) is made: a chunk of nb images is copied,
+// plane by plane, into a padded layout, and each row (c, ky, kx) of col is
+// that padded plane c seen from one shifted offset, which sgemm.GemmRows
+// reads where it lies.
+//
+// The padded plane of channel c holds the nb images one after the other.
+// Each image row of W values is followed by pad zeros (row width Wp =
+// W+pad: the zeros after a row are also those before the next one), each
+// image by pad rows of zeros, and pad rows and pad values of zeros lead.
+// Output pixel (j, y, x) is column q = (j·Hs + y)·Wp + x of the product
+// (Hs = H+pad), and tap (c, ky, kx) reads plane c at org + q + (ky−pad)·Wp
+// + kx−pad, org being where pixel (0, 0) of image 0 lies. The product also
+// has the columns of the padding (pad per row, pad rows between images);
+// they are computed and dropped.
+//
+// Backward data is the same lowering: dx is the convolution of dy with the
+// weights transposed (Ci and Co swapped) and turned by 180°, padding pad.
+
+// shiftable reports whether d takes the shifted lowering: a stride-1
+// centred kernel with every tap live, on a CPU whose matrix product reads
+// rows in place (elsewhere packing them would copy as much as im2col).
+func (d convDims) shiftable() bool {
+	return sgemm.ReadsRows() && d.stride == 1 && d.k > 1 && d.k == 2*d.pad+1 && d.allLive && d.kdim > 0
+}
+
+// shiftPlan is the padded layout of nb images of h×w.
+type shiftPlan struct {
+	h, w, pad int
+	wp, hs    int // padded row width W+pad, rows per image H+pad
+	org       int // index of pixel (0, 0) of image 0 in a padded plane
+	plane     int // floats per padded plane
+	cols      int // columns of the product: up to the last image's last pixel
+}
+
+func planShift(h, w, pad, nb int) shiftPlan {
+	wp, hs := w+pad, h+pad
+	org := pad*wp + pad
+	return shiftPlan{
+		h: h, w: w, pad: pad, wp: wp, hs: hs, org: org,
+		plane: org + nb*hs*wp,
+		cols:  ((nb-1)*hs+h-1)*wp + w,
+	}
+}
+
+// shiftChunk is how many images a chunk of the shifted lowering holds:
+// about colTarget columns, and enough chunks for every worker.
+func (b *Backend) shiftChunk(d convDims) int {
+	per := (d.h + d.pad) * (d.w + d.pad)
+	nb := max(1, b.colTarget/per)
+	return max(1, min(nb, (d.n+b.threads-1)/b.threads))
+}
+
+// fill copies channels 0..ch of images [i0, i1) of x (img floats per
+// image, planes of h×w) into dst in the layout of sp, zeroes included.
+func (sp shiftPlan) fill(dst, x []float32, ch, img, i0, i1 int) {
+	hw := sp.h * sp.w
+	for c := 0; c < ch; c++ {
+		pl := dst[c*sp.plane:][:sp.plane]
+		clear(pl[:sp.org])
+		for j := 0; j < i1-i0; j++ {
+			src := x[(i0+j)*img+c*hw:][:hw]
+			base := sp.org + j*sp.hs*sp.wp
+			for y := 0; y < sp.h; y++ {
+				row := pl[base+y*sp.wp:][:sp.wp]
+				copy(row, src[y*sp.w:][:sp.w])
+				clear(row[sp.w:])
+			}
+			clear(pl[base+sp.h*sp.wp : base+sp.hs*sp.wp])
+		}
+	}
+}
+
+// offsets sets offs to where each row of col starts in the padded planes
+// of ch channels, for a k×k kernel: rows (c, ky, kx) in that order, or
+// (ky, kx, c) when tapsOuter.
+func (sp shiftPlan) offsets(offs []int, ch, k int, tapsOuter bool) {
+	for c := 0; c < ch; c++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				r := (c*k+ky)*k + kx
+				if tapsOuter {
+					r = (ky*k+kx)*ch + c
+				}
+				offs[r] = c*sp.plane + sp.org + (ky-sp.pad)*sp.wp + kx - sp.pad
+			}
+		}
+	}
+}
+
+// shiftConv computes images [i0, i1) of y = x ⋆ w + bias for a centred
+// k×k kernel with padding pad and stride 1: x has cin planes of h×w per
+// image, y cout, w is [cout, cin·k·k] with its columns in the order
+// (c, ky, kx), or (ky, kx, c) when tapsOuter; bias is nil or cout long.
+func shiftConv(s *scratch, y, x, w, bias []float32, cin, cout, h, w0, k, pad int, tapsOuter bool, i0, i1 int) {
+	nb := i1 - i0
+	sp := planShift(h, w0, pad, nb)
+	kdim := cin * k * k
+	xp := grow(&s.col, cin*sp.plane)
+	sp.fill(xp, x, cin, cin*h*w0, i0, i1)
+	if cap(s.offs) < kdim {
+		s.offs = make([]int, kdim)
+	}
+	offs := s.offs[:kdim]
+	sp.offsets(offs, cin, k, tapsOuter)
+	out := grow(&s.out, cout*sp.cols)
+	sgemm.GemmRows(false, false, cout, sp.cols, kdim, 1, w, kdim, xp, offs, 0, out, sp.cols)
+	hw := h * w0
+	for j := 0; j < nb; j++ {
+		for o := 0; o < cout; o++ {
+			dst := y[(i0+j)*cout*hw+o*hw:][:hw]
+			src := out[o*sp.cols+j*sp.hs*sp.wp:]
+			for r := 0; r < h; r++ {
+				if bias == nil {
+					copy(dst[r*w0:][:w0], src[r*sp.wp:][:w0])
+					continue
+				}
+				vec.Affine(dst[r*w0:][:w0], src[r*sp.wp:][:w0], 1, bias[o]) // v·1 + b is v + b
+			}
+		}
+	}
+}
+
+// flipWeights returns w[Co, Ci, K, K] transposed and turned by 180° as a
+// [Ci, K·K·Co] matrix, columns in the order (ky, kx, o): the weights of
+// backward data as a convolution. With the taps outer, dx sums each tap's
+// products over the channels of dy in turn, as col2im added them.
+func (b *Backend) flipWeights(d convDims, w []float32) []float32 {
+	out := grow(&b.wflip, d.ci*d.co*d.k*d.k)
+	kk := d.k * d.k
+	for o := 0; o < d.co; o++ {
+		for c := 0; c < d.ci; c++ {
+			src := w[(o*d.ci+c)*kk:][:kk]
+			dst := out[c*kk*d.co:][:kk*d.co]
+			for t := range kk {
+				dst[t*d.co+o] = src[kk-1-t]
+			}
+		}
+	}
+	return out
+}
