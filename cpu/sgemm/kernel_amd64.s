@@ -501,3 +501,259 @@ plain512r:
 	STORE512
 	VZEROUPPER
 	RET
+
+// One k step of the 8×32 micro-kernel: as STEP512 with 8 rows of A,
+// accumulators Z0..Z15.
+#define STEP8X32(b0, b1) \
+	VMOVUPS      b0, Z24; \
+	VMOVUPS      b1, Z25; \
+	VBROADCASTSS 0(SI), Z26; \
+	VBROADCASTSS 4(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z0; \
+	VFMADD231PS  Z25, Z26, Z1; \
+	VFMADD231PS  Z24, Z27, Z2; \
+	VFMADD231PS  Z25, Z27, Z3; \
+	VBROADCASTSS 8(SI), Z26; \
+	VBROADCASTSS 12(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z4; \
+	VFMADD231PS  Z25, Z26, Z5; \
+	VFMADD231PS  Z24, Z27, Z6; \
+	VFMADD231PS  Z25, Z27, Z7; \
+	VBROADCASTSS 16(SI), Z26; \
+	VBROADCASTSS 20(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z8; \
+	VFMADD231PS  Z25, Z26, Z9; \
+	VFMADD231PS  Z24, Z27, Z10; \
+	VFMADD231PS  Z25, Z27, Z11; \
+	VBROADCASTSS 24(SI), Z26; \
+	VBROADCASTSS 28(SI), Z27; \
+	VFMADD231PS  Z24, Z26, Z12; \
+	VFMADD231PS  Z25, Z26, Z13; \
+	VFMADD231PS  Z24, Z27, Z14; \
+	VFMADD231PS  Z25, Z27, Z15; \
+	ADDQ         $32, SI
+
+// Prefetch the 8 rows of the C tile at DX (row stride R9), walking AX.
+#define FETCHC8X32 \
+	MOVQ DX, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX); \
+	ADDQ R9, AX; \
+	PREFETCHT0 (AX); \
+	PREFETCHT0 124(AX)
+
+// Zero the accumulators Z0..Z15.
+#define ZERO8X32 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+// C = acc + beta·C for the 8×32 tile at DX (row stride R9), beta in Z28.
+#define STOREBETA8X32 \
+	VBROADCASTSS beta+56(FP), Z28; \
+	VFMADD231PS (DX), Z28, Z0; \
+	VFMADD231PS 64(DX), Z28, Z1; \
+	VMOVUPS Z0, (DX); \
+	VMOVUPS Z1, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z2; \
+	VFMADD231PS 64(DX), Z28, Z3; \
+	VMOVUPS Z2, (DX); \
+	VMOVUPS Z3, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z4; \
+	VFMADD231PS 64(DX), Z28, Z5; \
+	VMOVUPS Z4, (DX); \
+	VMOVUPS Z5, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z6; \
+	VFMADD231PS 64(DX), Z28, Z7; \
+	VMOVUPS Z6, (DX); \
+	VMOVUPS Z7, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z8; \
+	VFMADD231PS 64(DX), Z28, Z9; \
+	VMOVUPS Z8, (DX); \
+	VMOVUPS Z9, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z10; \
+	VFMADD231PS 64(DX), Z28, Z11; \
+	VMOVUPS Z10, (DX); \
+	VMOVUPS Z11, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z12; \
+	VFMADD231PS 64(DX), Z28, Z13; \
+	VMOVUPS Z12, (DX); \
+	VMOVUPS Z13, 64(DX); \
+	ADDQ R9, DX; \
+	VFMADD231PS (DX), Z28, Z14; \
+	VFMADD231PS 64(DX), Z28, Z15; \
+	VMOVUPS Z14, (DX); \
+	VMOVUPS Z15, 64(DX)
+
+// C = acc for the 8×32 tile at DX (row stride R9).
+#define STORE8X32 \
+	VMOVUPS Z0, (DX); \
+	VMOVUPS Z1, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z2, (DX); \
+	VMOVUPS Z3, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z4, (DX); \
+	VMOVUPS Z5, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z6, (DX); \
+	VMOVUPS Z7, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z8, (DX); \
+	VMOVUPS Z9, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z10, (DX); \
+	VMOVUPS Z11, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z12, (DX); \
+	VMOVUPS Z13, 64(DX); \
+	ADDQ R9, DX; \
+	VMOVUPS Z14, (DX); \
+	VMOVUPS Z15, 64(DX)
+
+// func kernel8x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
+//
+// kernel12x32AVX512 for an 8×32 tile (a holds kc columns of 8 floats): a
+// product of 16, 32 or 64 rows fills whole tiles of it.
+TEXT ·kernel8x32AVX512(SB), NOSPLIT, $0-60
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R10
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+
+	FETCHC8X32
+	ZERO8X32
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tail8
+
+loop8:
+	STEP8X32((DI), 64(DI))
+	STEP8X32((DI)(R8*1), 64(DI)(R8*1))
+	STEP8X32((DI)(R8*2), 64(DI)(R8*2))
+	STEP8X32((DI)(R10*1), 64(DI)(R10*1))
+	LEAQ (DI)(R8*4), DI
+	DECQ BX
+	JNZ  loop8
+
+tail8:
+	ANDQ $3, CX
+	JZ   store8
+
+loop8one:
+	STEP8X32((DI), 64(DI))
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  loop8one
+
+store8:
+	MOVQ  load+48(FP), AX
+	TESTQ AX, AX
+	JZ    plain8
+	STOREBETA8X32
+	VZEROUPPER
+	RET
+
+plain8:
+	STORE8X32
+	VZEROUPPER
+	RET
+
+// func kernel8x32AVX512Rows(kc int, a, b *float32, offs *int, c *float32, ldc int, load int, beta float32)
+//
+// kernel8x32AVX512 with B's row p at b + 4·offs[p] bytes.
+TEXT ·kernel8x32AVX512Rows(SB), NOSPLIT, $0-60
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ offs+24(FP), R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+
+	FETCHC8X32
+	ZERO8X32
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tail8r
+
+loop8r:
+	MOVQ    (R8), R10
+	MOVQ    8(R8), R11
+	MOVQ    16(R8), R12
+	MOVQ    24(R8), R13
+	STEP8X32((DI)(R10*4), 64(DI)(R10*4))
+	STEP8X32((DI)(R11*4), 64(DI)(R11*4))
+	STEP8X32((DI)(R12*4), 64(DI)(R12*4))
+	STEP8X32((DI)(R13*4), 64(DI)(R13*4))
+	ADDQ $32, R8
+	DECQ BX
+	JNZ  loop8r
+
+tail8r:
+	ANDQ $3, CX
+	JZ   store8r
+
+loop8rone:
+	MOVQ (R8), R10
+	STEP8X32((DI)(R10*4), 64(DI)(R10*4))
+	ADDQ $8, R8
+	DECQ CX
+	JNZ  loop8rone
+
+store8r:
+	MOVQ  load+48(FP), AX
+	TESTQ AX, AX
+	JZ    plain8r
+	STOREBETA8X32
+	VZEROUPPER
+	RET
+
+plain8r:
+	STORE8X32
+	VZEROUPPER
+	RET
