@@ -304,11 +304,12 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 		nb = b.chunkOf(d, k+d.pcols-1)
 	}
 	// Shifted, dw is a product with a long inner dimension and Bᵀ's rows
-	// where they lie: worth it where C is small enough for sgemm's dot
-	// path, which reads them in place (resnet20's [16,16,3,3]: 21–23 → 12
-	// ms at batch 256); packing them from the rows for larger C was slower
-	// than im2col.
-	shifted := d.shiftable() && sgemm.DotDepth(d.co, d.kdim) > 0
+	// where they lie, which sgemm's dot path reads in place, in pieces of
+	// the columns of dw it takes. At batch 256 (ms, alternating, three
+	// rounds): resnet20's [16,16,3,3] 21–23 → 12, [32,32,3,3] 12–16 →
+	// 11–13, but [64,64,3,3] 9–10 → 13–15, its 64 rows of dy' reading
+	// Bᵀ's rows too often: there, and without a dot path, im2col.
+	shifted := d.shiftable() && d.co <= shiftParamsMaxCo && sgemm.DotMaxCols(d.co) > 0
 	if shifted {
 		nb = b.shiftChunk(d, shiftParamsCols*b.colTarget)
 	}

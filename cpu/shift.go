@@ -146,7 +146,12 @@ func shiftParams(s *scratch, acc []float32, beta float32, dy, x []float32, d con
 	}
 	offs := s.offs[:d.kdim]
 	sp.offsets(offs, d.ci, d.k, false)
-	sgemm.GemmRows(false, true, d.co, d.kdim, sp.cols, 1, dp[sp.org:], sp.plane, xp, offs, beta, acc, d.kdim)
+	// In pieces of columns of dw that sgemm's dot path takes.
+	piece := sgemm.DotMaxCols(d.co)
+	for j := 0; j < d.kdim; j += piece {
+		j1 := min(d.kdim, j+piece)
+		sgemm.GemmRows(false, true, d.co, j1-j, sp.cols, 1, dp[sp.org:], sp.plane, xp, offs[j:j1], beta, acc[j:], d.kdim)
+	}
 }
 
 // flipWeights returns w[Co, Ci, K, K] transposed and turned by 180° as a
@@ -173,3 +178,7 @@ func (b *Backend) flipWeights(d convDims, w []float32) []float32 {
 // needs. For resnet20's [16,16,3,3] at batch 256, chunks of 1, 2, 4, 8
 // and 16 times colTarget took 30, 33, 16–19, 12–13 and 12–13 ms.
 const shiftParamsCols = 8
+
+// shiftParamsMaxCo is the most output channels for which the weight
+// gradient takes the shifted lowering (see Conv2DBackwardParams).
+const shiftParamsMaxCo = 32

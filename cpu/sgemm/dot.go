@@ -48,6 +48,16 @@ func DotDepth(m, n int) int {
 	return dotMinRatio * max(m, n)
 }
 
+// DotMaxCols is the most columns n of an m×n C = A·Bᵀ that the dot path
+// takes (with a long enough inner dimension, DotDepth), or 0 when it takes
+// none: a product of more columns can be computed in pieces of this many.
+func DotMaxCols(m int) int {
+	if disableDot || len(dotKernels) == 0 || m > dotMaxSide {
+		return 0
+	}
+	return min(dotMaxSide, dotMaxMN/max(1, m))
+}
+
 // pickDot returns the dot kernel for p, or nil when p is to be packed.
 func pickDot(p *problem) *dotKernel {
 	if disableDot || p.transA || !p.transB || len(dotKernels) == 0 {
