@@ -40,9 +40,19 @@ func same(t *testing.T, what string, got, want []float32) {
 }
 
 // TestElementwise checks each function on every length against the formula
-// it implements, written out here: in the browser, against the SIMD128
-// kernels; elsewhere, the Go loops.
+// it implements, written out here: with the kernels in use (the browser's
+// SIMD128 ones, AVX2 on amd64) and with the Go loops alone.
 func TestElementwise(t *testing.T) {
+	t.Run("used", checkElementwise)
+	t.Run("go", func(t *testing.T) {
+		a0, a1, a2, a3, a4, a5 := add, add3, relu, reluMask, affine, bnInputGrad
+		defer func() { add, add3, relu, reluMask, affine, bnInputGrad = a0, a1, a2, a3, a4, a5 }()
+		add, add3, relu, reluMask, affine, bnInputGrad = addGo, add3Go, reluGo, reluMaskGo, affineGo, bnInputGradGo
+		checkElementwise(t)
+	})
+}
+
+func checkElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range lengths {
 		a, b, c := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
