@@ -31,9 +31,15 @@ import (
 
 // shiftable reports whether d takes the shifted lowering: a stride-1
 // centred kernel with every tap live, on a CPU whose matrix product reads
-// rows in place (elsewhere packing them would copy as much as im2col).
+// rows in place (elsewhere packing them would copy as much as im2col), and
+// planes large enough that the padding's columns add at most 30% to the
+// product: 8×8 and larger for a 3×3 (8×8: 27%). ResNet18's 5×5, 3×3 and
+// 2×2 planes (44%, 78%, 125%) were slower so (BenchmarkConv2D, 512
+// channels on 2×2: 28–35 → 49–68 ms) and keep im2col.
 func (d convDims) shiftable() bool {
-	return sgemm.ReadsRows() && d.stride == 1 && d.k > 1 && d.k == 2*d.pad+1 && d.allLive && d.kdim > 0
+	padded := (d.h + d.pad) * (d.w + d.pad)
+	return sgemm.ReadsRows() && d.stride == 1 && d.k > 1 && d.k == 2*d.pad+1 && d.allLive && d.kdim > 0 &&
+		10*padded <= 13*d.h*d.w
 }
 
 // shiftPlan is the padded layout of nb images of h×w.

@@ -66,7 +66,7 @@ var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc:
 // rows (He et al.'s channel counts), which 12-row tiles pad by a third or
 // a ninth. It reads B in place for up to 32 rows, as the 12-row one does
 // for up to 36.
-var avx512Kernel8 = &kernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 1.9, fn: kernelAVX512x8, rows: kernelAVX512x8Rows, directRows: 32}
+var avx512Kernel8 = &kernel{name: "avx512", mr: 8, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 1.9, fn: kernelAVX512x8, rows: kernelAVX512x8Rows, directRows: 64}
 
 // init puts the kernels this CPU runs ahead of goKernel, registers its dot
 // kernels and, with AVX2, turns on the assembly transposes for packing.
