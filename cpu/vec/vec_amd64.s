@@ -138,3 +138,81 @@ bnloop:
 	JNZ     bnloop
 	VZEROUPPER
 	RET
+
+// func shiftedSumsAVX2(x *float32, n int, shift float64, out *[8]float64)
+//
+// Σ (x − shift) and Σ (x − shift)² in float64, n a positive multiple of 8:
+// eight chains (two vectors of four lanes), each product rounded before
+// its sum as in Go. out[0:4] gets the lanes of the first sum, the two
+// vectors' chains added lane by lane, and out[4:8] those of the second.
+TEXT ·shiftedSumsAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSD shift+16(FP), Y7
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+
+ssloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VSUBPD    Y7, Y4, Y4
+	VSUBPD    Y7, Y5, Y5
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	VMULPD    Y4, Y4, Y4
+	VMULPD    Y5, Y5, Y5
+	VADDPD    Y4, Y2, Y2
+	VADDPD    Y5, Y3, Y3
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       ssloop
+	MOVQ      out+24(FP), DI
+	VADDPD    Y1, Y0, Y0
+	VADDPD    Y3, Y2, Y2
+	VMOVUPD   Y0, (DI)
+	VMOVUPD   Y2, 32(DI)
+	VZEROUPPER
+	RET
+
+// func dotSumsAVX2(dy, x *float32, n int, mu float64, out *[8]float64)
+//
+// Σ dy and Σ dy·(x − mu) in float64, n a positive multiple of 8, as
+// shiftedSumsAVX2 does its sums.
+TEXT ·dotSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dy+0(FP), SI
+	MOVQ         x+8(FP), DX
+	MOVQ         n+16(FP), CX
+	SHRQ         $3, CX
+	VBROADCASTSD mu+24(FP), Y7
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+
+dsloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	VCVTPS2PD (DX), Y8
+	VCVTPS2PD 16(DX), Y9
+	VSUBPD    Y7, Y8, Y8
+	VSUBPD    Y7, Y9, Y9
+	VMULPD    Y8, Y4, Y4
+	VMULPD    Y9, Y5, Y5
+	VADDPD    Y4, Y2, Y2
+	VADDPD    Y5, Y3, Y3
+	ADDQ      $32, SI
+	ADDQ      $32, DX
+	DECQ      CX
+	JNZ       dsloop
+	MOVQ      out+32(FP), DI
+	VADDPD    Y1, Y0, Y0
+	VADDPD    Y3, Y2, Y2
+	VMOVUPD   Y0, (DI)
+	VMOVUPD   Y2, 32(DI)
+	VZEROUPPER
+	RET

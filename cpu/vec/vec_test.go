@@ -117,8 +117,19 @@ func checkElementwise(t *testing.T) {
 	}
 }
 
-// TestSums checks the float64 sums against ones in another order.
+// TestSums checks the float64 sums, those in use and Go's loops, against
+// ones in another order.
 func TestSums(t *testing.T) {
+	t.Run("used", checkSums)
+	t.Run("go", func(t *testing.T) {
+		s0, s1 := shiftedSums, dotSums
+		defer func() { shiftedSums, dotSums = s0, s1 }()
+		shiftedSums, dotSums = shiftedSumsGo, dotSumsGo
+		checkSums(t)
+	})
+}
+
+func checkSums(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range lengths {
 		x, y := randSlice(rng, n), randSlice(rng, n)
