@@ -32,6 +32,10 @@ import (
 // compacted to the live taps for the product (dw is zero there).
 //
 // Chunks are spread over the workers, each with its own scratch buffers.
+//
+// Where the CPU's matrix product reads rows in place, a centred stride-1
+// convolution (every 3×3 with padding 1) on planes of 8×8 or more makes no
+// col at all: see the shifted lowering (shift.go).
 
 // convDims are the sizes of one convolution.
 type convDims struct {

@@ -4,10 +4,17 @@
 // packed into kc×nc blocks of nr-column micro-panels, alpha·op(A) into mc×kc
 // blocks of mr-row micro-panels (transposes are resolved while packing), and
 // an mr×nr register-blocked micro-kernel computes C one tile at a time. On
-// amd64 the kernels are assembly, 12×32 with AVX-512F or 6×16 with AVX2 and
-// FMA, chosen at run time, and packing transposes with AVX2; elsewhere a
-// plain-Go 6×16 kernel and packing do the same work. Large products are
-// split across GOMAXPROCS goroutines along n, m or k.
+// amd64 the kernels are assembly, 12×32 or 8×32 with AVX-512F or 6×16 with
+// AVX2 and FMA, chosen at run time by the padding of each product's edge
+// tiles, and packing transposes with AVX2; elsewhere a plain-Go 6×16
+// kernel and packing do the same work. Large products are split across
+// GOMAXPROCS goroutines along n, m or k.
+//
+// A product of few rows reads B where it lies instead of packing it, and
+// GemmRows takes B's rows at any offsets (a convolution's shifted views of
+// its padded images), read in place by the AVX-512 kernels. C = A·Bᵀ with
+// C small and a long inner dimension takes a dot-product path without
+// packing.
 package sgemm
 
 import (
