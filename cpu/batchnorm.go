@@ -52,7 +52,16 @@ func planes(x []float32, n, c, hw, c0, c1 int, f func(k int, seg []float32, off 
 // the cancellation of E[x²]−E[x]² when the mean is far from 0). The output
 // is x·(γ·invstd) + (β − mean·γ·invstd), as PyTorch's CPU kernel.
 func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	const op = "BatchNorm2DTrain"
+	b.bnTrain("BatchNorm2DTrain", false, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+// BatchNorm2DTrainReLU is BatchNorm2DTrain followed by ReLU, applied to
+// each plane while it is in cache.
+func (b *Backend) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
+	b.bnTrain("BatchNorm2DTrainReLU", true, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+func (b *Backend) bnTrain(op string, relu bool, y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
 	Y, M, I, X := tensor(op, "y", y), tensor(op, "mean", mean), tensor(op, "invstd", invstd), tensor(op, "x", x)
 	G, B := tensor(op, "gamma", gamma), tensor(op, "beta", beta)
 	RM, RV := tensor(op, "runMean", runMean), tensor(op, "runVar", runVar)
@@ -88,6 +97,9 @@ func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, run
 		}
 		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, o int) {
 			vec.Affine(Y.data[o:o+hw], seg, scale[k], off[k])
+			if relu {
+				vec.ReLU(Y.data[o:o+hw], Y.data[o:o+hw])
+			}
 		})
 	})
 }
@@ -116,17 +128,38 @@ func (b *Backend) BatchNorm2DEval(y, x, gamma, beta, runMean, runVar net.Tensor,
 // with x̂ = (x−mean)·invstd, dbeta = Σdy, dgamma = Σdy·x̂ and
 // dx = γ·invstd·(dy − dbeta/m − x̂·dgamma/m) over the m values of a channel.
 func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma net.Tensor) {
-	const op = "BatchNorm2DBackward"
+	b.bnBackward("BatchNorm2DBackward", dx, dgamma, dbeta, dy, nil, x, mean, invstd, gamma)
+}
+
+// BatchNorm2DBackwardReLU is BatchNorm2DBackward of dy masked by y > 0: the
+// masked plane is written into dx, summed while in cache, and dx then
+// computed from it in place.
+func (b *Backend) BatchNorm2DBackwardReLU(dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma net.Tensor) {
+	b.bnBackward("BatchNorm2DBackwardReLU", dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma)
+}
+
+// bnBackward is BatchNorm2DBackward, of dy masked by y > 0 when y is set.
+func (b *Backend) bnBackward(op string, dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma net.Tensor) {
 	DX, DG, DB := tensor(op, "dx", dx), tensor(op, "dgamma", dgamma), tensor(op, "dbeta", dbeta)
 	DY, X, M, I, G := tensor(op, "dy", dy), tensor(op, "x", x), tensor(op, "mean", mean), tensor(op, "invstd", invstd), tensor(op, "gamma", gamma)
 	n, c, hw := bnDims(op, X, []*Tensor{DX, DY}, map[string]*Tensor{
 		"dgamma": DG, "dbeta": DB, "mean": M, "invstd": I, "gamma": G})
+	g := DY.data // the gradient the batch norm sees
+	var Y *Tensor
+	if y != nil {
+		Y = tensor(op, "y", y)
+		mustShape(op, "y", Y.shape, DX.shape...)
+		g = DX.data
+	}
 	m := float64(n * hw)
 	b.forChannels(n, c, hw, func(c0, c1 int) {
 		nc := c1 - c0
 		sdy, sdyx := make([]float64, nc), make([]float64, nc) // Σdy, Σdy·(x−mean)
-		planes(DY.data, n, c, hw, c0, c1, func(k int, g []float32, o int) {
-			a, bb := vec.DotSums(g, X.data[o:o+hw], float64(M.data[c0+k]))
+		planes(g, n, c, hw, c0, c1, func(k int, gk []float32, o int) {
+			if Y != nil { // gk is dx's plane: the masked dy goes there first
+				vec.ReLUMask(gk, DY.data[o:o+hw], Y.data[o:o+hw])
+			}
+			a, bb := vec.DotSums(gk, X.data[o:o+hw], float64(M.data[c0+k]))
 			sdy[k] += a
 			sdyx[k] += bb
 		})
@@ -140,8 +173,8 @@ func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, ga
 			gi := float64(G.data[ch]) * inv
 			kdy[k], kx[k], k0[k] = float32(gi), float32(-gi*inv*inv*sdyx[k]/m), float32(-gi*sdy[k]/m)
 		}
-		planes(DY.data, n, c, hw, c0, c1, func(k int, g []float32, o int) {
-			vec.BNInputGrad(DX.data[o:o+hw], g, X.data[o:o+hw], M.data[c0+k], kdy[k], kx[k], k0[k])
+		planes(g, n, c, hw, c0, c1, func(k int, gk []float32, o int) {
+			vec.BNInputGrad(DX.data[o:o+hw], gk, X.data[o:o+hw], M.data[c0+k], kdy[k], kx[k], k0[k])
 		})
 	})
 }

@@ -261,3 +261,17 @@ type Backend interface {
 	// Adam updates param in place from grad and its moment estimates m, v.
 	Adam(param, grad, m, v Tensor, p AdamParams)
 }
+
+// BatchNormReLUBackend is a Backend that fuses a training-mode BatchNorm2d
+// with the ReLU that follows it, in one pass over the values where the
+// two ops make two: the networks use it where a backend has it.
+type BatchNormReLUBackend interface {
+	Backend
+	// BatchNorm2DTrainReLU is BatchNorm2DTrain with y = max(normalised, 0):
+	// the same statistics, and y what ReLU of BatchNorm2DTrain's y gives.
+	BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, runMean, runVar Tensor, momentum, eps float32)
+	// BatchNorm2DBackwardReLU is BatchNorm2DBackward of dy masked by
+	// y > 0, y being BatchNorm2DTrainReLU's output: what ReLUBackward then
+	// BatchNorm2DBackward give.
+	BatchNorm2DBackwardReLU(dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma Tensor)
+}

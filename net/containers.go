@@ -69,6 +69,29 @@ func (s *Sequential) Release() {
 	}
 }
 
+// fuseBNReLU links each BatchNorm2d directly followed by a ReLU in layers
+// (and in the Sequentials and blocks among them) to that ReLU, for a
+// backend that fuses the pair (see BatchNorm2d.relu).
+func fuseBNReLU(layers []Layer) {
+	for i, l := range layers {
+		switch c := l.(type) {
+		case *BatchNorm2d:
+			if i+1 < len(layers) {
+				if r, ok := layers[i+1].(*ReLU); ok {
+					c.relu = r
+				}
+			}
+		case *Sequential:
+			fuseBNReLU(c.Layers)
+		case *ResBlk:
+			fuseBNReLU(c.main.Layers)
+			if c.Extra != nil {
+				fuseBNReLU(c.Extra.Layers)
+			}
+		}
+	}
+}
+
 // ---- ResBlk ----
 
 // BlockOpts says which residual block a ResBlk is.

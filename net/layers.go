@@ -261,6 +261,13 @@ type BatchNorm2d struct {
 	train                   bool    // the last forward trained
 	zero                    Tensor  // [C] zeros, for the backward of an eval forward
 	y, dx                   scratch
+	// relu, when set, is the ReLU that follows this batch norm in its
+	// Sequential, and the backend fuses the pair (BatchNormReLUBackend):
+	// a training forward then writes max(normalised, 0) straight into the
+	// ReLU's output (this layer's own output is not made), the ReLU passes
+	// it on, and its backward passes dy back for this layer to mask.
+	relu  *ReLU
+	fused bool // the last forward was fused
 }
 
 // NewBatchNorm2d makes a batch norm initialised as PyTorch does.
@@ -290,8 +297,20 @@ func (n *BatchNorm2d) OutShape(in Shape) (Shape, error) {
 }
 
 func (n *BatchNorm2d) Forward(x Tensor, train bool) Tensor {
-	y := n.y.get(n.b, mustOut(n, x.Shape()))
 	n.train = train
+	if f, ok := n.b.(BatchNormReLUBackend); ok && n.relu != nil && train {
+		y := n.relu.y.get(n.b, mustOut(n, x.Shape()))
+		n.x, n.fused, n.relu.passed = x, true, true
+		f.BatchNorm2DTrainReLU(y, n.mean, n.invstd, x, n.Weight.Value, n.Bias.Value,
+			n.RunningMean.Value, n.RunningVar.Value, n.Momentum, n.Eps)
+		n.Tracked++
+		return y
+	}
+	n.fused = false
+	if n.relu != nil {
+		n.relu.passed = false
+	}
+	y := n.y.get(n.b, mustOut(n, x.Shape()))
 	if !train {
 		n.b.BatchNorm2DEval(y, x, n.Weight.Value, n.Bias.Value, n.RunningMean.Value, n.RunningVar.Value, n.Eps)
 		return y
@@ -320,14 +339,25 @@ func (n *BatchNorm2d) Backward(dy Tensor, needDx bool) Tensor {
 		return dx
 	}
 	dx := n.dx.get(n.b, n.x.Shape())
-	n.b.BatchNorm2DBackward(dx, n.Weight.Grad, n.Bias.Grad, dy, n.x, n.mean, n.invstd, n.Weight.Value)
+	if n.fused {
+		n.b.(BatchNormReLUBackend).BatchNorm2DBackwardReLU(dx, n.Weight.Grad, n.Bias.Grad, dy, n.relu.y.t, n.x, n.mean, n.invstd, n.Weight.Value)
+	} else {
+		n.b.BatchNorm2DBackward(dx, n.Weight.Grad, n.Bias.Grad, dy, n.x, n.mean, n.invstd, n.Weight.Value)
+	}
 	if !needDx {
 		return nil
 	}
 	return dx
 }
 
-func (n *BatchNorm2d) Output() Tensor { return n.y.t }
+// Output is the last forward's output; after a fused one (see relu), nil:
+// the ReLU's output holds what follows it.
+func (n *BatchNorm2d) Output() Tensor {
+	if n.fused {
+		return nil
+	}
+	return n.y.t
+}
 
 func (n *BatchNorm2d) State() State {
 	return State{
@@ -360,6 +390,9 @@ type ReLU struct {
 	b     Backend
 	name  string
 	y, dx scratch
+	// passed: the batch norm before it wrote its output (fused), so that
+	// its forward and backward pass their input on.
+	passed bool
 }
 
 func NewReLU(b Backend, name string) *ReLU       { return &ReLU{b: b, name: name} }
@@ -371,6 +404,9 @@ func (r *ReLU) State() State                     { return State{} }
 func (r *ReLU) Release()                         { r.y.free(r.b); r.dx.free(r.b) }
 func (r *ReLU) Free()                            { r.Release() }
 func (r *ReLU) Forward(x Tensor, train bool) Tensor {
+	if r.passed {
+		return x
+	}
 	y := r.y.get(r.b, x.Shape())
 	r.b.ReLU(y, x)
 	return y
@@ -379,6 +415,9 @@ func (r *ReLU) Forward(x Tensor, train bool) Tensor {
 func (r *ReLU) Backward(dy Tensor, needDx bool) Tensor {
 	if !needDx {
 		return nil
+	}
+	if r.passed { // the batch norm before masks dy
+		return dy
 	}
 	dx := r.dx.get(r.b, dy.Shape())
 	r.b.ReLUBackward(dx, dy, r.y.t)

@@ -35,6 +35,9 @@ func New(b Backend, model string, classes int, seed uint64) (*Network, error) {
 		n.Free()
 		return nil, err
 	}
+	if _, ok := b.(BatchNormReLUBackend); ok {
+		fuseBNReLU(n.Layers)
+	}
 	return n, nil
 }
 

@@ -143,3 +143,66 @@ func bnSumMagnitudes(dy, x, mean, invstd Array) (magGamma, magBeta Array) {
 	}
 	return magGamma, magBeta
 }
+
+// CheckBatchNormReLU checks, where b fuses a batch norm with the ReLU
+// after it (net.BatchNormReLUBackend), that the fused ops give what the
+// reference gives for BatchNorm2DTrain then ReLU, and for ReLUBackward then
+// BatchNorm2DBackward (dy masked where the fused output is not positive).
+func CheckBatchNormReLU(t *testing.T, b net.Backend, p Profile) {
+	f, ok := b.(net.BatchNormReLUBackend)
+	if !ok {
+		return
+	}
+	for i, c := range bnCases(p) {
+		xs, cs := net.Shape{c.n, c.c, c.h, c.w}, net.Shape{c.c}
+		rnd := newGen(uint64(23000 + i))
+		x := bnData(rnd, xs)
+		gamma := rnd.plain(c.c, 0.5)
+		for j := range gamma {
+			gamma[j] += 1
+		}
+		beta := rnd.plain(c.c, 1)
+		runMean, runVar := rnd.plain(c.c, 1), make([]float32, c.c)
+		for j := range runVar {
+			runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
+		}
+		r := rnd.normal(xs.Len(), 1)
+		X, G, B, R := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta), ArrayOf(xs, r)
+		RM, RV := ArrayOf(cs, runMean), ArrayOf(cs, runVar)
+		ref := RefBatchNorm2DTrain(X, G, B, RM, RV, float64(c.momentum), float64(c.eps))
+		reluY := ref.Y.Clone()
+		for j, v := range reluY.Data {
+			reluY.Data[j] = max(v, 0)
+		}
+
+		t.Run("BatchNormReLU/"+c.name(), func(t *testing.T) {
+			s := newSession(t, b)
+			xt, gt := s.tensor(xs, x), s.tensor(cs, gamma)
+			y, mean, invstd := s.dst(xs), s.dst(cs), s.dst(cs)
+			rm, rv := s.tensor(cs, runMean), s.tensor(cs, runVar)
+			f.BatchNorm2DTrainReLU(y, mean, invstd, xt, gt, s.tensor(cs, beta), rm, rv, c.momentum, c.eps)
+			gotY := s.get(y)
+			checkClose(t, "y", gotY, reluY, tolBN)
+			checkClose(t, "mean", s.get(mean), ref.Mean, tolStat)
+			checkClose(t, "invstd", s.get(invstd), ref.InvStd, tolStat)
+			checkClose(t, "runMean", s.get(rm), ref.RunMean, tolStat)
+			checkClose(t, "runVar", s.get(rv), ref.RunVar, tolStat)
+
+			// The mask is the backend's own output's: a value within
+			// rounding of 0 may fall on either side of it.
+			masked := R.Clone()
+			for j, v := range gotY {
+				if !(v > 0) {
+					masked.Data[j] = 0
+				}
+			}
+			dx, dgamma, dbeta := s.dst(xs), s.dst(cs), s.dst(cs)
+			f.BatchNorm2DBackwardReLU(dx, dgamma, dbeta, s.tensor(xs, r), y, xt, mean, invstd, gt)
+			refX, refG, refB := RefBatchNorm2DBackward(masked, X, ref.Mean, ref.InvStd, G)
+			magG, magB := bnSumMagnitudes(masked, X, ref.Mean, ref.InvStd)
+			checkClose(t, "dx", s.get(dx), refX, tolBN)
+			checkSum(t, "dgamma", s.get(dgamma), refG, magG, tolSum)
+			checkSum(t, "dbeta", s.get(dbeta), refB, magB, tolSum)
+		})
+	}
+}

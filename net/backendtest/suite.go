@@ -68,6 +68,7 @@ func Run(t *testing.T, b net.Backend, p Profile) {
 		CheckMaxPool2D,
 		CheckGlobalAvgPool2D,
 		CheckBatchNorm2D,
+		CheckBatchNormReLU,
 		CheckElementwise,
 		CheckSoftmaxCrossEntropy,
 		CheckSumSquares,
