@@ -36,7 +36,7 @@ func convCases(p Profile) []convCase {
 			convCase{3, 24, 16, 16, 8, 1, 1, 0},
 			convCase{7, 8, 5, 5, 12, 3, 1, 1},
 			convCase{2, 7, 16, 19, 40, 5, 1, 2}, // centred 5×5, more output channels than a CPU reads in place
-			convCase{2, 3, 1, 1, 4, 3, 10, 5},  // padding so wide that the kernel never sees the image: y = b
+			convCase{2, 3, 1, 1, 4, 3, 10, 5},   // padding so wide that the kernel never sees the image: y = b
 		)
 	}
 	return cs
