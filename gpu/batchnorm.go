@@ -16,12 +16,17 @@ type bnParams struct {
 	CoefOff  uint32  `wgsl:"coef_off"`
 	Momentum float32 `wgsl:"momentum"`
 	Eps      float32 `wgsl:"eps"`
+	ReLU     uint32  `wgsl:"relu"`
+	Pad0     uint32  `wgsl:"_pad0"`
+	Pad1     uint32  `wgsl:"_pad1"`
+	Pad2     uint32  `wgsl:"_pad2"`
 }
 
 // The kernels of batchnorm.wgsl. Bindings: 1 x, 2 dy, 3 gamma, 4 beta,
 // 5 mean, 6 invstd, 7 run_mean, 8 run_var (read); 9 scratch (partials and
 // coefficients), 10 coef (scratch, read), 11 out (y or dx), 12 mean_out,
-// 13 invstd_out, 14 run_mean_io, 15 run_var_io, 16 dgamma, 17 dbeta.
+// 13 invstd_out, 14 run_mean_io, 15 run_var_io, 16 dgamma, 17 dbeta,
+// 18 yrelu (read: a fused ReLU's output, or dy itself).
 var (
 	kBNStats    = newKernel[bnParams]("batchnorm.wgsl", "bn_stats", 256, slot{1, read}, slot{9, readWrite})
 	kBNFinalize = newKernel[bnParams]("batchnorm.wgsl", "bn_finalize", 256,
@@ -31,11 +36,11 @@ var (
 	kBNEval = newKernel[bnParams]("batchnorm.wgsl", "bn_eval", 256,
 		slot{1, read}, slot{7, read}, slot{8, read}, slot{3, read}, slot{4, read}, slot{11, readWrite})
 	kBNBackwardSums = newKernel[bnParams]("batchnorm.wgsl", "bn_backward_sums", 256,
-		slot{2, read}, slot{1, read}, slot{5, read}, slot{9, readWrite})
+		slot{2, read}, slot{1, read}, slot{5, read}, slot{9, readWrite}, slot{18, read})
 	kBNBackwardFinalize = newKernel[bnParams]("batchnorm.wgsl", "bn_backward_finalize", 256,
 		slot{9, readWrite}, slot{6, read}, slot{3, read}, slot{16, readWrite}, slot{17, readWrite})
 	kBNBackwardDx = newKernel[bnParams]("batchnorm.wgsl", "bn_backward_dx", 256,
-		slot{2, read}, slot{1, read}, slot{5, read}, slot{10, read}, slot{11, readWrite})
+		slot{2, read}, slot{1, read}, slot{5, read}, slot{10, read}, slot{11, readWrite}, slot{18, read})
 )
 
 // bnTargetGroups is about the number of reduction workgroups a batch norm
@@ -109,7 +114,16 @@ func (b *Backend) scratch(op string, floats int) (r region, done func()) {
 // dispatches: partial statistics per chunk of images, their merge per
 // channel, and the normalisation per element.
 func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	const op = "BatchNorm2DTrain"
+	b.bnTrain("BatchNorm2DTrain", 0, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+// BatchNorm2DTrainReLU is BatchNorm2DTrain with the ReLU after it fused
+// into the normalisation's dispatch.
+func (b *Backend) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
+	b.bnTrain("BatchNorm2DTrainReLU", 1, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+func (b *Backend) bnTrain(op string, relu uint32, y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
 	Y, M, I, X := tensor(op, "y", y), tensor(op, "mean", mean), tensor(op, "invstd", invstd), tensor(op, "x", x)
 	G, B := tensor(op, "gamma", gamma), tensor(op, "beta", beta)
 	RM, RV := tensor(op, "runMean", runMean), tensor(op, "runVar", runVar)
@@ -122,7 +136,7 @@ func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, run
 		return
 	}
 	p := b.bnPlan(n, c, hw)
-	p.Momentum, p.Eps = momentum, eps
+	p.Momentum, p.Eps, p.ReLU = momentum, eps, relu
 	s, done := b.scratch(op, int(p.CoefOff))
 	defer done()
 	dispatch(b, op, kBNStats, p.reductionWork(), &p, X.st.region(), s)
@@ -149,11 +163,30 @@ func (b *Backend) BatchNorm2DEval(y, x, gamma, beta, runMean, runVar net.Tensor,
 // their merge per channel (dgamma, dbeta and the coefficients of dx), and
 // dx per element.
 func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma net.Tensor) {
-	const op = "BatchNorm2DBackward"
+	b.bnBackward("BatchNorm2DBackward", dx, dgamma, dbeta, dy, nil, x, mean, invstd, gamma)
+}
+
+// BatchNorm2DBackwardReLU is BatchNorm2DBackward of dy masked by y > 0
+// (the fused ReLU's backward), in the same three dispatches.
+func (b *Backend) BatchNorm2DBackwardReLU(dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma net.Tensor) {
+	b.bnBackward("BatchNorm2DBackwardReLU", dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma)
+}
+
+// bnBackward is BatchNorm2DBackward, of dy masked by y > 0 when y is set.
+func (b *Backend) bnBackward(op string, dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma net.Tensor) {
 	DX, DG, DB := tensor(op, "dx", dx), tensor(op, "dgamma", dgamma), tensor(op, "dbeta", dbeta)
 	DY, X, M, I, G := tensor(op, "dy", dy), tensor(op, "x", x), tensor(op, "mean", mean), tensor(op, "invstd", invstd), tensor(op, "gamma", gamma)
 	n, c, hw := bnDims(op, X, []*Tensor{DX, DY}, []string{"dx", "dy"},
 		[]*Tensor{DG, DB, M, I, G}, []string{"dgamma", "dbeta", "mean", "invstd", "gamma"})
+	// Without a ReLU, yrelu is not read: the first value of dy is bound
+	// there, so that the bytes a step binds count only what it reads.
+	yr, relu := DY.st.region(), uint32(0)
+	yr.size = 4
+	if y != nil {
+		Y := tensor(op, "y", y)
+		mustShape(op, "y", Y.shape, DX.shape...)
+		yr, relu = Y.st.region(), 1
+	}
 	if c == 0 {
 		return
 	}
@@ -163,9 +196,10 @@ func (b *Backend) BatchNorm2DBackward(dx, dgamma, dbeta, dy, x, mean, invstd, ga
 		return
 	}
 	p := b.bnPlan(n, c, hw)
+	p.ReLU = relu
 	s, done := b.scratch(op, int(p.CoefOff)+4*c)
 	defer done()
-	dispatch(b, op, kBNBackwardSums, p.reductionWork(), &p, DY.st.region(), X.st.region(), M.st.region(), s)
+	dispatch(b, op, kBNBackwardSums, p.reductionWork(), &p, DY.st.region(), X.st.region(), M.st.region(), s, yr)
 	dispatch(b, op, kBNBackwardFinalize, c, &p, s, I.st.region(), G.st.region(), DG.st.region(), DB.st.region())
-	dispatch(b, op, kBNBackwardDx, int(p.Total), &p, DY.st.region(), X.st.region(), M.st.region(), s, DX.st.region())
+	dispatch(b, op, kBNBackwardDx, int(p.Total), &p, DY.st.region(), X.st.region(), M.st.region(), s, DX.st.region(), yr)
 }

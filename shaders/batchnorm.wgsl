@@ -25,9 +25,14 @@
 //                     M2) → mean, invstd = 1/sqrt(M2/m + eps), and the
 //                     running statistics updated in place with momentum,
 //                     run_var from the unbiased M2/(m − 1)
-//   bn_normalize      per element: y = (x − mean)·(invstd·gamma) + beta
+//   bn_normalize      per element: y = (x − mean)·(invstd·gamma) + beta, and
+//                     with relu set max(y, 0) (a ReLU after the batch norm,
+//                     fused: one pass over the values where the two ops make two)
 //   bn_eval           per element: y = (x − run_mean)·gamma/sqrt(run_var + eps) + beta
-//   bn_backward_sums  per chunk: Σdy and Σdy·(x − mean)
+//   bn_backward_sums  per chunk: Σdy and Σdy·(x − mean); with relu set, dy is
+//                     taken as 0 where the fused forward's output yrelu is not
+//                     positive (the ReLU's backward, fused), here and in
+//                     bn_backward_dx
 //   bn_backward_finalize
 //                     per channel: dbeta = Σdy, dgamma = invstd·Σdy·(x − mean),
 //                     and the coefficients of dx into scratch
@@ -52,6 +57,10 @@ struct Params {
     coef_off: u32,   // index of the backward coefficients in scratch
     momentum: f32,
     eps: f32,
+    relu: u32,       // 1: a ReLU fused after the batch norm
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -72,6 +81,7 @@ struct Params {
 @group(0) @binding(15) var<storage, read_write> run_var_io: array<f32>;  // [c] updated in place
 @group(0) @binding(16) var<storage, read_write> dgamma: array<f32>;      // [c]
 @group(0) @binding(17) var<storage, read_write> dbeta: array<f32>;       // [c]
+@group(0) @binding(18) var<storage, read> yrelu: array<f32>;             // [n, c, h, w] the fused forward's y (dy itself without relu)
 
 // Workgroup memory of the reductions (2 KiB): one pair of sums per
 // invocation.
@@ -84,6 +94,16 @@ const FAN: u32 = 16u;
 // workgroups flattened into x and y.
 fn element(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> u32 {
     return (wid.y * nwg.x + wid.x) * 256u + lid.x;
+}
+
+// grad_at is the gradient the batch norm gets at element i: dy, masked by
+// the fused ReLU's output when relu is set.
+fn grad_at(i: u32) -> f32 {
+    let g = dy[i];
+    if (params.relu != 0u) {
+        return select(0.0, g, yrelu[i] > 0.0);
+    }
+    return g;
 }
 
 // channel_of is the channel of flat element i.
@@ -223,7 +243,8 @@ fn bn_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         return;
     }
     let ch = channel_of(i);
-    out[i] = (x[i] - mean[ch]) * (invstd[ch] * gamma[ch]) + beta[ch];
+    let v = (x[i] - mean[ch]) * (invstd[ch] * gamma[ch]) + beta[ch];
+    out[i] = select(v, 0.0, params.relu != 0u && v <= 0.0); // as relu: NaN stays NaN
 }
 
 @compute @workgroup_size(256)
@@ -250,7 +271,7 @@ fn bn_backward_sums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
         for (var i: u32 = l.i0; i < l.i1; i = i + 1u) {
             let base = (i * params.c + l.ch) * hw;
             for (var p: u32 = l.s; p < hw; p = p + 256u) {
-                let g = dy[base + p];
+                let g = grad_at(base + p);
                 sdy = sdy + g;
                 sdyx = sdyx + g * (x[base + p] - m);
             }
@@ -298,5 +319,5 @@ fn bn_backward_dx(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups
     }
     let ch = channel_of(i);
     let at = params.coef_off + 4u * ch;
-    out[i] = coef[at] * dy[i] + coef[at + 1u] * (x[i] - mean[ch]) + coef[at + 2u];
+    out[i] = coef[at] * grad_at(i) + coef[at + 1u] * (x[i] - mean[ch]) + coef[at + 2u];
 }
