@@ -64,6 +64,14 @@ func (b *timed) BatchNorm2DBackward(dx, dg, db, dy, x, mean, invstd, gamma net.T
 	defer b.add("BatchNorm2DBackward", x.Shape(), time.Now())
 	b.Backend.BatchNorm2DBackward(dx, dg, db, dy, x, mean, invstd, gamma)
 }
+func (b *timed) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, rm, rv net.Tensor, mom, eps float32) {
+	defer b.add("BatchNorm2DTrainReLU", x.Shape(), time.Now())
+	b.Backend.BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, rm, rv, mom, eps)
+}
+func (b *timed) BatchNorm2DBackwardReLU(dx, dg, db, dy, y, x, mean, invstd, gamma net.Tensor) {
+	defer b.add("BatchNorm2DBackwardReLU", x.Shape(), time.Now())
+	b.Backend.BatchNorm2DBackwardReLU(dx, dg, db, dy, y, x, mean, invstd, gamma)
+}
 func (b *timed) ReLU(y, x net.Tensor) {
 	defer b.add("ReLU", x.Shape(), time.Now())
 	b.Backend.ReLU(y, x)
