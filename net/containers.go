@@ -71,18 +71,24 @@ func (s *Sequential) Release() {
 
 // fuseBNReLU links each BatchNorm2d directly followed by a ReLU in layers
 // (and in the Sequentials and blocks among them) to that ReLU, for a
-// backend that fuses the pair (see BatchNorm2d.relu).
+// backend that fuses the pair (see BatchNorm2d.relu). A Sequential that
+// ends with the batch norm counts too (ResNet18's stem: conv1, then relu).
 func fuseBNReLU(layers []Layer) {
 	for i, l := range layers {
+		var next *ReLU
+		if i+1 < len(layers) {
+			next, _ = layers[i+1].(*ReLU)
+		}
 		switch c := l.(type) {
 		case *BatchNorm2d:
-			if i+1 < len(layers) {
-				if r, ok := layers[i+1].(*ReLU); ok {
-					c.relu = r
-				}
-			}
+			c.relu = next
 		case *Sequential:
 			fuseBNReLU(c.Layers)
+			if n := len(c.Layers); n > 0 && next != nil {
+				if bn, ok := c.Layers[n-1].(*BatchNorm2d); ok {
+					bn.relu = next
+				}
+			}
 		case *ResBlk:
 			fuseBNReLU(c.main.Layers)
 			if c.Extra != nil {

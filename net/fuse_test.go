@@ -12,13 +12,20 @@ import (
 // (net.BatchNormReLUBackend), so that networks run the two ops apart.
 type unfused struct{ net.Backend }
 
-// TestFusedBatchNormReLU trains a step of resnet20 on the CPU backend with
-// its BatchNorm2d→ReLU pairs fused and apart: the loss, every gradient and
-// the running statistics must be the same bits.
+// TestFusedBatchNormReLU trains a step of resnet20 and ResNet18 (whose
+// stem's batch norm ends a Sequential) on the CPU backend with their
+// BatchNorm2d→ReLU pairs fused and apart: the loss, every gradient and the
+// running statistics must be the same bits.
 func TestFusedBatchNormReLU(t *testing.T) {
+	for _, model := range []string{"resnet20", "resnet18"} {
+		t.Run(model, func(t *testing.T) { testFused(t, model) })
+	}
+}
+
+func testFused(t *testing.T, model string) {
 	const batch = 8
 	run := func(b net.Backend) (float64, map[string][]float32) {
-		n, err := net.New(b, "resnet20", 10, 1)
+		n, err := net.New(b, model, 10, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
