@@ -124,6 +124,21 @@ func (sp shiftPlan) offsets(offs []int, ch, k int, tapsOuter bool) {
 	}
 }
 
+// padded copies images [i0, i1) of x (ch planes, img floats per image)
+// into s.col in the layout of sp and returns them with the offsets of the
+// rows of col of a k×k kernel (see offsets).
+func (s *scratch) padded(sp shiftPlan, x []float32, ch, img, k int, tapsOuter bool, i0, i1 int) (xp []float32, offs []int) {
+	xp = grow(&s.col, ch*sp.plane)
+	sp.fill(xp, x, ch, img, i0, i1)
+	kdim := ch * k * k
+	if cap(s.offs) < kdim {
+		s.offs = make([]int, kdim)
+	}
+	offs = s.offs[:kdim]
+	sp.offsets(offs, ch, k, tapsOuter)
+	return xp, offs
+}
+
 // shiftConv computes images [i0, i1) of y = x ⋆ w + bias for a centred
 // k×k kernel with padding pad and stride 1: x has cin planes of h×w per
 // image, y cout, w is [cout, cin·k·k] with its columns in the order
@@ -132,13 +147,7 @@ func shiftConv(s *scratch, y, x, w, bias []float32, cin, cout, h, w0, k, pad int
 	nb := i1 - i0
 	sp := planShift(h, w0, pad, nb)
 	kdim := cin * k * k
-	xp := grow(&s.col, cin*sp.plane)
-	sp.fill(xp, x, cin, cin*h*w0, i0, i1)
-	if cap(s.offs) < kdim {
-		s.offs = make([]int, kdim)
-	}
-	offs := s.offs[:kdim]
-	sp.offsets(offs, cin, k, tapsOuter)
+	xp, offs := s.padded(sp, x, cin, cin*h*w0, k, tapsOuter, i0, i1)
 	out := grow(&s.out, cout*sp.cols)
 	sgemm.GemmRows(false, false, cout, sp.cols, kdim, 1, w, kdim, xp, offs, 0, out, sp.cols)
 	hw := h * w0
@@ -161,15 +170,9 @@ func shiftConv(s *scratch, y, x, w, bias []float32, cin, cout, h, w0, k, pad int
 // being [Co, Ci·K·K].
 func shiftParams(s *scratch, acc []float32, beta float32, dy, x []float32, d convDims, i0, i1 int) {
 	sp := planShift(d.h, d.w, d.pad, i1-i0)
-	xp := grow(&s.col, d.ci*sp.plane)
-	sp.fill(xp, x, d.ci, d.imgIn, i0, i1)
+	xp, offs := s.padded(sp, x, d.ci, d.imgIn, d.k, false, i0, i1)
 	dp := grow(&s.out, d.co*sp.plane)
 	sp.fill(dp, dy, d.co, d.imgOut, i0, i1)
-	if cap(s.offs) < d.kdim {
-		s.offs = make([]int, d.kdim)
-	}
-	offs := s.offs[:d.kdim]
-	sp.offsets(offs, d.ci, d.k, false)
 	// In pieces of columns of dw that sgemm's dot path takes.
 	piece := sgemm.DotMaxCols(d.co)
 	for j := 0; j < d.kdim; j += piece {

@@ -14,14 +14,7 @@ import (
 func checkGemmRows(t *testing.T, tc gemmCase, seed uint64) bool {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0x707))
-	ar, ac := tc.m, tc.k
-	if tc.transA {
-		ar, ac = tc.k, tc.m
-	}
-	br, bc := tc.k, tc.n
-	if tc.transB {
-		br, bc = tc.n, tc.k
-	}
+	ar, ac, br, bc := tc.stored()
 	lda, ldc := max(1, ac)+tc.padA, max(1, tc.n)+tc.padC
 	a := tight(randMatrix(rng, ar, ac, lda, float32(math.NaN())), ar, ac, lda)
 	// Rows overlap as the shifted views of a padded image do.

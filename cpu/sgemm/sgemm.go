@@ -35,36 +35,10 @@ var ErrShape = errors.New("sgemm: bad shape")
 // Gemm panics with an error wrapping ErrShape when a dimension is negative,
 // a stride is shorter than its stored row, or a slice is too short.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Errorf("%w: m, n, k = %d, %d, %d", ErrShape, m, n, k))
-	}
-	ar, ac := m, k // A as stored
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n // B as stored
-	if transB {
-		br, bc = n, k
-	}
-	checkMatrix("a", ar, ac, a, lda)
-	checkMatrix("b", br, bc, b, ldb)
-	checkMatrix("c", m, n, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
-		return
-	}
-	p := problem{
-		kern:   pickKernel(m, n),
-		transA: transA, transB: transB,
-		m: m, n: n, k: k,
-		alpha: alpha, a: a, lda: lda,
-		b: b, ldb: ldb,
-		beta: beta, c: c, ldc: ldc,
-	}
-	run(&p)
+	gemm(problem{
+		transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+	})
 }
 
 // GemmRows is Gemm with the stored rows of B where they lie rather than
@@ -77,35 +51,45 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // GemmRows panics with an error wrapping ErrShape on the conditions of
 // Gemm, or when boff has too few rows or a row runs past the end of b.
 func GemmRows(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, boff []int, beta float32, c []float32, ldc int) {
+	if boff == nil {
+		boff = []int{} // rows at offsets, none given: checked as too few
+	}
+	gemm(problem{
+		transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda, b: b, ldb: 1, boff: boff, beta: beta, c: c, ldc: ldc,
+	})
+}
+
+// gemm checks the operands of p (Gemm's or GemmRows') and computes it.
+func gemm(p problem) {
+	m, n, k := p.m, p.n, p.k
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Errorf("%w: m, n, k = %d, %d, %d", ErrShape, m, n, k))
 	}
-	ar, ac := m, k
-	if transA {
+	ar, ac := m, k // A as stored
+	if p.transA {
 		ar, ac = k, m
 	}
-	br, bc := k, n
-	if transB {
+	br, bc := k, n // B as stored
+	if p.transB {
 		br, bc = n, k
 	}
-	checkMatrix("a", ar, ac, a, lda)
-	checkRows(br, bc, b, boff)
-	checkMatrix("c", m, n, c, ldc)
+	checkMatrix("a", ar, ac, p.a, p.lda)
+	if p.boff != nil {
+		checkRows(br, bc, p.b, p.boff)
+		p.boff = p.boff[:br]
+	} else {
+		checkMatrix("b", br, bc, p.b, p.ldb)
+	}
+	checkMatrix("c", m, n, p.c, p.ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	if k == 0 || p.alpha == 0 {
+		scale(m, n, p.beta, p.c, p.ldc)
 		return
 	}
-	p := problem{
-		kern:   pickKernel(m, n),
-		transA: transA, transB: transB,
-		m: m, n: n, k: k,
-		alpha: alpha, a: a, lda: lda,
-		b: b, ldb: 1, boff: boff[:br],
-		beta: beta, c: c, ldc: ldc,
-	}
+	p.kern = pickKernel(m, n)
 	run(&p)
 }
 

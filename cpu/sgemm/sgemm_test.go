@@ -29,6 +29,19 @@ func (tc gemmCase) String() string {
 		op(tc.transA), op(tc.transB), tc.m, tc.n, tc.k, tc.alpha, tc.beta, tc.padA, tc.padB, tc.padC)
 }
 
+// stored is the rows and columns of A and B as stored.
+func (tc gemmCase) stored() (ar, ac, br, bc int) {
+	ar, ac = tc.m, tc.k
+	if tc.transA {
+		ar, ac = tc.k, tc.m
+	}
+	br, bc = tc.k, tc.n
+	if tc.transB {
+		br, bc = tc.n, tc.k
+	}
+	return ar, ac, br, bc
+}
+
 // tight cuts the padding after the last row of a rows×cols matrix at
 // stride ld.
 func tight(s []float32, rows, cols, ld int) []float32 {
@@ -47,14 +60,7 @@ const cPad = 7777
 func checkGemm(t *testing.T, tc gemmCase, seed uint64) bool {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	ar, ac := tc.m, tc.k
-	if tc.transA {
-		ar, ac = tc.k, tc.m
-	}
-	br, bc := tc.k, tc.n
-	if tc.transB {
-		br, bc = tc.n, tc.k
-	}
+	ar, ac, br, bc := tc.stored()
 	lda, ldb, ldc := max(1, ac)+tc.padA, max(1, bc)+tc.padB, max(1, tc.n)+tc.padC
 	nan := float32(math.NaN())
 	// A and B end with their last element, so that reading past it panics.
