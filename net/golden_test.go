@@ -208,7 +208,8 @@ const (
 	// plain20's three losses, after that flip in its first step, land
 	// 0.99e-3 away with convolutions' input gradients summed as col2im
 	// adds them and 1.04e-3 with the same sums in another order (the
-	// shifted lowering); a wrong op moves them by 0.1 or more.
+	// shifted lowering; GOLDEN_LOG=1 go test ./net -run
+	// TestGoldenBlockNetworks -v); a wrong op moves them by 0.1 or more.
 	floorLoss = 2e-3
 	// Weights and statistics after three steps: where a gradient is within
 	// rounding of 0, Adam still moves the weight by up to lr a step, in a
