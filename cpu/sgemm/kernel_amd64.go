@@ -92,7 +92,7 @@ func init() {
 	}
 	if avx512 {
 		kernels = append([]*kernel{avx512Kernel, avx512Kernel8}, kernels...)
-		dotKernels = append([]*dotKernel{dot4x6Kernel, dot4x4Kernel}, dotKernels...)
+		dotKernels = append([]*dotKernel{dot4x4Kernel}, dotKernels...)
 	}
 }
 
