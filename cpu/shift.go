@@ -81,29 +81,13 @@ func (sp shiftPlan) fill(dst, x []float32, ch, img, i0, i1 int) {
 			base := sp.org + j*sp.hs*sp.wp
 			for y := 0; y < sp.h; y++ {
 				row := pl[base+y*sp.wp:][:sp.wp]
-				copyRow(row[:sp.w], src[y*sp.w:][:sp.w])
+				copy(row[:sp.w], src[y*sp.w:][:sp.w])
 				for i := sp.w; i < sp.wp; i++ {
 					row[i] = 0
 				}
 			}
 			clear(pl[base+sp.h*sp.wp : base+sp.hs*sp.wp])
 		}
-	}
-}
-
-// copyRow is copy(dst, src) for slices of the same length, without a call
-// for the rows of 8, 16 and 32 values of He et al.'s planes: a row at a
-// time, the call was most of the time the copies took.
-func copyRow(dst, src []float32) {
-	switch len(dst) {
-	case 8:
-		*(*[8]float32)(dst) = *(*[8]float32)(src)
-	case 16:
-		*(*[16]float32)(dst) = *(*[16]float32)(src)
-	case 32:
-		*(*[32]float32)(dst) = *(*[32]float32)(src)
-	default:
-		copy(dst, src)
 	}
 }
 
@@ -157,7 +141,7 @@ func shiftConv(s *scratch, y, x, w, bias []float32, cin, cout, h, w0, k, pad int
 			src := out[o*sp.cols+j*sp.hs*sp.wp:]
 			for r := 0; r < h; r++ {
 				if bias == nil {
-					copyRow(dst[r*w0:][:w0], src[r*sp.wp:][:w0])
+					copy(dst[r*w0:][:w0], src[r*sp.wp:][:w0])
 					continue
 				}
 				vec.Affine(dst[r*w0:][:w0], src[r*sp.wp:][:w0], 1, bias[o]) // v·1 + b is v + b
