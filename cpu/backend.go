@@ -60,7 +60,8 @@ type Backend struct {
 // scratch is one worker's grow-only buffers.
 type scratch struct {
 	col, out, acc []float32
-	offs          []int // row offsets of the shifted lowering
+	wt            []float32 // a transposed weight gradient
+	offs          []int     // row offsets of the shifted lowering
 }
 
 // grow returns (*buf)[:n], reallocating when the capacity is short.

@@ -307,13 +307,16 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 	if k := sgemm.DotDepth(d.co, d.kdim); runtime.GOARCH == "wasm" && k > nb*d.pcols {
 		nb = b.chunkOf(d, k+d.pcols-1)
 	}
-	// Shifted, dw is a product with a long inner dimension and Bᵀ's rows
-	// where they lie, which sgemm's dot path reads in place, in pieces of
-	// the columns of dw it takes. At batch 256 (ms, alternating, three
-	// rounds): resnet20's [16,16,3,3] 21–23 → 12, [32,32,3,3] 12–16 →
-	// 11–13, but [64,64,3,3] 9–10 → 13–15, its 64 rows of dy' reading
-	// Bᵀ's rows too often: there, and without a dot path, im2col.
-	shifted := d.shiftable() && d.co <= shiftParamsMaxCo && sgemm.DotMaxCols(d.co) > 0
+	// Shifted, dw is a product with a long inner dimension whose operands
+	// are read where they lie: with Co a multiple of 16 on a CPU with
+	// sgemm's panel kernels (AVX-512), dwᵀ = col·dy'ᵀ with dy' transposed
+	// (resnet20 at batch 256, ms a call, alternating: [16,16,3,3] 11.6–17.4
+	// → 9.8, [32,32,3,3] 17.5–19.5 → 10.5, [64,64,3,3] 12.4–14.0 → 10.1);
+	// else, for up to shiftParamsMaxCo channels, sgemm's dot path, in
+	// pieces of the columns of dw it takes ([16,16,3,3] 21–23 → 12 against
+	// im2col, [32,32,3,3] 12–16 → 11–13, but [64,64,3,3] 9–10 → 13–15:
+	// there, and without either, im2col).
+	shifted := d.shiftable() && (sgemm.PanelCols(d.co) || d.co <= shiftParamsMaxCo && sgemm.DotMaxCols(d.co) > 0)
 	if shifted {
 		nb = b.shiftChunk(d, shiftParamsCols*b.colTarget)
 	}

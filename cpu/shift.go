@@ -27,7 +27,9 @@ import (
 // weights transposed (Ci and Co swapped) and turned by 180°, padding pad.
 // Backward params is dw = dy'·colᵀ with dy' dy in the padded layout (zero
 // in the padding's columns, so that they add nothing) and the rows of col
-// the same shifted views, now the rows of Bᵀ.
+// the same shifted views: on sgemm's panel kernels as dwᵀ = col·dy'ᵀ, dy'
+// transposed (a column's Co values contiguous, broadcast against each term
+// of a row of col), or on its dot path with the views as the rows of Bᵀ.
 
 // shiftable reports whether d takes the shifted lowering: a stride-1
 // centred kernel with every tap live, on a CPU whose matrix product reads
@@ -88,6 +90,23 @@ func (sp shiftPlan) fill(dst, x []float32, ch, img, i0, i1 int) {
 			}
 			clear(pl[base+sp.h*sp.wp : base+sp.hs*sp.wp])
 		}
+	}
+}
+
+// fillT writes channels 0..ch of images [i0, i1) of x (img floats per
+// image, planes of h×w) transposed into dst: row q (ch values) is column q
+// of the padded planes fill makes, from org on (the product's column q),
+// for q < cols; the padding's rows are zero.
+func (sp shiftPlan) fillT(dst, x []float32, ch, img, i0, i1 int) {
+	dst = dst[:sp.cols*ch]
+	hw := sp.h * sp.w
+	for j := 0; j < i1-i0; j++ {
+		for y := 0; y < sp.h; y++ {
+			q := (j*sp.hs + y) * sp.wp
+			sgemm.Transpose(dst[q*ch:], ch, x[(i0+j)*img+y*sp.w:], hw, ch, sp.w)
+			clear(dst[min(len(dst), (q+sp.w)*ch):min(len(dst), (q+sp.wp)*ch)])
+		}
+		clear(dst[min(len(dst), (j*sp.hs+sp.h)*sp.wp*ch):min(len(dst), (j+1)*sp.hs*sp.wp*ch)])
 	}
 }
 
@@ -155,6 +174,27 @@ func shiftConv(s *scratch, y, x, w, bias []float32, cin, cout, h, w0, k, pad int
 func shiftParams(s *scratch, acc []float32, beta float32, dy, x []float32, d convDims, i0, i1 int) {
 	sp := planShift(d.h, d.w, d.pad, i1-i0)
 	xp, offs := s.padded(sp, x, d.ci, d.imgIn, d.k, false, i0, i1)
+	if sgemm.PanelCols(d.co) {
+		// dwᵀ = col·dy'ᵀ, dy' transposed so that a column's Co values are
+		// contiguous: sgemm's panel kernels read both where they lie.
+		dt := grow(&s.out, sp.cols*d.co)
+		sp.fillT(dt, dy, d.co, d.imgOut, i0, i1)
+		wt := grow(&s.wt, d.kdim*d.co)
+		sgemm.GemmRowsPanel(d.kdim, d.co, sp.cols, xp, offs, dt, 0, wt, d.co)
+		for o := 0; o < d.co; o++ {
+			dst := acc[o*d.kdim:][:d.kdim]
+			if beta == 0 {
+				for j := range dst {
+					dst[j] = wt[j*d.co+o]
+				}
+				continue
+			}
+			for j := range dst {
+				dst[j] += wt[j*d.co+o]
+			}
+		}
+		return
+	}
 	dp := grow(&s.out, d.co*sp.plane)
 	sp.fill(dp, dy, d.co, d.imgOut, i0, i1)
 	// In pieces of columns of dw that sgemm's dot path takes.
@@ -191,5 +231,6 @@ func (b *Backend) flipWeights(d convDims, w []float32) []float32 {
 const shiftParamsCols = 8
 
 // shiftParamsMaxCo is the most output channels for which the weight
-// gradient takes the shifted lowering (see Conv2DBackwardParams).
+// gradient takes the shifted lowering on sgemm's dot path (see
+// Conv2DBackwardParams).
 const shiftParamsMaxCo = 32

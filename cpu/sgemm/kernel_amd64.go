@@ -93,6 +93,7 @@ func init() {
 	if avx512 {
 		kernels = append([]*kernel{avx512Kernel, avx512Kernel8}, kernels...)
 		dotKernels = append([]*dotKernel{dot4x4Kernel}, dotKernels...)
+		bcastKernels = [2]*bcastKernel{bcast16Kernel, bcast32Kernel}
 	}
 }
 

@@ -37,6 +37,11 @@ func convCases(p Profile) []convCase {
 			convCase{7, 8, 5, 5, 12, 3, 1, 1},
 			convCase{2, 7, 16, 19, 40, 5, 1, 2}, // centred 5×5, more output channels than a CPU reads in place
 			convCase{2, 3, 1, 1, 4, 3, 10, 5},   // padding so wide that the kernel never sees the image: y = b
+			// Output channels in vectors of 16 (one, two, three), the
+			// weight gradient of a CPU with AVX-512 on its panel kernels.
+			convCase{3, 5, 9, 10, 16, 3, 1, 1},
+			convCase{2, 9, 8, 8, 32, 3, 1, 1},
+			convCase{2, 4, 12, 11, 48, 5, 1, 2},
 		)
 	}
 	return cs
