@@ -100,8 +100,16 @@ func convShapes(op string, xs, ws net.Shape, g net.ConvGeom) convDims {
 	d := convDims{n: n, ci: ci, h: h, w: w, co: co, k: kh, ho: ho, wo: wo, stride: g.Stride, pad: g.Pad}
 	d.ky0, d.nky = liveTaps(ho, h, g.Stride, g.Pad, kh)
 	d.kx0, d.nkx = liveTaps(wo, w, g.Stride, g.Pad, kh)
+	if idx := max(n*ho*wo, max(ci, co)*kh*kh+1); idx > convMaxIndex {
+		panicf("%s: x %v, w %v: %d indices in one product, the kernels split at most %d", op, xs, ws, idx, convMaxIndex)
+	}
 	return d
 }
+
+// convMaxIndex is the most indices a convolution kernel splits into
+// (image, pixel) or (channel, tap): quot in shaders/conv.wgsl is exact
+// below it. A batch of 4,096 32×32 images has that many pixels.
+const convMaxIndex = 1 << 22
 
 // liveTaps is the range [t0, t0+count) of kernel offsets t < k for which
 // some output position o < out reads input o·stride − pad + t inside

@@ -390,3 +390,42 @@ func BenchmarkConv(b *testing.B) {
 		}
 	}
 }
+
+// TestQuotExact checks the arithmetic of quot in shaders/conv.wgsl, done
+// here in float32 as the shader does it, for every index below
+// convMaxIndex that sits at the edge of a quotient (q·d − 1, q·d, q·d + 1)
+// and the divisors the kernels meet. WGSL allows 1/d to be 2.5 ULP off;
+// the reciprocal is taken 3 ULP either side too.
+func TestQuotExact(t *testing.T) {
+	quot := func(a, d uint32, inv float32) uint32 {
+		q := uint32((float32(a) + 0.5) * inv)
+		for range 2 {
+			if q*d > a {
+				q--
+			}
+		}
+		for range 2 {
+			if (q+1)*d <= a {
+				q++
+			}
+		}
+		return q
+	}
+	divs := []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 25, 49, 64, 225, 1024, 1089, 4096, 1 << 21, convMaxIndex - 1}
+	for _, d := range divs {
+		exact := float32(1) / float32(d)
+		for _, ulp := range []int{-3, 0, 3} {
+			inv := math.Float32frombits(uint32(int(math.Float32bits(exact)) + ulp))
+			for q := uint32(0); q*d < convMaxIndex; q++ {
+				for _, a := range []uint32{q*d - 1, q * d, q*d + 1, q*d + d - 1} {
+					if a >= convMaxIndex || (q == 0 && a == q*d-1) {
+						continue
+					}
+					if got := quot(a, d, inv); got != a/d {
+						t.Fatalf("quot(%d, %d) with 1/d %d ULP off = %d, want %d", a, d, ulp, got, a/d)
+					}
+				}
+			}
+		}
+	}
+}

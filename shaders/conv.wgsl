@@ -14,7 +14,11 @@
 // columns kx0 … kx0+nkx−1 of the kernel touch the image for some output
 // (the others only ever see padding, as in the 3×3 convolutions of a 1×1
 // map). A reduction index t < ci·nky·nkx is the tap (c, ky0 + r / nkx,
-// kx0 + r mod nkx) with c = t / (nky·nkx), r = t mod (nky·nkx).
+// kx0 + r mod nkx) with c = t / (nky·nkx), r = t mod (nky·nkx). No loop
+// divides: each fetch splits its first index once per tile (quot, a
+// multiplication by a reciprocal) and then steps it along by additions
+// with carries (advance), as backward params does with its index
+// (image, output pixel).
 //
 // Backward data gathers instead of scattering (no atomics): input pixel
 // (iy, ix) receives dy at oy = (iy + pad − ky) / stride wherever that
@@ -200,6 +204,33 @@ fn tile_of(t: u32, bm: u32) -> Tile {
                 k0, min(params.gk, k0 + params.chunk), split, phase);
 }
 
+// Div is a divisor d ≥ 1 with its reciprocal, so that the gathers split
+// an index by it without a runtime integer division (tens of instructions
+// on a GPU, and the loops below split one or two for every value they
+// gather).
+struct Div {
+    d: u32,
+    inv: f32,
+}
+
+fn div_by(d: u32) -> Div {
+    let dd = max(d, 1u);
+    return Div(dd, 1.0 / f32(dd));
+}
+
+// quot is a / dv.d rounded down, exact for a < 2^22 (the host keeps every
+// index below that, convMaxIndex in gpu/conv.go): the float estimate
+// (a + ½)·(1/d) is then off by at most two (WGSL lets 1/d be 2.5 ULP
+// off), which the comparisons mend.
+fn quot(a: u32, dv: Div) -> u32 {
+    var q = u32((f32(a) + 0.5) * dv.inv);
+    q = select(q, q - 1u, q * dv.d > a);
+    q = select(q, q - 1u, q * dv.d > a);
+    q = select(q, q + 1u, (q + 1u) * dv.d <= a);
+    q = select(q, q + 1u, (q + 1u) * dv.d <= a);
+    return q;
+}
+
 // Taps are the live kernel offsets of one direction: first + j·step for
 // j < count.
 struct Taps {
@@ -207,12 +238,99 @@ struct Taps {
     count: u32,
 }
 
-// tap is reduction index t's kernel offsets (c, ky, kx) for taps ty × tx,
-// each direction first + j·step.
-fn tap(t: u32, ty: Taps, tx: Taps, step: u32) -> vec3<u32> {
-    let per = ty.count * tx.count;
-    let r = t % per;
-    return vec3<u32>(t / per, ty.first + (r / tx.count) * step, tx.first + (r % tx.count) * step);
+// Grid is the live taps of a product, ty × tx, each direction first +
+// j·step, with the divisors that split a reduction index into them.
+struct Grid {
+    ty: Taps,
+    tx: Taps,
+    step: u32,
+    per: Div, // ty.count·tx.count
+    nx: Div,  // tx.count
+}
+
+fn grid(ty: Taps, tx: Taps, step: u32) -> Grid {
+    return Grid(ty, tx, step, div_by(ty.count * tx.count), div_by(tx.count));
+}
+
+// At is reduction index t of grid g split as (c, j, i): channel c, tap j
+// of ty and i of tx (or, for backward params' pixels, image c, row j and
+// column i). A fetch splits its first index once per tile and then steps
+// it along (advance): the loops gather without a division.
+struct At {
+    t: u32,
+    c: u32,
+    j: u32,
+    i: u32,
+}
+
+fn at_index(t: u32, g: Grid) -> At {
+    let c = quot(t, g.per);
+    let r = t - c * g.per.d;
+    let j = quot(r, g.nx);
+    return At(t, c, j, r - j * g.nx.d);
+}
+
+// advance is p moved on by the index that st is the split of (st.t), with
+// one carry from i into j and one from j into c (st.i < nx, st.j < ny).
+fn advance(p: At, st: At, g: Grid) -> At {
+    var q = At(p.t + st.t, p.c + st.c, p.j + st.j, p.i + st.i);
+    let ci = q.i >= g.nx.d;
+    q.i = select(q.i, q.i - g.nx.d, ci);
+    q.j = select(q.j, q.j + 1u, ci);
+    let cj = q.j >= g.ty.count;
+    q.j = select(q.j, q.j - g.ty.count, cj);
+    q.c = select(q.c, q.c + 1u, cj);
+    return q;
+}
+
+// ky and kx are the kernel offsets of p.
+fn ky(p: At, g: Grid) -> u32 {
+    return g.ty.first + p.j * g.step;
+}
+
+fn kx(p: At, g: Grid) -> u32 {
+    return g.tx.first + p.i * g.step;
+}
+
+// Cursor is where an invocation's next fetch reads: A's reduction index
+// and B's (four of them in a thin workgroup, 4 apart; one in a wide one).
+struct Cursor {
+    a: At,
+    b0: At,
+    b1: At,
+    b2: At,
+    b3: At,
+}
+
+fn cursor(k0: u32, lid: u32, threads: u32, g: Grid) -> Cursor {
+    var cu: Cursor;
+    cu.a = at_index(k0 + lid % 16u, g);
+    cu.b0 = at_index(k0 + lid / 16u, g);
+    if (threads == 64u) {
+        let four = at_index(4u, g);
+        cu.b1 = advance(cu.b0, four, g);
+        cu.b2 = advance(cu.b1, four, g);
+        cu.b3 = advance(cu.b2, four, g);
+    }
+    return cu;
+}
+
+// step_cursor moves a cursor on by st (the split of STEP).
+fn step_cursor(cu: Cursor, st: At, threads: u32, g: Grid) -> Cursor {
+    var n = cu;
+    n.a = advance(cu.a, st, g);
+    n.b0 = advance(cu.b0, st, g);
+    if (threads == 64u) {
+        n.b1 = advance(cu.b1, st, g);
+        n.b2 = advance(cu.b2, st, g);
+        n.b3 = advance(cu.b3, st, g);
+    }
+    return n;
+}
+
+// forward_grid is the taps of forward and backward params: every live one.
+fn forward_grid() -> Grid {
+    return grid(Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
 }
 
 // Cols are an invocation's 4 columns of C (component j: column
@@ -231,9 +349,10 @@ struct Cols {
     dst: vec4<u32>,
 }
 
-// x_at reads x[base + iy·w + ix], or 0 outside the image.
+// x_at reads x[base + iy·w + ix], or 0 outside the image (a negative
+// row or column is, as a u32, past the last).
 fn x_at(base: i32, iy: i32, ix: i32) -> f32 {
-    if (iy < 0 || iy >= i32(params.h) || ix < 0 || ix >= i32(params.w)) {
+    if (u32(iy) >= params.h || u32(ix) >= params.w) {
         return 0.0;
     }
     return x[u32(base + iy * i32(params.w) + ix)];
@@ -258,12 +377,11 @@ fn forward_cols(n0: u32, lid: u32) -> Cols {
     return cols;
 }
 
-// forward_a is w at rows m0 + 4·mg … and tap t.
-fn forward_a(tl: Tile, t: u32, mg: u32) -> vec4<f32> {
+// forward_a is w at rows m0 + 4·mg … and tap p.
+fn forward_a(tl: Tile, g: Grid, p: At, mg: u32) -> vec4<f32> {
     var v = vec4<f32>(0.0);
-    if (t < tl.k1) {
-        let tp = tap(t, Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
-        let off = (tp.x * params.k + tp.y) * params.k + tp.z;
+    if (p.t < tl.k1) {
+        let off = (p.c * params.k + ky(p, g)) * params.k + kx(p, g);
         for (var i = 0u; i < 4u; i++) {
             let m = tl.m0 + 4u * mg + i;
             if (m < params.co) {
@@ -274,29 +392,30 @@ fn forward_a(tl: Tile, t: u32, mg: u32) -> vec4<f32> {
     return v;
 }
 
-// forward_b is col at tap t and the invocation's columns, gathered from x.
-fn forward_b(tl: Tile, cols: Cols, t: u32) -> vec4<f32> {
+// forward_b is col at tap p and the invocation's columns, gathered from x.
+fn forward_b(tl: Tile, g: Grid, cols: Cols, p: At) -> vec4<f32> {
     var v = vec4<f32>(0.0);
-    if (t < tl.k1) {
-        let tp = tap(t, Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
-        let coff = i32(tp.x * params.h * params.w);
+    if (p.t < tl.k1) {
+        let coff = i32(p.c * params.h * params.w);
+        let dy = i32(ky(p, g));
+        let dx = i32(kx(p, g));
         for (var j = 0u; j < 4u; j++) {
             if (cols.base[j] >= 0) {
-                v[j] = x_at(cols.base[j] + coff, cols.row[j] + i32(tp.y), cols.col[j] + i32(tp.z));
+                v[j] = x_at(cols.base[j] + coff, cols.row[j] + dy, cols.col[j] + dx);
             }
         }
     }
     return v;
 }
 
-fn forward_fetch(tl: Tile, cols: Cols, k0: u32, lid: u32, threads: u32) -> Block {
+fn forward_fetch(tl: Tile, g: Grid, cols: Cols, cu: Cursor, lid: u32, threads: u32) -> Block {
     var blk: Block;
-    blk.a = forward_a(tl, k0 + lid % 16u, lid / 16u);
-    blk.b0 = forward_b(tl, cols, k0 + lid / 16u);
+    blk.a = forward_a(tl, g, cu.a, lid / 16u);
+    blk.b0 = forward_b(tl, g, cols, cu.b0);
     if (threads == 64u) {
-        blk.b1 = forward_b(tl, cols, k0 + lid / 16u + 4u);
-        blk.b2 = forward_b(tl, cols, k0 + lid / 16u + 8u);
-        blk.b3 = forward_b(tl, cols, k0 + lid / 16u + 12u);
+        blk.b1 = forward_b(tl, g, cols, cu.b1);
+        blk.b2 = forward_b(tl, g, cols, cu.b2);
+        blk.b3 = forward_b(tl, g, cols, cu.b3);
     }
     return blk;
 }
@@ -306,14 +425,18 @@ fn forward_tile(t: u32, lid: u32, threads: u32) {
         return;
     }
     let tl = tile_of(t, threads / 4u);
+    let g = forward_grid();
+    let st = at_index(STEP, g);
     let cols = forward_cols(tl.n0, lid);
     clear_acc();
-    var blk = forward_fetch(tl, cols, tl.k0, lid, threads);
+    var cu = cursor(tl.k0, lid, threads, g);
+    var blk = forward_fetch(tl, g, cols, cu, lid, threads);
     for (var k0 = tl.k0; k0 < tl.k1; k0 += STEP) {
         stage(blk, lid, threads);
         workgroupBarrier();
         if (k0 + STEP < tl.k1) {
-            blk = forward_fetch(tl, cols, k0 + STEP, lid, threads);
+            cu = step_cursor(cu, st, threads, g);
+            blk = forward_fetch(tl, g, cols, cu, lid, threads);
         }
         multiply(lid);
         workgroupBarrier();
@@ -327,10 +450,14 @@ fn forward_tile_unstaged(t: u32, lid: u32) {
         return;
     }
     let tl = tile_of(t, 16u);
+    let g = forward_grid();
+    let one = at_index(1u, g);
     let cols = forward_cols(tl.n0, lid);
     clear_acc();
+    var p = at_index(tl.k0, g);
     for (var k = tl.k0; k < tl.k1; k++) {
-        accumulate(forward_a(tl, k, lid / 16u), forward_b(tl, cols, k));
+        accumulate(forward_a(tl, g, p, lid / 16u), forward_b(tl, g, cols, p));
+        p = advance(p, one, g);
     }
     forward_store(tl, cols, lid);
 }
@@ -378,8 +505,7 @@ struct Phase {
     px: u32,
     hq: u32,
     wq: u32,
-    ty: Taps,
-    tx: Taps,
+    g: Grid, // its taps, step stride
 }
 
 // phase_taps are the live kernel offsets of one direction that reach input
@@ -407,7 +533,7 @@ fn phase_of(i: u32) -> Phase {
     let py = i / params.stride;
     let px = i % params.stride;
     return Phase(py, px, phase_len(py, params.h), phase_len(px, params.w),
-                 phase_taps(py, params.ky0, params.nky), phase_taps(px, params.kx0, params.nkx));
+                 grid(phase_taps(py, params.ky0, params.nky), phase_taps(px, params.kx0, params.nkx), params.stride));
 }
 
 fn data_cols(ph: Phase, n0: u32, lid: u32) -> Cols {
@@ -415,8 +541,8 @@ fn data_cols(ph: Phase, n0: u32, lid: u32) -> Cols {
     let per = max(ph.hq * ph.wq, 1u);
     // Output position of input row py + s·qy and kernel row ty.first + s·j:
     // qy + offy − j.
-    let offy = (i32(ph.py + params.pad) - i32(ph.ty.first)) / i32(s);
-    let offx = (i32(ph.px + params.pad) - i32(ph.tx.first)) / i32(s);
+    let offy = (i32(ph.py + params.pad) - i32(ph.g.ty.first)) / i32(s);
+    let offx = (i32(ph.px + params.pad) - i32(ph.g.tx.first)) / i32(s);
     var cols = Cols(vec4<i32>(-1), vec4<i32>(0), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
         let c = n0 + 4u * (lid % 16u) + j;
@@ -434,13 +560,12 @@ fn data_cols(ph: Phase, n0: u32, lid: u32) -> Cols {
 }
 
 // data_a is w[o, m, ky, kx] at rows (input channels) m0 + 4·mg … and
-// reduction index t = (o, ky, kx).
-fn data_a(tl: Tile, ph: Phase, t: u32, mg: u32) -> vec4<f32> {
+// reduction index p = (o, ky, kx).
+fn data_a(tl: Tile, ph: Phase, p: At, mg: u32) -> vec4<f32> {
     var v = vec4<f32>(0.0);
-    if (t < tl.k1) {
+    if (p.t < tl.k1) {
         let kk2 = params.k * params.k;
-        let tp = tap(t, ph.ty, ph.tx, params.stride);
-        let off = tp.x * params.ci * kk2 + tp.y * params.k + tp.z;
+        let off = p.c * params.ci * kk2 + ky(p, ph.g) * params.k + kx(p, ph.g);
         for (var i = 0u; i < 4u; i++) {
             let m = tl.m0 + 4u * mg + i;
             if (m < params.ci) {
@@ -451,34 +576,33 @@ fn data_a(tl: Tile, ph: Phase, t: u32, mg: u32) -> vec4<f32> {
     return v;
 }
 
-// data_b is dy at reduction index t = (o, ky, kx) for the invocation's
+// data_b is dy at reduction index p = (o, ky, kx) for the invocation's
 // columns: dy[o, row − jy, col − jx] for tap (jy, jx) of the phase.
-fn data_b(tl: Tile, ph: Phase, cols: Cols, t: u32) -> vec4<f32> {
+fn data_b(tl: Tile, ph: Phase, cols: Cols, p: At) -> vec4<f32> {
     var v = vec4<f32>(0.0);
-    if (t < tl.k1) {
-        let per = ph.ty.count * ph.tx.count;
-        let o = t / per;
-        let jy = i32((t % per) / ph.tx.count);
-        let jx = i32((t % per) % ph.tx.count);
+    if (p.t < tl.k1) {
+        let o = p.c;
+        let jy = i32(p.j);
+        let jx = i32(p.i);
         for (var j = 0u; j < 4u; j++) {
-            let oy = cols.row[j] - jy;
-            let ox = cols.col[j] - jx;
-            if (cols.base[j] >= 0 && oy >= 0 && oy < i32(params.ho) && ox >= 0 && ox < i32(params.wo)) {
-                v[j] = dy[u32(cols.base[j]) + (o * params.ho + u32(oy)) * params.wo + u32(ox)];
+            let oy = u32(cols.row[j] - jy); // a negative one is past the last
+            let ox = u32(cols.col[j] - jx);
+            if (cols.base[j] >= 0 && oy < params.ho && ox < params.wo) {
+                v[j] = dy[u32(cols.base[j]) + (o * params.ho + oy) * params.wo + ox];
             }
         }
     }
     return v;
 }
 
-fn data_fetch(tl: Tile, ph: Phase, cols: Cols, k0: u32, lid: u32, threads: u32) -> Block {
+fn data_fetch(tl: Tile, ph: Phase, cols: Cols, cu: Cursor, lid: u32, threads: u32) -> Block {
     var blk: Block;
-    blk.a = data_a(tl, ph, k0 + lid % 16u, lid / 16u);
-    blk.b0 = data_b(tl, ph, cols, k0 + lid / 16u);
+    blk.a = data_a(tl, ph, cu.a, lid / 16u);
+    blk.b0 = data_b(tl, ph, cols, cu.b0);
     if (threads == 64u) {
-        blk.b1 = data_b(tl, ph, cols, k0 + lid / 16u + 4u);
-        blk.b2 = data_b(tl, ph, cols, k0 + lid / 16u + 8u);
-        blk.b3 = data_b(tl, ph, cols, k0 + lid / 16u + 12u);
+        blk.b1 = data_b(tl, ph, cols, cu.b1);
+        blk.b2 = data_b(tl, ph, cols, cu.b2);
+        blk.b3 = data_b(tl, ph, cols, cu.b3);
     }
     return blk;
 }
@@ -492,15 +616,18 @@ fn backward_data_tile(t: u32, lid: u32, threads: u32) {
     if (tl.n0 >= params.n * ph.hq * ph.wq) {
         return;
     }
-    tl.k1 = min(tl.k1, params.co * ph.ty.count * ph.tx.count);
+    tl.k1 = min(tl.k1, params.co * ph.g.ty.count * ph.g.tx.count);
     let cols = data_cols(ph, tl.n0, lid);
+    let st = at_index(STEP, ph.g);
     clear_acc();
-    var blk = data_fetch(tl, ph, cols, tl.k0, lid, threads);
+    var cu = cursor(tl.k0, lid, threads, ph.g);
+    var blk = data_fetch(tl, ph, cols, cu, lid, threads);
     for (var k0 = tl.k0; k0 < tl.k1; k0 += STEP) {
         stage(blk, lid, threads);
         workgroupBarrier();
         if (k0 + STEP < tl.k1) {
-            blk = data_fetch(tl, ph, cols, k0 + STEP, lid, threads);
+            cu = step_cursor(cu, st, threads, ph.g);
+            blk = data_fetch(tl, ph, cols, cu, lid, threads);
         }
         multiply(lid);
         workgroupBarrier();
@@ -518,11 +645,14 @@ fn backward_data_tile_unstaged(t: u32, lid: u32) {
     if (tl.n0 >= params.n * ph.hq * ph.wq) {
         return;
     }
-    tl.k1 = min(tl.k1, params.co * ph.ty.count * ph.tx.count);
+    tl.k1 = min(tl.k1, params.co * ph.g.ty.count * ph.g.tx.count);
     let cols = data_cols(ph, tl.n0, lid);
+    let one = at_index(1u, ph.g);
     clear_acc();
+    var p = at_index(tl.k0, ph.g);
     for (var k = tl.k0; k < tl.k1; k++) {
-        accumulate(data_a(tl, ph, k, lid / 16u), data_b(tl, ph, cols, k));
+        accumulate(data_a(tl, ph, p, lid / 16u), data_b(tl, ph, cols, p));
+        p = advance(p, one, ph.g);
     }
     data_store(tl, cols, lid);
 }
@@ -566,10 +696,11 @@ fn params_cols(n0: u32, lid: u32) -> Cols {
     for (var j = 0u; j < 4u; j++) {
         let c = n0 + 4u * (lid % 16u) + j;
         if (c < taps) {
-            let tp = tap(c, Taps(params.ky0, params.nky), Taps(params.kx0, params.nkx), 1u);
-            cols.base[j] = i32(tp.x * params.h * params.w);
-            cols.row[j] = i32(tp.y);
-            cols.col[j] = i32(tp.z);
+            let g = forward_grid();
+            let p = at_index(c, g);
+            cols.base[j] = i32(p.c * params.h * params.w);
+            cols.row[j] = i32(ky(p, g));
+            cols.col[j] = i32(kx(p, g));
         } else if (c < params.gn) {
             cols.row[j] = -1;
         }
@@ -577,13 +708,19 @@ fn params_cols(n0: u32, lid: u32) -> Cols {
     return cols;
 }
 
+// pixel_grid splits backward params' reduction index p into (image c,
+// output row j, output column i).
+fn pixel_grid() -> Grid {
+    return grid(Taps(0u, params.ho), Taps(0u, params.wo), 1u);
+}
+
 // params_a is dy at rows (output channels) m0 + 4·mg … and reduction index
 // p = (image, output pixel).
-fn params_a(tl: Tile, p: u32, mg: u32) -> vec4<f32> {
+fn params_a(tl: Tile, p: At, mg: u32) -> vec4<f32> {
     var v = vec4<f32>(0.0);
-    if (p < tl.k1) {
+    if (p.t < tl.k1) {
         let howo = params.ho * params.wo;
-        let base = (p / howo) * params.co * howo + p % howo;
+        let base = p.c * params.co * howo + p.j * params.wo + p.i;
         for (var i = 0u; i < 4u; i++) {
             let m = tl.m0 + 4u * mg + i;
             if (m < params.co) {
@@ -596,14 +733,12 @@ fn params_a(tl: Tile, p: u32, mg: u32) -> vec4<f32> {
 
 // params_b is [col; 1]ᵀ at reduction index p = (image, output pixel) and
 // the invocation's columns, gathered from x.
-fn params_b(tl: Tile, cols: Cols, p: u32) -> vec4<f32> {
+fn params_b(tl: Tile, cols: Cols, p: At) -> vec4<f32> {
     var v = vec4<f32>(0.0);
-    if (p < tl.k1) {
-        let howo = params.ho * params.wo;
-        let pix = p % howo;
-        let xb = i32((p / howo) * params.ci * params.h * params.w);
-        let iy = i32((pix / params.wo) * params.stride) - i32(params.pad);
-        let ix = i32((pix % params.wo) * params.stride) - i32(params.pad);
+    if (p.t < tl.k1) {
+        let xb = i32(p.c * params.ci * params.h * params.w);
+        let iy = i32(p.j * params.stride) - i32(params.pad);
+        let ix = i32(p.i * params.stride) - i32(params.pad);
         for (var j = 0u; j < 4u; j++) {
             if (cols.row[j] >= 0) {
                 v[j] = x_at(xb + cols.base[j], iy + cols.row[j], ix + cols.col[j]);
@@ -615,14 +750,14 @@ fn params_b(tl: Tile, cols: Cols, p: u32) -> vec4<f32> {
     return v;
 }
 
-fn params_fetch(tl: Tile, cols: Cols, k0: u32, lid: u32, threads: u32) -> Block {
+fn params_fetch(tl: Tile, cols: Cols, cu: Cursor, lid: u32, threads: u32) -> Block {
     var blk: Block;
-    blk.a = params_a(tl, k0 + lid % 16u, lid / 16u);
-    blk.b0 = params_b(tl, cols, k0 + lid / 16u);
+    blk.a = params_a(tl, cu.a, lid / 16u);
+    blk.b0 = params_b(tl, cols, cu.b0);
     if (threads == 64u) {
-        blk.b1 = params_b(tl, cols, k0 + lid / 16u + 4u);
-        blk.b2 = params_b(tl, cols, k0 + lid / 16u + 8u);
-        blk.b3 = params_b(tl, cols, k0 + lid / 16u + 12u);
+        blk.b1 = params_b(tl, cols, cu.b1);
+        blk.b2 = params_b(tl, cols, cu.b2);
+        blk.b3 = params_b(tl, cols, cu.b3);
     }
     return blk;
 }
@@ -632,14 +767,18 @@ fn backward_params_tile(t: u32, lid: u32, threads: u32) {
         return;
     }
     let tl = tile_of(t, threads / 4u);
+    let g = pixel_grid();
+    let st = at_index(STEP, g);
     let cols = params_cols(tl.n0, lid);
     clear_acc();
-    var blk = params_fetch(tl, cols, tl.k0, lid, threads);
+    var cu = cursor(tl.k0, lid, threads, g);
+    var blk = params_fetch(tl, cols, cu, lid, threads);
     for (var k0 = tl.k0; k0 < tl.k1; k0 += STEP) {
         stage(blk, lid, threads);
         workgroupBarrier();
         if (k0 + STEP < tl.k1) {
-            blk = params_fetch(tl, cols, k0 + STEP, lid, threads);
+            cu = step_cursor(cu, st, threads, g);
+            blk = params_fetch(tl, cols, cu, lid, threads);
         }
         multiply(lid);
         workgroupBarrier();
@@ -653,10 +792,14 @@ fn backward_params_tile_unstaged(t: u32, lid: u32) {
         return;
     }
     let tl = tile_of(t, 16u);
+    let g = pixel_grid();
+    let one = at_index(1u, g);
     let cols = params_cols(tl.n0, lid);
     clear_acc();
+    var p = at_index(tl.k0, g);
     for (var k = tl.k0; k < tl.k1; k++) {
-        accumulate(params_a(tl, k, lid / 16u), params_b(tl, cols, k));
+        accumulate(params_a(tl, p, lid / 16u), params_b(tl, cols, p));
+        p = advance(p, one, g);
     }
     params_store(tl, lid);
 }
