@@ -72,7 +72,9 @@ func (s *Sequential) Release() {
 // fuseBNReLU links each BatchNorm2d directly followed by a ReLU in layers
 // (and in the Sequentials and blocks among them) to that ReLU, for a
 // backend that fuses the pair (see BatchNorm2d.relu). A Sequential that
-// ends with the batch norm counts too (ResNet18's stem: conv1, then relu).
+// ends with the batch norm counts too (ResNet18's stem: conv1, then relu),
+// and so does a plain block's last batch norm with the block's ReLU after
+// the sum, which is then its main path alone.
 func fuseBNReLU(layers []Layer) {
 	for i, l := range layers {
 		var next *ReLU
@@ -93,6 +95,9 @@ func fuseBNReLU(layers []Layer) {
 			fuseBNReLU(c.main.Layers)
 			if c.Extra != nil {
 				fuseBNReLU(c.Extra.Layers)
+			}
+			if !c.Opts.Shortcut && c.OutRelu != nil && c.BN2 != nil {
+				c.BN2.relu = c.OutRelu
 			}
 		}
 	}
@@ -146,9 +151,10 @@ type ResBlk struct {
 	OutRelu   *ReLU        // nil without ReLUOut
 	main      *Sequential
 	x         Tensor // input, which is the shortcut output for the identity
-	sum       Tensor // shortcut + main of the last forward (main without Shortcut)
+	sum       Tensor // shortcut + main of the last forward (main without Shortcut); nil after a fused one
 	y, dx     scratch
-	dsum      Tensor // ∂L/∂sum of the last backward
+	dsum      Tensor  // ∂L/∂sum of the last backward (∂L/∂relu(sum) after a fused forward)
+	dsumMask  scratch // SumGrad's ∂L/∂sum after a fused forward
 }
 
 // NewResBlk makes the tutorial ResNet18's block under the prefix name.
@@ -258,7 +264,13 @@ func (r *ResBlk) Forward(x Tensor, train bool) Tensor {
 		r.b.Add(r.sum, s, m)
 	}
 	if r.OutRelu != nil {
-		return r.OutRelu.Forward(r.sum, train)
+		y := r.OutRelu.Forward(r.sum, train)
+		if r.OutRelu.passed {
+			// A plain block's bn2 wrote relu(sum) (fused, see fuseBNReLU):
+			// the sum itself was not made.
+			r.sum = nil
+		}
+		return y
 	}
 	return r.sum
 }
@@ -297,7 +309,8 @@ func (r *ResBlk) Output() Tensor {
 }
 
 // Sum is shortcut + main of the last forward, before any ReLU (the main
-// path alone without a shortcut).
+// path alone without a shortcut); nil after a training forward whose last
+// batch norm wrote relu(sum) straight away (fused, in a plain block).
 func (r *ResBlk) Sum() Tensor { return r.sum }
 
 // Main is the main path's output of the last forward (bn2's output, or
@@ -321,8 +334,18 @@ func (r *ResBlk) Shortcut() Tensor {
 func (r *ResBlk) MainInputGrad() Tensor { return r.Conv1.dx.t }
 
 // SumGrad is ∂L/∂sum of the last backward: the gradient arriving at the
-// block's output, which the shortcut carries to its input unchanged.
-func (r *ResBlk) SumGrad() Tensor { return r.dsum }
+// block's output, which the shortcut carries to its input unchanged. After
+// a fused forward (a plain block whose bn2 applied the ReLU after the sum)
+// the backward passed ∂L/∂relu(sum) on for bn2 to mask; SumGrad then masks
+// it into a tensor of its own, on the backend, when asked.
+func (r *ResBlk) SumGrad() Tensor {
+	if r.OutRelu == nil || !r.OutRelu.passed || r.dsum == nil {
+		return r.dsum
+	}
+	g := r.dsumMask.get(r.b, r.dsum.Shape())
+	r.b.ReLUBackward(g, r.dsum, r.OutRelu.Output())
+	return g
+}
 
 func (r *ResBlk) State() State {
 	st := r.main.State()
@@ -342,6 +365,7 @@ func (r *ResBlk) Release() {
 	}
 	r.y.free(r.b)
 	r.dx.free(r.b)
+	r.dsumMask.free(r.b)
 	r.x, r.sum, r.dsum = nil, nil, nil // views of tensors freed above
 }
 

@@ -1,6 +1,7 @@
 package net_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -12,12 +13,13 @@ import (
 // (net.BatchNormReLUBackend), so that networks run the two ops apart.
 type unfused struct{ net.Backend }
 
-// TestFusedBatchNormReLU trains a step of resnet20 and ResNet18 (whose
+// TestFusedBatchNormReLU trains a step of resnet20, plain20 (whose blocks'
+// last batch norm pairs with the ReLU after the block) and ResNet18 (whose
 // stem's batch norm ends a Sequential) on the CPU backend with their
-// BatchNorm2d→ReLU pairs fused and apart: the loss, every gradient and the
-// running statistics must be the same bits.
+// BatchNorm2d→ReLU pairs fused and apart: the loss, every gradient, the
+// block gradient norms and the running statistics must be the same bits.
 func TestFusedBatchNormReLU(t *testing.T) {
-	for _, model := range []string{"resnet20", "resnet18"} {
+	for _, model := range []string{"resnet20", "plain20", "resnet18"} {
 		t.Run(model, func(t *testing.T) { testFused(t, model) })
 	}
 }
@@ -34,7 +36,7 @@ func testFused(t *testing.T, model string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Norm: net.Normalize{Mean: normMean, Std: normStd}}, 1e-3)
+		tr, err := net.NewTrainer(b, n, net.TrainConfig{Batch: batch, Norm: net.Normalize{Mean: normMean, Std: normStd}, GradNormsEvery: 1}, 1e-3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,6 +50,13 @@ func testFused(t *testing.T, model string) {
 			t.Fatal(err)
 		}
 		out := map[string][]float32{}
+		if len(r.BlockGradNorms) == 0 {
+			t.Fatalf("%s: no block gradient norms", model)
+		}
+		for i, v := range r.BlockGradNorms { // the float64's bits as two float32s
+			bits := math.Float64bits(v)
+			out[fmt.Sprintf("block gradient norm %d", i)] = []float32{math.Float32frombits(uint32(bits)), math.Float32frombits(uint32(bits >> 32))}
+		}
 		for _, p := range n.Params() {
 			out["grad."+p.Name] = download(t, b, p.Grad)
 		}
