@@ -52,20 +52,35 @@ func planes(x []float32, n, c, hw, c0, c1 int, f func(k int, seg []float32, off 
 // the cancellation of E[x²]−E[x]² when the mean is far from 0). The output
 // is x·(γ·invstd) + (β − mean·γ·invstd), as PyTorch's CPU kernel.
 func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	b.bnTrain("BatchNorm2DTrain", false, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+	b.bnTrain("BatchNorm2DTrain", false, nil, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
 }
 
 // BatchNorm2DTrainReLU is BatchNorm2DTrain followed by ReLU, applied to
 // each plane while it is in cache.
 func (b *Backend) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	b.bnTrain("BatchNorm2DTrainReLU", true, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+	b.bnTrain("BatchNorm2DTrainReLU", true, nil, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
 }
 
-func (b *Backend) bnTrain(op string, relu bool, y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
+// BatchNorm2DTrainAddReLU is BatchNorm2DTrain with y = max(normalised + r,
+// 0): r is added to each plane and the ReLU applied while it is in cache,
+// one pass over memory where the three ops make three.
+func (b *Backend) BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, runMean, runVar, r net.Tensor, momentum, eps float32) {
+	b.bnTrain("BatchNorm2DTrainAddReLU", true, r, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+// bnTrain is BatchNorm2DTrain, plus r (when not nil) and then the ReLU
+// (when relu) applied to each plane of y as it is written.
+func (b *Backend) bnTrain(op string, relu bool, r, y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
 	Y, M, I, X := tensor(op, "y", y), tensor(op, "mean", mean), tensor(op, "invstd", invstd), tensor(op, "x", x)
 	G, B := tensor(op, "gamma", gamma), tensor(op, "beta", beta)
 	RM, RV := tensor(op, "runMean", runMean), tensor(op, "runVar", runVar)
-	n, c, hw := bnDims(op, X, []*Tensor{Y}, map[string]*Tensor{
+	ys := []*Tensor{Y}
+	var R *Tensor
+	if r != nil {
+		R = tensor(op, "r", r)
+		ys = append(ys, R)
+	}
+	n, c, hw := bnDims(op, X, ys, map[string]*Tensor{
 		"mean": M, "invstd": I, "gamma": G, "beta": B, "runMean": RM, "runVar": RV})
 	count := n * hw
 	if count < 2 {
@@ -97,6 +112,9 @@ func (b *Backend) bnTrain(op string, relu bool, y, mean, invstd, x, gamma, beta,
 		}
 		planes(X.data, n, c, hw, c0, c1, func(k int, seg []float32, o int) {
 			vec.Affine(Y.data[o:o+hw], seg, scale[k], off[k])
+			if R != nil { // normalised + r: Add's r + normalised, the same bits
+				vec.Add(Y.data[o:o+hw], R.data[o:o+hw])
+			}
 			if relu {
 				vec.ReLU(Y.data[o:o+hw], Y.data[o:o+hw])
 			}

@@ -40,6 +40,22 @@ func (b *Backend) ReLUBackward(dx, dy, y net.Tensor) {
 	})
 }
 
+// AddReLUBackward is dx = a + (dy where y > 0, else 0), in pieces that
+// stay in cache between the mask and the sum.
+func (b *Backend) AddReLUBackward(dx, a, dy, y net.Tensor) {
+	const op = "AddReLUBackward"
+	DX, A, DY, Y := tensor(op, "dx", dx), tensor(op, "a", a), tensor(op, "dy", dy), tensor(op, "y", y)
+	sameLen(op, len(DX.data), map[string]*Tensor{"a": A, "dy": DY, "y": Y})
+	const piece = 4096
+	b.parallel(len(DX.data), elemGrain, func(_, lo, hi int) {
+		for p := lo; p < hi; p += piece {
+			q := min(hi, p+piece)
+			vec.ReLUMask(DX.data[p:q], DY.data[p:q], Y.data[p:q])
+			vec.Add(DX.data[p:q], A.data[p:q]) // mask + a: Add's a + mask, the same bits
+		}
+	})
+}
+
 // Add is y = a + b elementwise.
 func (b *Backend) Add(y, a, c net.Tensor) {
 	const op = "Add"

@@ -68,6 +68,14 @@ func (b *timed) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, rm, rv net
 	defer b.add("BatchNorm2DTrainReLU", x.Shape(), time.Now())
 	b.Backend.BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, rm, rv, mom, eps)
 }
+func (b *timed) BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, rm, rv, r net.Tensor, mom, eps float32) {
+	defer b.add("BatchNorm2DTrainAddReLU", x.Shape(), time.Now())
+	b.Backend.BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, rm, rv, r, mom, eps)
+}
+func (b *timed) AddReLUBackward(dx, a, dy, y net.Tensor) {
+	defer b.add("AddReLUBackward", dx.Shape(), time.Now())
+	b.Backend.AddReLUBackward(dx, a, dy, y)
+}
 func (b *timed) BatchNorm2DBackwardReLU(dx, dg, db, dy, y, x, mean, invstd, gamma net.Tensor) {
 	defer b.add("BatchNorm2DBackwardReLU", x.Shape(), time.Now())
 	b.Backend.BatchNorm2DBackwardReLU(dx, dg, db, dy, y, x, mean, invstd, gamma)

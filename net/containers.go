@@ -96,8 +96,10 @@ func fuseBNReLU(layers []Layer) {
 			if c.Extra != nil {
 				fuseBNReLU(c.Extra.Layers)
 			}
-			if !c.Opts.Shortcut && c.OutRelu != nil && c.BN2 != nil {
-				c.BN2.relu = c.OutRelu
+			if c.OutRelu != nil && c.BN2 != nil {
+				// With a shortcut the ReLU follows the sum: the pair fuses
+				// with the sum, where the backend has that (see fusesSum).
+				c.BN2.relu, c.BN2.sumRelu = c.OutRelu, c.Opts.Shortcut
 			}
 		}
 	}
@@ -251,8 +253,25 @@ func (r *ResBlk) OutShape(in Shape) (Shape, error) {
 	return m, nil
 }
 
+// fusesSum reports whether a forward writes ReLU(bn2 + shortcut) in one
+// op (a BatchNormAddReLUBackend, training): the shortcut then runs first.
+func (r *ResBlk) fusesSum(train bool) bool {
+	_, ok := r.b.(BatchNormAddReLUBackend)
+	return ok && train && r.BN2 != nil && r.BN2.sumRelu
+}
+
 func (r *ResBlk) Forward(x Tensor, train bool) Tensor {
 	r.x = x
+	if r.fusesSum(train) {
+		s := x
+		if r.Extra != nil {
+			s = r.Extra.Forward(x, train)
+		}
+		r.BN2.residual = s
+		y := r.main.Forward(x, train) // bn2 writes relu(sum) as the ReLU's output
+		r.BN2.residual, r.sum = nil, nil
+		return r.OutRelu.Forward(y, train) // passes it on
+	}
 	m := r.main.Forward(x, train)
 	r.sum = m
 	if r.Opts.Shortcut {
@@ -286,6 +305,20 @@ func (r *ResBlk) Backward(dy Tensor, needDx bool) Tensor {
 			return nil
 		}
 		return dm
+	}
+	if r.OutRelu != nil && r.OutRelu.passed {
+		// Fused (fusesSum): dy is ∂L/∂relu(sum), which bn2 masked; the
+		// shortcut gets it masked too.
+		f := r.b.(BatchNormAddReLUBackend)
+		if r.Extra == nil {
+			if !needDx {
+				return nil
+			}
+			dx := r.dx.get(r.b, r.x.Shape())
+			f.AddReLUBackward(dx, dm, dy, r.OutRelu.Output())
+			return dx
+		}
+		dy = r.SumGrad()
 	}
 	ds := dy
 	if r.Extra != nil {

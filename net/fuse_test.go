@@ -13,11 +13,12 @@ import (
 // (net.BatchNormReLUBackend), so that networks run the two ops apart.
 type unfused struct{ net.Backend }
 
-// TestFusedBatchNormReLU trains a step of resnet20, plain20 (whose blocks'
-// last batch norm pairs with the ReLU after the block) and ResNet18 (whose
-// stem's batch norm ends a Sequential) on the CPU backend with their
-// BatchNorm2d→ReLU pairs fused and apart: the loss, every gradient, the
-// block gradient norms and the running statistics must be the same bits.
+// TestFusedBatchNormReLU trains a step of resnet20 (whose blocks end in
+// ReLU(bn2 + shortcut), one fused op, net.BatchNormAddReLUBackend), plain20
+// (whose blocks' last batch norm pairs with the ReLU after the block) and
+// ResNet18 (whose stem's batch norm ends a Sequential) on the CPU backend
+// with those ops fused and apart: the loss, every gradient, the block
+// gradient norms and the running statistics must be the same bits.
 func TestFusedBatchNormReLU(t *testing.T) {
 	for _, model := range []string{"resnet20", "plain20", "resnet18"} {
 		t.Run(model, func(t *testing.T) { testFused(t, model) })

@@ -268,6 +268,13 @@ type BatchNorm2d struct {
 	// it on, and its backward passes dy back for this layer to mask.
 	relu  *ReLU
 	fused bool // the last forward was fused
+	// sumRelu: relu is the ReLU after a residual block's sum, and the
+	// batch norm ends the block's main path; a training forward is then
+	// fused only with residual set (by the block, for that forward: the
+	// shortcut's output) on a BatchNormAddReLUBackend, writing
+	// max(normalised + residual, 0).
+	sumRelu  bool
+	residual Tensor
 }
 
 // NewBatchNorm2d makes a batch norm initialised as PyTorch does.
@@ -298,7 +305,15 @@ func (n *BatchNorm2d) OutShape(in Shape) (Shape, error) {
 
 func (n *BatchNorm2d) Forward(x Tensor, train bool) Tensor {
 	n.train = train
-	if f, ok := n.b.(BatchNormReLUBackend); ok && n.relu != nil && train {
+	if f, ok := n.b.(BatchNormAddReLUBackend); ok && n.sumRelu && n.residual != nil && train {
+		y := n.relu.y.get(n.b, mustOut(n, x.Shape()))
+		n.x, n.fused, n.relu.passed = x, true, true
+		f.BatchNorm2DTrainAddReLU(y, n.mean, n.invstd, x, n.Weight.Value, n.Bias.Value,
+			n.RunningMean.Value, n.RunningVar.Value, n.residual, n.Momentum, n.Eps)
+		n.Tracked++
+		return y
+	}
+	if f, ok := n.b.(BatchNormReLUBackend); ok && n.relu != nil && !n.sumRelu && train {
 		y := n.relu.y.get(n.b, mustOut(n, x.Shape()))
 		n.x, n.fused, n.relu.passed = x, true, true
 		f.BatchNorm2DTrainReLU(y, n.mean, n.invstd, x, n.Weight.Value, n.Bias.Value,

@@ -206,3 +206,66 @@ func CheckBatchNormReLU(t *testing.T, b net.Backend, p Profile) {
 		})
 	}
 }
+
+// CheckBatchNormAddReLU checks, where b fuses the end of a residual block
+// (net.BatchNormAddReLUBackend), BatchNorm2DTrainAddReLU against the
+// reference ReLU(batch norm + r), and AddReLUBackward against a + dy
+// masked by that output.
+func CheckBatchNormAddReLU(t *testing.T, b net.Backend, p Profile) {
+	f, ok := b.(net.BatchNormAddReLUBackend)
+	if !ok {
+		return
+	}
+	for i, c := range bnCases(p) {
+		xs, cs := net.Shape{c.n, c.c, c.h, c.w}, net.Shape{c.c}
+		rnd := newGen(uint64(29000 + i))
+		x := bnData(rnd, xs)
+		gamma := rnd.plain(c.c, 0.5)
+		for j := range gamma {
+			gamma[j] += 1
+		}
+		beta := rnd.plain(c.c, 1)
+		runMean, runVar := rnd.plain(c.c, 1), make([]float32, c.c)
+		for j := range runVar {
+			runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
+		}
+		res := rnd.normal(xs.Len(), 1)
+		dy, a := rnd.normal(xs.Len(), 1), rnd.normal(xs.Len(), 1)
+		X, G, B := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta)
+		RM, RV := ArrayOf(cs, runMean), ArrayOf(cs, runVar)
+		ref := RefBatchNorm2DTrain(X, G, B, RM, RV, float64(c.momentum), float64(c.eps))
+		want := ref.Y.Clone()
+		for j, v := range want.Data {
+			want.Data[j] = max(v+float64(res[j]), 0)
+		}
+
+		t.Run("BatchNormAddReLU/"+c.name(), func(t *testing.T) {
+			s := newSession(t, b)
+			y, mean, invstd := s.dst(xs), s.dst(cs), s.dst(cs)
+			rm, rv := s.tensor(cs, runMean), s.tensor(cs, runVar)
+			f.BatchNorm2DTrainAddReLU(y, mean, invstd, s.tensor(xs, x), s.tensor(cs, gamma), s.tensor(cs, beta),
+				rm, rv, s.tensor(xs, res), c.momentum, c.eps)
+			gotY := s.get(y)
+			checkClose(t, "y", gotY, want, tolBN)
+			checkClose(t, "mean", s.get(mean), ref.Mean, tolStat)
+			checkClose(t, "invstd", s.get(invstd), ref.InvStd, tolStat)
+			checkClose(t, "runMean", s.get(rm), ref.RunMean, tolStat)
+			checkClose(t, "runVar", s.get(rv), ref.RunVar, tolStat)
+
+			// Against the backend's own output (a value within rounding
+			// of 0 may fall on either side of it): exact.
+			dx := s.dst(xs)
+			f.AddReLUBackward(dx, s.tensor(xs, a), s.tensor(xs, dy), y)
+			got := s.get(dx)
+			for j := range got {
+				w := a[j]
+				if gotY[j] > 0 {
+					w += dy[j]
+				}
+				if got[j] != w {
+					t.Fatalf("AddReLUBackward: dx[%d] = %v, want %v (y %v)", j, got[j], w, gotY[j])
+				}
+			}
+		})
+	}
+}

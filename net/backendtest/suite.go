@@ -69,6 +69,7 @@ func Run(t *testing.T, b net.Backend, p Profile) {
 		CheckGlobalAvgPool2D,
 		CheckBatchNorm2D,
 		CheckBatchNormReLU,
+		CheckBatchNormAddReLU,
 		CheckElementwise,
 		CheckSoftmaxCrossEntropy,
 		CheckSumSquares,
