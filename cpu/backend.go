@@ -72,7 +72,7 @@ func grow(buf *[]float32, n int) []float32 {
 	return (*buf)[:n]
 }
 
-var _ net.BatchNormAddReLUBackend = (*Backend)(nil)
+var _ net.BatchNormAddBackend = (*Backend)(nil)
 
 // New returns a backend using runtime.GOMAXPROCS(0) goroutines.
 func New() *Backend { return NewWithThreads(runtime.GOMAXPROCS(0)) }

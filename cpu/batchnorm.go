@@ -61,11 +61,12 @@ func (b *Backend) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, runMean,
 	b.bnTrain("BatchNorm2DTrainReLU", true, nil, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
 }
 
-// BatchNorm2DTrainAddReLU is BatchNorm2DTrain with y = max(normalised + r,
-// 0): r is added to each plane and the ReLU applied while it is in cache,
-// one pass over memory where the three ops make three.
-func (b *Backend) BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, runMean, runVar, r net.Tensor, momentum, eps float32) {
-	b.bnTrain("BatchNorm2DTrainAddReLU", true, r, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+// BatchNorm2DTrainAdd is BatchNorm2DTrain with y = normalised + r (and
+// max(y, 0) with relu): r is added to each plane and the ReLU applied
+// while it is in cache, one pass over memory where the ops make two or
+// three.
+func (b *Backend) BatchNorm2DTrainAdd(y, mean, invstd, x, gamma, beta, runMean, runVar, r net.Tensor, relu bool, momentum, eps float32) {
+	b.bnTrain("BatchNorm2DTrainAdd", relu, r, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
 }
 
 // bnTrain is BatchNorm2DTrain, plus r (when not nil) and then the ReLU

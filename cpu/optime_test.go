@@ -68,9 +68,9 @@ func (b *timed) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, rm, rv net
 	defer b.add("BatchNorm2DTrainReLU", x.Shape(), time.Now())
 	b.Backend.BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, rm, rv, mom, eps)
 }
-func (b *timed) BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, rm, rv, r net.Tensor, mom, eps float32) {
-	defer b.add("BatchNorm2DTrainAddReLU", x.Shape(), time.Now())
-	b.Backend.BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, rm, rv, r, mom, eps)
+func (b *timed) BatchNorm2DTrainAdd(y, mean, invstd, x, gamma, beta, rm, rv, r net.Tensor, relu bool, mom, eps float32) {
+	defer b.add("BatchNorm2DTrainAdd", x.Shape(), time.Now())
+	b.Backend.BatchNorm2DTrainAdd(y, mean, invstd, x, gamma, beta, rm, rv, r, relu, mom, eps)
 }
 func (b *timed) AddReLUBackward(dx, a, dy, y net.Tensor) {
 	defer b.add("AddReLUBackward", dx.Shape(), time.Now())

@@ -122,7 +122,7 @@ type Backend struct {
 	firstReadNext int64
 }
 
-var _ net.Backend = (*Backend)(nil)
+var _ net.BatchNormAddBackend = (*Backend)(nil)
 
 // Counters count the work sent to the device since Open.
 type Counters struct {

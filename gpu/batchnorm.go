@@ -17,7 +17,7 @@ type bnParams struct {
 	Momentum float32 `wgsl:"momentum"`
 	Eps      float32 `wgsl:"eps"`
 	ReLU     uint32  `wgsl:"relu"`
-	Pad0     uint32  `wgsl:"_pad0"`
+	Residual uint32  `wgsl:"residual"`
 	Pad1     uint32  `wgsl:"_pad1"`
 	Pad2     uint32  `wgsl:"_pad2"`
 }
@@ -26,13 +26,14 @@ type bnParams struct {
 // 5 mean, 6 invstd, 7 run_mean, 8 run_var (read); 9 scratch (partials and
 // coefficients), 10 coef (scratch, read), 11 out (y or dx), 12 mean_out,
 // 13 invstd_out, 14 run_mean_io, 15 run_var_io, 16 dgamma, 17 dbeta,
-// 18 yrelu (read: a fused ReLU's output, or dy itself).
+// 18 yrelu (read: a fused ReLU's output, or dy itself), 19 res (read: the
+// residual bn_normalize adds, or x itself).
 var (
 	kBNStats    = newKernel[bnParams]("batchnorm.wgsl", "bn_stats", 256, slot{1, read}, slot{9, readWrite})
 	kBNFinalize = newKernel[bnParams]("batchnorm.wgsl", "bn_finalize", 256,
 		slot{9, readWrite}, slot{12, readWrite}, slot{13, readWrite}, slot{14, readWrite}, slot{15, readWrite})
 	kBNNormalize = newKernel[bnParams]("batchnorm.wgsl", "bn_normalize", 256,
-		slot{1, read}, slot{5, read}, slot{6, read}, slot{3, read}, slot{4, read}, slot{11, readWrite})
+		slot{1, read}, slot{5, read}, slot{6, read}, slot{3, read}, slot{4, read}, slot{11, readWrite}, slot{19, read})
 	kBNEval = newKernel[bnParams]("batchnorm.wgsl", "bn_eval", 256,
 		slot{1, read}, slot{7, read}, slot{8, read}, slot{3, read}, slot{4, read}, slot{11, readWrite})
 	kBNBackwardSums = newKernel[bnParams]("batchnorm.wgsl", "bn_backward_sums", 256,
@@ -114,20 +115,42 @@ func (b *Backend) scratch(op string, floats int) (r region, done func()) {
 // dispatches: partial statistics per chunk of images, their merge per
 // channel, and the normalisation per element.
 func (b *Backend) BatchNorm2DTrain(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	b.bnTrain("BatchNorm2DTrain", 0, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+	b.bnTrain("BatchNorm2DTrain", 0, nil, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
 }
 
 // BatchNorm2DTrainReLU is BatchNorm2DTrain with the ReLU after it fused
 // into the normalisation's dispatch.
 func (b *Backend) BatchNorm2DTrainReLU(y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
-	b.bnTrain("BatchNorm2DTrainReLU", 1, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+	b.bnTrain("BatchNorm2DTrainReLU", 1, nil, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
 }
 
-func (b *Backend) bnTrain(op string, relu uint32, y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
+// BatchNorm2DTrainAdd is BatchNorm2DTrain with r added (and the ReLU after
+// it, with relu) in the normalisation's dispatch.
+func (b *Backend) BatchNorm2DTrainAdd(y, mean, invstd, x, gamma, beta, runMean, runVar, r net.Tensor, relu bool, momentum, eps float32) {
+	var ru uint32
+	if relu {
+		ru = 1
+	}
+	b.bnTrain("BatchNorm2DTrainAdd", ru, r, y, mean, invstd, x, gamma, beta, runMean, runVar, momentum, eps)
+}
+
+// bnTrain is BatchNorm2DTrain, plus r (when not nil), then the ReLU (when
+// relu is 1), in the normalisation's dispatch.
+func (b *Backend) bnTrain(op string, relu uint32, r, y, mean, invstd, x, gamma, beta, runMean, runVar net.Tensor, momentum, eps float32) {
 	Y, M, I, X := tensor(op, "y", y), tensor(op, "mean", mean), tensor(op, "invstd", invstd), tensor(op, "x", x)
 	G, B := tensor(op, "gamma", gamma), tensor(op, "beta", beta)
 	RM, RV := tensor(op, "runMean", runMean), tensor(op, "runVar", runVar)
-	n, c, hw := bnDims(op, X, []*Tensor{Y}, []string{"y"},
+	ys, yNames := []*Tensor{Y}, []string{"y"}
+	// Without a residual, res is not read: the first value of x is bound
+	// there, so that the bytes a step binds count only what it reads.
+	res, residual := X.st.region(), uint32(0)
+	res.size = 4
+	if r != nil {
+		R := tensor(op, "r", r)
+		ys, yNames = append(ys, R), append(yNames, "r")
+		res, residual = R.st.region(), 1
+	}
+	n, c, hw := bnDims(op, X, ys, yNames,
 		[]*Tensor{M, I, G, B, RM, RV}, []string{"mean", "invstd", "gamma", "beta", "runMean", "runVar"})
 	if n*hw < 2 {
 		panicf("%s: x %v has %d value per channel, need more than 1", op, X.shape, n*hw)
@@ -136,13 +159,13 @@ func (b *Backend) bnTrain(op string, relu uint32, y, mean, invstd, x, gamma, bet
 		return
 	}
 	p := b.bnPlan(n, c, hw)
-	p.Momentum, p.Eps, p.ReLU = momentum, eps, relu
+	p.Momentum, p.Eps, p.ReLU, p.Residual = momentum, eps, relu, residual
 	s, done := b.scratch(op, int(p.CoefOff))
 	defer done()
 	dispatch(b, op, kBNStats, p.reductionWork(), &p, X.st.region(), s)
 	dispatch(b, op, kBNFinalize, c, &p, s, M.st.region(), I.st.region(), RM.st.region(), RV.st.region())
 	dispatch(b, op, kBNNormalize, int(p.Total), &p,
-		X.st.region(), M.st.region(), I.st.region(), G.st.region(), B.st.region(), Y.st.region())
+		X.st.region(), M.st.region(), I.st.region(), G.st.region(), B.st.region(), Y.st.region(), res)
 }
 
 // BatchNorm2DEval normalises with the running statistics, one dispatch.

@@ -10,12 +10,13 @@ type elementwiseParams struct {
 	Pad2 uint32 `wgsl:"_pad2"`
 }
 
-// The kernels of elementwise.wgsl. Bindings: 1 in0, 2 in1, 3 out (f32);
-// 4 src_bits, 5 dst_bits (u32).
+// The kernels of elementwise.wgsl. Bindings: 1 in0, 2 in1, 6 in2, 3 out
+// (f32); 4 src_bits, 5 dst_bits (u32).
 var (
 	kReLU         = newKernel[elementwiseParams]("elementwise.wgsl", "relu", 256, slot{1, read}, slot{3, readWrite})
 	kReLUBackward = newKernel[elementwiseParams]("elementwise.wgsl", "relu_backward", 256, slot{1, read}, slot{2, read}, slot{3, readWrite})
 	kAdd          = newKernel[elementwiseParams]("elementwise.wgsl", "add", 256, slot{1, read}, slot{2, read}, slot{3, readWrite})
+	kAddReLUBack  = newKernel[elementwiseParams]("elementwise.wgsl", "add_relu_backward", 256, slot{1, read}, slot{2, read}, slot{6, read}, slot{3, readWrite})
 	kZero         = newKernel[elementwiseParams]("elementwise.wgsl", "zero_bits", 256, slot{5, readWrite})
 	kCopy         = newKernel[elementwiseParams]("elementwise.wgsl", "copy_bits", 256, slot{4, read}, slot{5, readWrite})
 )
@@ -51,6 +52,15 @@ func (b *Backend) ReLUBackward(dx, dy, y net.Tensor) {
 	n := DX.shape.Len()
 	sameLen(op, n, []string{"dy", "y"}, DY, Y)
 	dispatch(b, op, kReLUBackward, n, &elementwiseParams{N: uint32(n)}, DY.st.region(), Y.st.region(), DX.st.region())
+}
+
+// AddReLUBackward is dx = a + (dy where y > 0, else 0), one dispatch.
+func (b *Backend) AddReLUBackward(dx, a, dy, y net.Tensor) {
+	const op = "AddReLUBackward"
+	DX, A, DY, Y := tensor(op, "dx", dx), tensor(op, "a", a), tensor(op, "dy", dy), tensor(op, "y", y)
+	n := DX.shape.Len()
+	sameLen(op, n, []string{"a", "dy", "y"}, A, DY, Y)
+	dispatch(b, op, kAddReLUBack, n, &elementwiseParams{N: uint32(n)}, A.st.region(), DY.st.region(), Y.st.region(), DX.st.region())
 }
 
 // Add is y = a + b elementwise.

@@ -276,16 +276,18 @@ type BatchNormReLUBackend interface {
 	BatchNorm2DBackwardReLU(dx, dgamma, dbeta, dy, y, x, mean, invstd, gamma Tensor)
 }
 
-// BatchNormAddReLUBackend is a BatchNormReLUBackend that also fuses the end
-// of He et al.'s residual block, ReLU(bn2(conv2(…)) + shortcut), into one
-// pass, and its input gradient through the identity shortcut into another:
-// the networks use it where a backend has it.
-type BatchNormAddReLUBackend interface {
+// BatchNormAddBackend is a BatchNormReLUBackend that also fuses the end of
+// a residual block, bn2(conv2(…)) + shortcut (the tutorial's) or
+// ReLU(bn2(conv2(…)) + shortcut) (He et al.'s), into one pass, and the
+// latter's input gradient through the identity shortcut into another: the
+// networks use it where a backend has it.
+type BatchNormAddBackend interface {
 	BatchNormReLUBackend
-	// BatchNorm2DTrainAddReLU is BatchNorm2DTrain with y = max(normalised
-	// + r, 0), r of x's shape: what Add of r and BatchNorm2DTrain's y, then
-	// ReLU, give. BatchNorm2DBackwardReLU of this y is its backward.
-	BatchNorm2DTrainAddReLU(y, mean, invstd, x, gamma, beta, runMean, runVar, r Tensor, momentum, eps float32)
+	// BatchNorm2DTrainAdd is BatchNorm2DTrain with y = normalised + r, r of
+	// x's shape, and then max(y, 0) with relu: what Add of r and
+	// BatchNorm2DTrain's y (then ReLU) give. BatchNorm2DBackward (with
+	// relu, BatchNorm2DBackwardReLU of this y) is its backward.
+	BatchNorm2DTrainAdd(y, mean, invstd, x, gamma, beta, runMean, runVar, r Tensor, relu bool, momentum, eps float32)
 	// AddReLUBackward is dx = a + (dy where y > 0, else 0): what
 	// ReLUBackward of dy and y, then Add with a, give.
 	AddReLUBackward(dx, a, dy, y Tensor)

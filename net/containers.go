@@ -96,10 +96,11 @@ func fuseBNReLU(layers []Layer) {
 			if c.Extra != nil {
 				fuseBNReLU(c.Extra.Layers)
 			}
-			if c.OutRelu != nil && c.BN2 != nil {
-				// With a shortcut the ReLU follows the sum: the pair fuses
-				// with the sum, where the backend has that (see fusesSum).
-				c.BN2.relu, c.BN2.sumRelu = c.OutRelu, c.Opts.Shortcut
+			if c.BN2 != nil {
+				// With a shortcut the ReLU (if any) follows the sum: the
+				// batch norm fuses with the sum, where the backend has that
+				// (see fusesSum).
+				c.BN2.relu, c.BN2.endsSum = c.OutRelu, c.Opts.Shortcut
 			}
 		}
 	}
@@ -253,11 +254,12 @@ func (r *ResBlk) OutShape(in Shape) (Shape, error) {
 	return m, nil
 }
 
-// fusesSum reports whether a forward writes ReLU(bn2 + shortcut) in one
-// op (a BatchNormAddReLUBackend, training): the shortcut then runs first.
+// fusesSum reports whether a forward writes bn2 + shortcut (through the
+// ReLU after it, if any) in one op (a BatchNormAddBackend, training): the
+// shortcut then runs first.
 func (r *ResBlk) fusesSum(train bool) bool {
-	_, ok := r.b.(BatchNormAddReLUBackend)
-	return ok && train && r.BN2 != nil && r.BN2.sumRelu
+	_, ok := r.b.(BatchNormAddBackend)
+	return ok && train && r.BN2 != nil && r.BN2.endsSum
 }
 
 func (r *ResBlk) Forward(x Tensor, train bool) Tensor {
@@ -268,9 +270,13 @@ func (r *ResBlk) Forward(x Tensor, train bool) Tensor {
 			s = r.Extra.Forward(x, train)
 		}
 		r.BN2.residual = s
-		y := r.main.Forward(x, train) // bn2 writes relu(sum) as the ReLU's output
-		r.BN2.residual, r.sum = nil, nil
-		return r.OutRelu.Forward(y, train) // passes it on
+		y := r.main.Forward(x, train) // bn2 writes the sum, or relu(sum) as the ReLU's output
+		r.BN2.residual, r.sum = nil, y
+		if r.OutRelu != nil {
+			r.sum = nil
+			return r.OutRelu.Forward(y, train) // passes it on
+		}
+		return y
 	}
 	m := r.main.Forward(x, train)
 	r.sum = m
@@ -309,7 +315,7 @@ func (r *ResBlk) Backward(dy Tensor, needDx bool) Tensor {
 	if r.OutRelu != nil && r.OutRelu.passed {
 		// Fused (fusesSum): dy is ∂L/∂relu(sum), which bn2 masked; the
 		// shortcut gets it masked too.
-		f := r.b.(BatchNormAddReLUBackend)
+		f := r.b.(BatchNormAddBackend)
 		if r.Extra == nil {
 			if !needDx {
 				return nil

@@ -268,13 +268,16 @@ type BatchNorm2d struct {
 	// it on, and its backward passes dy back for this layer to mask.
 	relu  *ReLU
 	fused bool // the last forward was fused
-	// sumRelu: relu is the ReLU after a residual block's sum, and the
-	// batch norm ends the block's main path; a training forward is then
-	// fused only with residual set (by the block, for that forward: the
-	// shortcut's output) on a BatchNormAddReLUBackend, writing
-	// max(normalised + residual, 0).
-	sumRelu  bool
+	// endsSum: the batch norm ends the main path of a block with a
+	// shortcut (relu, when set, is the ReLU after the block's sum). A
+	// training forward on a BatchNormAddBackend with residual set (by the
+	// block, for that forward: the shortcut's output) then writes
+	// normalised + residual, through the ReLU when there is one, into the
+	// ReLU's output or its own (added: Output is then nil, and the block's
+	// sum holds it); without residual, it is not fused.
+	endsSum  bool
 	residual Tensor
+	added    bool // the last forward added residual
 }
 
 // NewBatchNorm2d makes a batch norm initialised as PyTorch does.
@@ -304,16 +307,22 @@ func (n *BatchNorm2d) OutShape(in Shape) (Shape, error) {
 }
 
 func (n *BatchNorm2d) Forward(x Tensor, train bool) Tensor {
-	n.train = train
-	if f, ok := n.b.(BatchNormAddReLUBackend); ok && n.sumRelu && n.residual != nil && train {
-		y := n.relu.y.get(n.b, mustOut(n, x.Shape()))
-		n.x, n.fused, n.relu.passed = x, true, true
-		f.BatchNorm2DTrainAddReLU(y, n.mean, n.invstd, x, n.Weight.Value, n.Bias.Value,
-			n.RunningMean.Value, n.RunningVar.Value, n.residual, n.Momentum, n.Eps)
+	n.train, n.added = train, false
+	if f, ok := n.b.(BatchNormAddBackend); ok && n.endsSum && n.residual != nil && train {
+		n.x, n.added = x, true
+		var y Tensor
+		if n.relu != nil {
+			y = n.relu.y.get(n.b, mustOut(n, x.Shape()))
+			n.fused, n.relu.passed = true, true
+		} else {
+			y = n.y.get(n.b, mustOut(n, x.Shape()))
+		}
+		f.BatchNorm2DTrainAdd(y, n.mean, n.invstd, x, n.Weight.Value, n.Bias.Value,
+			n.RunningMean.Value, n.RunningVar.Value, n.residual, n.relu != nil, n.Momentum, n.Eps)
 		n.Tracked++
 		return y
 	}
-	if f, ok := n.b.(BatchNormReLUBackend); ok && n.relu != nil && !n.sumRelu && train {
+	if f, ok := n.b.(BatchNormReLUBackend); ok && n.relu != nil && !n.endsSum && train {
 		y := n.relu.y.get(n.b, mustOut(n, x.Shape()))
 		n.x, n.fused, n.relu.passed = x, true, true
 		f.BatchNorm2DTrainReLU(y, n.mean, n.invstd, x, n.Weight.Value, n.Bias.Value,
@@ -365,10 +374,11 @@ func (n *BatchNorm2d) Backward(dy Tensor, needDx bool) Tensor {
 	return dx
 }
 
-// Output is the last forward's output; after a fused one (see relu), nil:
-// the ReLU's output holds what follows it.
+// Output is the last forward's output; after a fused one (see relu and
+// endsSum), nil: the ReLU's output, or the block's sum, holds what follows
+// it.
 func (n *BatchNorm2d) Output() Tensor {
-	if n.fused {
+	if n.fused || n.added {
 		return nil
 	}
 	return n.y.t

@@ -25,9 +25,11 @@
 //                     M2) → mean, invstd = 1/sqrt(M2/m + eps), and the
 //                     running statistics updated in place with momentum,
 //                     run_var from the unbiased M2/(m − 1)
-//   bn_normalize      per element: y = (x − mean)·(invstd·gamma) + beta, and
-//                     with relu set max(y, 0) (a ReLU after the batch norm,
-//                     fused: one pass over the values where the two ops make two)
+//   bn_normalize      per element: y = (x − mean)·(invstd·gamma) + beta, with
+//                     residual set y + res (a residual block's sum, fused),
+//                     and with relu set max(y, 0) (a ReLU after the batch
+//                     norm or the sum, fused: one pass over the values where
+//                     the ops make two or three)
 //   bn_eval           per element: y = (x − run_mean)·gamma/sqrt(run_var + eps) + beta
 //   bn_backward_sums  per chunk: Σdy and Σdy·(x − mean); with relu set, dy is
 //                     taken as 0 where the fused forward's output yrelu is not
@@ -58,7 +60,7 @@ struct Params {
     momentum: f32,
     eps: f32,
     relu: u32,       // 1: a ReLU fused after the batch norm
-    _pad0: u32,
+    residual: u32,   // 1: bn_normalize adds res (a residual block's shortcut) before the ReLU
     _pad1: u32,
     _pad2: u32,
 }
@@ -82,6 +84,7 @@ struct Params {
 @group(0) @binding(16) var<storage, read_write> dgamma: array<f32>;      // [c]
 @group(0) @binding(17) var<storage, read_write> dbeta: array<f32>;       // [c]
 @group(0) @binding(18) var<storage, read> yrelu: array<f32>;             // [n, c, h, w] the fused forward's y (dy itself without relu)
+@group(0) @binding(19) var<storage, read> res: array<f32>;               // [n, c, h, w] added by bn_normalize with residual (x itself without)
 
 // Workgroup memory of the reductions (2 KiB): one pair of sums per
 // invocation.
@@ -243,7 +246,10 @@ fn bn_normalize(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         return;
     }
     let ch = channel_of(i);
-    let v = (x[i] - mean[ch]) * (invstd[ch] * gamma[ch]) + beta[ch];
+    var v = (x[i] - mean[ch]) * (invstd[ch] * gamma[ch]) + beta[ch];
+    if (params.residual != 0u) {
+        v = v + res[i]; // as add: the shortcut's value and this one, summed
+    }
     out[i] = select(v, 0.0, params.relu != 0u && v <= 0.0); // as relu: NaN stays NaN
 }
 

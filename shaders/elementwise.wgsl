@@ -1,5 +1,7 @@
 // Elementwise ops over flat arrays of params.n values, one value per
-// invocation: ReLU, its backward and Add (in0, in1 → out), and the backend's
+// invocation: ReLU, its backward and Add (in0, in1 → out), the input
+// gradient through a residual block's ReLU and identity shortcut (in0, in1,
+// in2 → out), and the backend's
 // own zero fill and bit-exact copy (src_bits → dst_bits, 32-bit words of any
 // type). Each entry point uses the subset of bindings it needs.
 
@@ -16,6 +18,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read> src_bits: array<u32>;
 @group(0) @binding(5) var<storage, read_write> dst_bits: array<u32>;
+@group(0) @binding(6) var<storage, read> in2: array<f32>;
 
 // element is the flat index of an invocation in a dispatch of 256-wide
 // workgroups flattened into x and y.
@@ -55,6 +58,18 @@ fn add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3
         return;
     }
     out[i] = in0[i] + in1[i];
+}
+
+// add_relu_backward: out = in0 (a) + (in1 (dy) where in2 (the forward
+// output y) > 0, else 0): relu_backward, then add.
+@compute @workgroup_size(256)
+fn add_relu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = element(wid, nwg, lid);
+    if (i >= params.n) {
+        return;
+    }
+    out[i] = in0[i] + select(0.0, in1[i], in2[i] > 0.0);
 }
 
 // zero_bits: dst_bits = 0 (0.0 for f32 tensors, 0 for int32 ones).

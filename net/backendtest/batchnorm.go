@@ -208,11 +208,11 @@ func CheckBatchNormReLU(t *testing.T, b net.Backend, p Profile) {
 }
 
 // CheckBatchNormAddReLU checks, where b fuses the end of a residual block
-// (net.BatchNormAddReLUBackend), BatchNorm2DTrainAddReLU against the
-// reference ReLU(batch norm + r), and AddReLUBackward against a + dy
-// masked by that output.
+// (net.BatchNormAddBackend), BatchNorm2DTrainAdd against the reference
+// batch norm + r, without and with the ReLU after it, and AddReLUBackward
+// against a + dy masked by the latter's output.
 func CheckBatchNormAddReLU(t *testing.T, b net.Backend, p Profile) {
-	f, ok := b.(net.BatchNormAddReLUBackend)
+	f, ok := b.(net.BatchNormAddBackend)
 	if !ok {
 		return
 	}
@@ -234,17 +234,31 @@ func CheckBatchNormAddReLU(t *testing.T, b net.Backend, p Profile) {
 		X, G, B := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta)
 		RM, RV := ArrayOf(cs, runMean), ArrayOf(cs, runVar)
 		ref := RefBatchNorm2DTrain(X, G, B, RM, RV, float64(c.momentum), float64(c.eps))
-		want := ref.Y.Clone()
+		sum, want := ref.Y.Clone(), ref.Y.Clone()
 		for j, v := range want.Data {
+			sum.Data[j] = v + float64(res[j])
 			want.Data[j] = max(v+float64(res[j]), 0)
 		}
+
+		t.Run("BatchNormAdd/"+c.name(), func(t *testing.T) {
+			s := newSession(t, b)
+			y, mean, invstd := s.dst(xs), s.dst(cs), s.dst(cs)
+			rm, rv := s.tensor(cs, runMean), s.tensor(cs, runVar)
+			f.BatchNorm2DTrainAdd(y, mean, invstd, s.tensor(xs, x), s.tensor(cs, gamma), s.tensor(cs, beta),
+				rm, rv, s.tensor(xs, res), false, c.momentum, c.eps)
+			checkClose(t, "y", s.get(y), sum, tolBN)
+			checkClose(t, "mean", s.get(mean), ref.Mean, tolStat)
+			checkClose(t, "invstd", s.get(invstd), ref.InvStd, tolStat)
+			checkClose(t, "runMean", s.get(rm), ref.RunMean, tolStat)
+			checkClose(t, "runVar", s.get(rv), ref.RunVar, tolStat)
+		})
 
 		t.Run("BatchNormAddReLU/"+c.name(), func(t *testing.T) {
 			s := newSession(t, b)
 			y, mean, invstd := s.dst(xs), s.dst(cs), s.dst(cs)
 			rm, rv := s.tensor(cs, runMean), s.tensor(cs, runVar)
-			f.BatchNorm2DTrainAddReLU(y, mean, invstd, s.tensor(xs, x), s.tensor(cs, gamma), s.tensor(cs, beta),
-				rm, rv, s.tensor(xs, res), c.momentum, c.eps)
+			f.BatchNorm2DTrainAdd(y, mean, invstd, s.tensor(xs, x), s.tensor(cs, gamma), s.tensor(cs, beta),
+				rm, rv, s.tensor(xs, res), true, c.momentum, c.eps)
 			gotY := s.get(y)
 			checkClose(t, "y", gotY, want, tolBN)
 			checkClose(t, "mean", s.get(mean), ref.Mean, tolStat)
