@@ -5,8 +5,8 @@
 # Prints a table of images/s and their ratio, then the per-kernel profile
 # of each network at the largest batch, then runs the GPU backend's tests there.
 #
-#   tools/bench_gpu.sh prepare   # here, with Go: bin/cifarlab, bin/gpu.test, and
-#                                # .gl/libvulkan1_*.deb, Debian's Vulkan loader
+#   tools/bench_gpu.sh prepare   # here, with Go: bin/gpu/cifarlab, bin/gpu/gpu.test,
+#                                # and .gl/libvulkan1_*.deb, Debian's Vulkan loader
 #   tools/bench_gpu.sh           # there: Linux, an NVIDIA GPU and driver, python3
 #                                # with torch (CUDA); no Go, no Vulkan loader needed
 #
@@ -14,7 +14,7 @@
 # "64 256", 20, cuda, python3) narrow it, e.g. for a trial on lavapipe:
 #   MODELS=lenet5 BATCHES=64 STEPS=2 TORCH_DEVICE=cpu tools/bench_gpu.sh
 #
-# Copy the repository with bin/ and .gl/ (both ignored by git) to the GPU
+# Copy the repository with bin/gpu/ and .gl/ (both ignored by git) to the GPU
 # machine. There the loader is unpacked into a temporary folder, not
 # installed, and found through LD_LIBRARY_PATH; NVIDIA's driver brings the
 # Vulkan ICD (its JSON manifest is looked for where the driver puts it).
@@ -23,18 +23,20 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = prepare ]; then
   # No desktop viewer: a binary with gogpu/wgpu and without ebiten, built
-  # without cgo so that it runs wherever the loader can be dlopened.
-  CGO_ENABLED=0 go build -o bin/cifarlab .
-  CGO_ENABLED=0 go test -c -o bin/gpu.test ./gpu
+  # without cgo so that it runs wherever the loader can be dlopened. In a
+  # folder of its own: make build's bin/cifarlab (with the desktop) stays.
+  mkdir -p bin/gpu
+  CGO_ENABLED=0 go build -o bin/gpu/cifarlab .
+  CGO_ENABLED=0 go test -c -o bin/gpu/gpu.test ./gpu
   mkdir -p .gl
   rm -f .gl/*.deb
   (cd .gl && apt-get download libvulkan1)
-  ls -l bin/cifarlab bin/gpu.test .gl/*.deb
+  ls -l bin/gpu/cifarlab bin/gpu/gpu.test .gl/*.deb
   exit 0
 fi
 
-for f in bin/cifarlab bin/gpu.test; do
-  [ -x "$f" ] || { echo "$f is missing: run tools/bench_gpu.sh prepare where Go is installed, and copy bin/ and .gl/ along" >&2; exit 1; }
+for f in bin/gpu/cifarlab bin/gpu/gpu.test; do
+  [ -x "$f" ] || { echo "$f is missing: run tools/bench_gpu.sh prepare where Go is installed, and copy bin/gpu/ and .gl/ along" >&2; exit 1; }
 done
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 '; then
   gl=$(mktemp -d)
@@ -65,7 +67,7 @@ for m in $models; do
   for b in $batches; do
     prof=""
     if [ "$b" = "$last" ]; then prof=-profile; fi
-    bin/cifarlab bench -model "$m" -device gpu -batch "$b" -steps "$steps" -json $prof | tee -a "$out"
+    bin/gpu/cifarlab bench -model "$m" -device gpu -batch "$b" -steps "$steps" -json $prof | tee -a "$out"
     "${PYTHON:-python3}" tools/bench_pytorch.py --model "$m" --device "${TORCH_DEVICE:-cuda}" --batch "$b" --steps "$steps" | tee -a "$out"
   done
 done
@@ -106,4 +108,4 @@ EOF
 
 echo
 echo "GPU backend tests (CIFARLAB_REQUIRE=gpu: no adapter is a failure):"
-(cd gpu && CIFARLAB_REQUIRE=gpu ../bin/gpu.test -test.count=1 -test.timeout=8m 2>&1 | tail -n 30)
+(cd gpu && CIFARLAB_REQUIRE=gpu ../bin/gpu/gpu.test -test.count=1 -test.timeout=8m 2>&1 | tail -n 30)
