@@ -1,6 +1,7 @@
 package vec
 
 import (
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -12,8 +13,11 @@ import (
 // the last len%8 elements. The float64 sums take eight chains (two
 // vectors of four lanes) where Go's loops take two: another order of the
 // same float64 additions (TestSums), four times as fast.
+//
+// CIFARLAB_SGEMM=go in the environment keeps the Go loops, as it keeps
+// cpu/sgemm's portable kernel: what a CPU without SIMD computes.
 func init() {
-	if !cpu.X86.HasAVX2 {
+	if !cpu.X86.HasAVX2 || os.Getenv("CIFARLAB_SGEMM") == "go" {
 		return
 	}
 	add = func(dst, src []float32) {
