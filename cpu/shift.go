@@ -37,11 +37,23 @@ import (
 // planes large enough that the padding's columns add at most 30% to the
 // product: 8×8 and larger for a 3×3 (8×8: 27%). ResNet18's 5×5, 3×3 and
 // 2×2 planes (44%, 78%, 125%) were slower so (BenchmarkConv2D, 512
-// channels on 2×2: 28–35 → 49–68 ms) and keep im2col.
+// channels on 2×2: 28–35 → 49–68 ms) and keep im2col. With AVX2 alone
+// (6-row tiles, which read each row of B up to 11 times for 64 channels)
+// at most 10%: 32×32 planes. resnet20 under CIFARLAB_SGEMM=avx2 (TestOpTimes,
+// ms a step, alternating): on 32×32 forward 85–97 → 77–79, backward data
+// 99–112 → 75–78, the weight gradient 103–114 → 92–94; but on 16×16 and
+// 8×8 backward data 61–71 → 71–81.
 func (d convDims) shiftable() bool {
 	padded := (d.h + d.pad) * (d.w + d.pad)
-	return sgemm.ReadsRows() && d.stride == 1 && d.k > 1 && d.k == 2*d.pad+1 && d.allLive && d.kdim > 0 &&
-		10*padded <= 13*d.h*d.w
+	maxPad := 13 // tenths of the plane
+	switch sgemm.RowsKernel() {
+	case "":
+		return false
+	case "avx2":
+		maxPad = 11
+	}
+	return d.stride == 1 && d.k > 1 && d.k == 2*d.pad+1 && d.allLive && d.kdim > 0 &&
+		10*padded <= maxPad*d.h*d.w
 }
 
 // shiftPlan is the padded layout of nb images of h×w.

@@ -12,6 +12,9 @@ import (
 func kernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
 
 //go:noescape
+func kernel6x16AVX2Rows(kc int, a, b *float32, offs *int, c *float32, ldc int, load int, beta float32)
+
+//go:noescape
 func kernel12x32AVX512(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
 
 //go:noescape
@@ -58,7 +61,7 @@ func cpuFeatures() (avx2FMA, avx512 bool) {
 
 // avx2Kernel and avx512Kernel are the assembly micro-kernels of
 // kernel_amd64.s.
-var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelAVX2}
+var avx2Kernel = &kernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 168, nc: 1024, speed: 1, fn: kernelAVX2, rows: kernelAVX2Rows}
 
 var avx512Kernel = &kernel{name: "avx512", mr: 12, nr: 32, kc: 256, mc: 240, nc: 1024, speed: 2, fn: kernelAVX512, rows: kernelAVX512Rows}
 
@@ -107,6 +110,11 @@ func boolInt(b bool) int {
 func kernelAVX2(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {
 	checkKernelArgs(6, 16, kc, a, b, ldb, c, ldc)
 	kernel6x16AVX2(kc, unsafe.SliceData(a), unsafe.SliceData(b), ldb, unsafe.SliceData(c), ldc, boolInt(load), beta)
+}
+
+func kernelAVX2Rows(kc int, a, b []float32, offs []int, c []float32, ldc int, load bool, beta float32) {
+	checkKernelRows(6, 16, kc, a, b, offs, c, ldc)
+	kernel6x16AVX2Rows(kc, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), ldc, boolInt(load), beta)
 }
 
 func kernelAVX512(kc int, a, b []float32, ldb int, c []float32, ldc int, load bool, beta float32) {

@@ -178,6 +178,118 @@ plain:
 	VZEROUPPER
 	RET
 
+// func kernel6x16AVX2Rows(kc int, a, b *float32, offs *int, c *float32, ldc int, load int, beta float32)
+//
+// kernel6x16AVX2 with B's row p at b + 4·offs[p] bytes.
+TEXT ·kernel6x16AVX2Rows(SB), NOSPLIT, $0-60
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ offs+24(FP), R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   tailr
+
+loop4r:
+	MOVQ (R8), R10
+	MOVQ 8(R8), R11
+	MOVQ 16(R8), R12
+	MOVQ 24(R8), R13
+	STEP((DI)(R10*4), 32(DI)(R10*4))
+	STEP((DI)(R11*4), 32(DI)(R11*4))
+	STEP((DI)(R12*4), 32(DI)(R12*4))
+	STEP((DI)(R13*4), 32(DI)(R13*4))
+	ADDQ $32, R8
+	DECQ BX
+	JNZ  loop4r
+
+tailr:
+	ANDQ $3, CX
+	JZ   storer
+
+loop1r:
+	MOVQ (R8), R10
+	STEP((DI)(R10*4), 32(DI)(R10*4))
+	ADDQ $8, R8
+	DECQ CX
+	JNZ  loop1r
+
+storer:
+	MOVQ load+48(FP), AX
+	TESTQ AX, AX
+	JZ   plainr
+
+	VBROADCASTSS beta+56(FP), Y14
+	VFMADD231PS  (DX), Y14, Y0
+	VFMADD231PS  32(DX), Y14, Y1
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Y14, Y2
+	VFMADD231PS  32(DX), Y14, Y3
+	VMOVUPS      Y2, (DX)
+	VMOVUPS      Y3, 32(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Y14, Y4
+	VFMADD231PS  32(DX), Y14, Y5
+	VMOVUPS      Y4, (DX)
+	VMOVUPS      Y5, 32(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Y14, Y6
+	VFMADD231PS  32(DX), Y14, Y7
+	VMOVUPS      Y6, (DX)
+	VMOVUPS      Y7, 32(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Y14, Y8
+	VFMADD231PS  32(DX), Y14, Y9
+	VMOVUPS      Y8, (DX)
+	VMOVUPS      Y9, 32(DX)
+	ADDQ         R9, DX
+	VFMADD231PS  (DX), Y14, Y10
+	VFMADD231PS  32(DX), Y14, Y11
+	VMOVUPS      Y10, (DX)
+	VMOVUPS      Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+plainr:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    R9, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
 // One k step of the 12×32 micro-kernel: the B row is the 32 floats at
 // memory operands b0 and b1 (left and right halves), the A column the 12
 // floats at (SI). Accumulators Z0..Z23 hold C rows 0..11 as (left, right).

@@ -98,6 +98,15 @@ func gemm(p problem) {
 // GemmRows packs them, copying each once per block.
 func ReadsRows() bool { return pickKernel(1<<10, 1<<10).rows != nil }
 
+// RowsKernel is the name of the micro-kernel whose rows variant large
+// products on this CPU use ("avx512", "avx2"), or "" when GemmRows packs.
+func RowsKernel() string {
+	if k := pickKernel(1<<10, 1<<10); k.rows != nil {
+		return k.name
+	}
+	return ""
+}
+
 // checkRows panics unless boff holds rows offsets of rows of cols values
 // inside b.
 func checkRows(rows, cols int, b []float32, boff []int) {
