@@ -80,7 +80,9 @@ test:
 # PORTS, so that the Metal, DX12 and arm64 paths compile in every change.
 # They have no AVX, so the CPU backend runs the portable matrix product
 # there; its tests and the golden tests against PyTorch run again with it
-# (CIFARLAB_SGEMM=go caps this machine to it).
+# (CIFARLAB_SGEMM=go caps this machine to it). The CPU backend's tests run
+# once more as a CPU with AVX2 and without AVX-512 (most laptops) runs them,
+# another lowering of the convolutions (CIFARLAB_SGEMM=avx2).
 PORTS ?= darwin/arm64 windows/amd64 linux/arm64
 .PHONY: test-ports
 test-ports:
@@ -91,6 +93,7 @@ test-ports:
 		GOOS=$${p%/*} GOARCH=$${p#*/} CGO_ENABLED=0 $(GO) build -tags nofakecgo -o /dev/null . || exit 1; \
 	done
 	CIFARLAB_SGEMM=go $(GO) test -count=1 -timeout 20m ./cpu/... ./net/...
+	CIFARLAB_SGEMM=avx2 $(GO) test -count=1 -timeout 20m ./cpu/...
 
 # The page as a folder any static web host serves as it is (static/), with
 # the dataset of RUN_DATA, or STATIC_FLAGS (e.g. "-data PATH -limit 10000").
