@@ -309,7 +309,7 @@ func (b *Backend) Conv2DBackwardParams(dw, db, dy, x net.Tensor, g net.ConvGeom)
 	}
 	// Shifted, dw is a product with a long inner dimension whose operands
 	// are read where they lie: with Co a multiple of 16 on a CPU with
-	// sgemm's panel kernels (AVX-512), dwᵀ = col·dy'ᵀ with dy' transposed
+	// sgemm's panel kernels (AVX-512 or AVX2), dwᵀ = col·dy'ᵀ with dy' transposed
 	// (resnet20 at batch 256, ms a call, alternating: [16,16,3,3] 11.6–17.4
 	// → 9.8, [32,32,3,3] 17.5–19.5 → 10.5, [64,64,3,3] 12.4–14.0 → 10.1);
 	// else, for up to shiftParamsMaxCo channels, sgemm's dot path, in

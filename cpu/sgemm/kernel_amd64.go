@@ -91,12 +91,15 @@ func init() {
 	if avx2FMA {
 		kernels = append([]*kernel{avx2Kernel}, kernels...)
 		dotKernels = append([]*dotKernel{dot3x3Kernel}, dotKernels...)
+		bcastKernels = []*bcastKernel{bcast6x16Kernel}
+		panelSets = append(panelSets, bcastKernels)
 		transpose8, transpose4, transpose2 = transposeAVX2(8), transposeAVX2(4), transposeAVX2(2)
 	}
 	if avx512 {
 		kernels = append([]*kernel{avx512Kernel, avx512Kernel8}, kernels...)
 		dotKernels = append([]*dotKernel{dot4x4Kernel}, dotKernels...)
-		bcastKernels = [2]*bcastKernel{bcast16Kernel, bcast32Kernel}
+		bcastKernels = []*bcastKernel{bcast32Kernel, bcast16Kernel}
+		panelSets = append(panelSets, bcastKernels)
 	}
 }
 

@@ -6,22 +6,27 @@ import "fmt"
 // views of a convolution's padded planes, as GemmRows' B rows do) and B is
 // a narrow k×n matrix stored row by row: the weight gradient dwᵀ = col·dyᵀ
 // of a convolution, dy transposed so that its n output channels are
-// contiguous. A kernel keeps an 8×n tile of C in vector registers for the
+// contiguous. A kernel keeps a tile of C (8×16 or 8×32 with AVX-512, 6×16
+// with AVX2) in vector registers for the
 // whole inner dimension, each term of A broadcast against a row of B read
 // in place: nothing is packed and no partial sums leave the registers, where
 // the dot path (both operands contiguous along k) keeps 16-lane partials of
 // each element and adds them up at the end.
 
-// bcastKernel adds to an 8×(16·nv) tile of C: c[i·ldc+l] += Σ_{q<steps}
-// a[i][q]·b[q·ldb+l].
+// bcastKernel adds to a rows×cols tile of C: c[i·ldc+l] += Σ_{q<steps}
+// a[i][q]·b[q·ldb+l] (a[rows:] unused).
 type bcastKernel struct {
-	nv int
-	fn func(steps int, a [8][]float32, b []float32, ldb int, c []float32, ldc int)
+	rows, cols int
+	fn         func(steps int, a [8][]float32, b []float32, ldb int, c []float32, ldc int)
 }
 
-// bcastKernels are this CPU's broadcast kernels by vectors per row (index
-// nv−1), nil where it has none.
-var bcastKernels [2]*bcastKernel
+// bcastKernels are this CPU's broadcast kernels, widest first, all of the
+// same rows; none where it has none.
+var bcastKernels []*bcastKernel
+
+// panelSets are every set of broadcast kernels this CPU runs (tests cover
+// each), bcastKernels the last.
+var panelSets [][]*bcastKernel
 
 // disablePanel turns the kernels off (tests compare them with the
 // portable loop).
@@ -37,7 +42,7 @@ func panelBlock(n int) int { return max(64, min(512, 8192/n)) }
 // PanelCols reports whether GemmRowsPanel runs a vector kernel for n
 // columns of C on this CPU (otherwise it runs a portable loop).
 func PanelCols(n int) bool {
-	return !disablePanel && n > 0 && n%16 == 0 && bcastKernels[0] != nil
+	return !disablePanel && n > 0 && n%16 == 0 && len(bcastKernels) > 0
 }
 
 // GemmRowsPanel sets C = beta·C + A·B for an m×k A whose row i is
@@ -62,24 +67,30 @@ func GemmRowsPanel(m, n, k int, a []float32, aoff []int, b []float32, beta float
 		panelGo(m, n, k, a, aoff, b, c, ldc)
 		return
 	}
-	var tile [8 * 32]float32 // the last rows of C when m is not a multiple of 8
+	var tile [8 * 32]float32 // the last rows of C when m is not a multiple of the tile's
 	blk := panelBlock(n)
+	mr := bcastKernels[0].rows
 	for q0 := 0; q0 < k; q0 += blk {
 		steps := min(blk, k-q0)
-		for i0 := 0; i0 < m; i0 += 8 {
+		for i0 := 0; i0 < m; i0 += mr {
 			var rows [8][]float32
-			for r := range rows { // rows past m repeat the last; their sums are dropped
+			for r := range rows[:mr] { // rows past m repeat the last; their sums are dropped
 				rows[r] = a[aoff[min(i0+r, m-1)]+q0:]
 			}
 			for j0 := 0; j0 < n; {
-				nv := min(2, (n-j0)/16)
-				w := 16 * nv
-				kern := bcastKernels[nv-1]
-				if i0+8 <= m {
+				kern := bcastKernels[len(bcastKernels)-1]
+				for _, kn := range bcastKernels {
+					if kn.cols <= n-j0 {
+						kern = kn
+						break
+					}
+				}
+				w := kern.cols
+				if i0+mr <= m {
 					kern.fn(steps, rows, b[q0*n+j0:], n, c[i0*ldc+j0:], ldc)
 				} else {
-					clear(tile[:8*w])
-					kern.fn(steps, rows, b[q0*n+j0:], n, tile[:8*w], w)
+					clear(tile[:mr*w])
+					kern.fn(steps, rows, b[q0*n+j0:], n, tile[:mr*w], w)
 					for r := 0; r < m-i0; r++ {
 						dst := c[(i0+r)*ldc+j0:][:w]
 						for l, v := range tile[r*w : r*w+w] {
@@ -118,9 +129,9 @@ func panelGo(m, n, k int, a []float32, aoff []int, b []float32, c []float32, ldc
 
 // checkPanelArgs panics unless a kernel's operands are in range; the
 // assembly does not check.
-func checkPanelArgs(nv, steps int, a [8][]float32, b []float32, ldb int, c []float32, ldc int) {
-	ok := steps >= 1 && ldb >= 16*nv && len(b) >= (steps-1)*ldb+16*nv && ldc >= 16*nv && len(c) >= 7*ldc+16*nv
-	for _, r := range a {
+func checkPanelArgs(rows, cols, steps int, a [8][]float32, b []float32, ldb int, c []float32, ldc int) {
+	ok := steps >= 1 && ldb >= cols && len(b) >= (steps-1)*ldb+cols && ldc >= cols && len(c) >= (rows-1)*ldc+cols
+	for _, r := range a[:rows] {
 		ok = ok && len(r) >= steps
 	}
 	if !ok {

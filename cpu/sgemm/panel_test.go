@@ -33,17 +33,25 @@ func panelRef(m, n, k int, a []float32, aoff []int, b []float32, beta float32, c
 // shifted views), tiles of C cut by m and n, and inner dimensions across
 // the kernels' blocks.
 func TestGemmRowsPanel(t *testing.T) {
-	defer func() { disablePanel = false }()
-	ms := []int{1, 7, 8, 9, 27, 144}
+	saved := bcastKernels
+	defer func() { disablePanel, bcastKernels = false, saved }()
+	ms := []int{1, 5, 6, 7, 8, 9, 27, 144}
 	ns := []int{16, 32, 48, 64, 5}
 	ks := []int{0, 1, 3, 4, 17, 512, 515, 2000}
-	for _, portable := range []bool{false, true} {
-		disablePanel = portable
-		name := "kernels"
-		if portable || !PanelCols(16) {
-			name = "portable"
+	type variant struct {
+		name string
+		set  []*bcastKernel // nil: the portable loop
+	}
+	variants := []variant{{"portable", nil}}
+	for _, set := range panelSets {
+		variants = append(variants, variant{fmt.Sprintf("%d_rows", set[0].rows), set})
+	}
+	for _, v := range variants {
+		disablePanel, bcastKernels = v.set == nil, v.set
+		if v.set == nil {
+			bcastKernels = saved
 		}
-		t.Run(name, func(t *testing.T) {
+		t.Run(v.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 0x9a9))
 			for _, m := range ms {
 				for _, n := range ns {
