@@ -62,6 +62,7 @@ type scratch struct {
 	col, out, acc []float32
 	wt            []float32 // a transposed weight gradient
 	offs          []int     // row offsets of the shifted lowering
+	segQ, segAt   []int     // its output rows' columns and places (segs)
 }
 
 // grow returns (*buf)[:n], reallocating when the capacity is short.

@@ -154,6 +154,15 @@ func (s *scratch) padded(sp shiftPlan, x []float32, ch, img, k int, tapsOuter bo
 	return xp, offs
 }
 
+// segs returns scratch for n segments of GemmRowsSegments: their columns
+// of the product and their offsets in the output.
+func (s *scratch) segs(n int) (q, at []int) {
+	if cap(s.segQ) < n {
+		s.segQ, s.segAt = make([]int, n), make([]int, n)
+	}
+	return s.segQ[:n], s.segAt[:n]
+}
+
 // shiftConv computes images [i0, i1) of y = x ⋆ w + bias for a centred
 // k×k kernel with padding pad and stride 1: x has cin planes of h×w per
 // image, y cout, w is [cout, cin·k·k] with its columns in the order
@@ -163,9 +172,30 @@ func shiftConv(s *scratch, y, x, w, bias []float32, cin, cout, h, w0, k, pad int
 	sp := planShift(h, w0, pad, nb)
 	kdim := cin * k * k
 	xp, offs := s.padded(sp, x, cin, cin*h*w0, k, tapsOuter, i0, i1)
+	hw := h * w0
+	if sw := sgemm.SegmentWidth(cout); sw > 0 && w0%sw == 0 {
+		// Each output row of the chunk's images straight into y: no
+		// product of the padding's columns, no copy out of them.
+		q, at := s.segs(nb * h)
+		for j := 0; j < nb; j++ {
+			for r := 0; r < h; r++ {
+				q[j*h+r] = (j*sp.hs + r) * sp.wp
+				at[j*h+r] = (i0+j)*cout*hw + r*w0
+			}
+		}
+		sgemm.GemmRowsSegments(cout, w0, kdim, w, kdim, xp, offs, q, at, y, hw)
+		if bias != nil {
+			for j := 0; j < nb; j++ {
+				for o := 0; o < cout; o++ {
+					pl := y[(i0+j)*cout*hw+o*hw:][:hw]
+					vec.Affine(pl, pl, 1, bias[o]) // v·1 + b is v + b
+				}
+			}
+		}
+		return
+	}
 	out := grow(&s.out, cout*sp.cols)
 	sgemm.GemmRows(false, false, cout, sp.cols, kdim, 1, w, kdim, xp, offs, 0, out, sp.cols)
-	hw := h * w0
 	for j := 0; j < nb; j++ {
 		for o := 0; o < cout; o++ {
 			dst := y[(i0+j)*cout*hw+o*hw:][:hw]

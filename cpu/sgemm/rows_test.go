@@ -1,6 +1,7 @@
 package sgemm
 
 import (
+	"fmt"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -109,5 +110,54 @@ func TestGemmRowsBadOffsets(t *testing.T) {
 			}()
 			GemmRows(false, false, 2, 4, 3, 1, a, 3, b, offs, 0, c, 4)
 		}()
+	}
+}
+
+// TestGemmRowsSegments compares GemmRowsSegments, through every kernel with
+// a rows variant, with the same columns of GemmRows' product: the same
+// bits, written at the segments' places, and nothing else written.
+func TestGemmRowsSegments(t *testing.T) {
+	defer func() { forceKernel = nil }()
+	for _, kn := range kernels {
+		if kn.rows == nil {
+			continue
+		}
+		t.Run(kn.name+"_"+fmt.Sprint(kn.mr), func(t *testing.T) {
+			forceKernel = kn
+			rng := rand.New(rand.NewPCG(11, uint64(kn.mr)))
+			for _, m := range []int{1, kn.mr, kn.mr + 3, 16, 37} {
+				for _, k := range []int{1, 9, 144, 300} {
+					n := 2 * SegmentWidth(m)
+					buf := randMatrix(rng, 1, 3000, 3000, 0)
+					offs := make([]int, k)
+					for r := range offs {
+						offs[r] = rng.IntN(1000)
+					}
+					lda := k + 1
+					a := randMatrix(rng, m, k, lda, 0)
+					cols := 1500
+					full := make([]float32, m*cols)
+					GemmRows(false, false, m, cols, k, 1, a, lda, buf, offs, 0, full, cols)
+					q := []int{0, 700, 1500 - n, 33}
+					ldc := 4 * n
+					cOff := []int{0, n, 2 * n, 3 * n}
+					c := make([]float32, m*ldc)
+					for i := range c {
+						c[i] = float32(math.NaN())
+					}
+					GemmRowsSegments(m, n, k, a, lda, buf, offs, q, cOff, c, ldc)
+					for s := range q {
+						for i := 0; i < m; i++ {
+							for j := 0; j < n; j++ {
+								got, want := c[cOff[s]+i*ldc+j], full[i*cols+q[s]+j]
+								if math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("m %d k %d: segment %d C[%d,%d] = %v, GemmRows %v", m, k, s, i, j, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -42,6 +42,11 @@ func convCases(p Profile) []convCase {
 			convCase{3, 5, 9, 10, 16, 3, 1, 1},
 			convCase{2, 9, 8, 8, 32, 3, 1, 1},
 			convCase{2, 4, 12, 11, 48, 5, 1, 2},
+			// Rows 32 wide: a CPU's shifted lowering writes each output row
+			// in place (the second also with AVX2 alone, whose lowering
+			// takes only planes of about 32×32).
+			convCase{2, 5, 6, 32, 16, 3, 1, 1},
+			convCase{1, 3, 16, 32, 16, 3, 1, 1},
 		)
 	}
 	return cs
