@@ -1,8 +1,8 @@
 package sgemm
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
