@@ -154,8 +154,8 @@ struct Block {
 
 // stage stores an invocation's block in workgroup memory.
 fn stage(blk: Block, lid: u32, threads: u32) {
-    tile_a[(lid % 16u) * A_ROW + lid / 16u] = blk.a;
-    let at = (lid / 16u) * 16u + lid % 16u;
+    tile_a[((lid & 15u)) * A_ROW + (lid >> 4u)] = blk.a;
+    let at = ((lid >> 4u)) * 16u + (lid & 15u);
     tile_b[at] = blk.b0;
     if (threads == 64u) {
         tile_b[at + 64u] = blk.b1;
@@ -175,8 +175,8 @@ fn accumulate(a: vec4<f32>, b: vec4<f32>) {
 
 // multiply adds the staged blocks' product to the outputs.
 fn multiply(lid: u32) {
-    let tm = lid / 16u;
-    let tn = lid % 16u;
+    let tm = (lid >> 4u);
+    let tn = (lid & 15u);
     for (var kk = 0u; kk < STEP; kk++) {
         accumulate(tile_a[kk * A_ROW + tm], tile_b[kk * 16u + tn]);
     }
@@ -304,8 +304,8 @@ struct Cursor {
 
 fn cursor(k0: u32, lid: u32, threads: u32, g: Grid) -> Cursor {
     var cu: Cursor;
-    cu.a = at_index(k0 + lid % 16u, g);
-    cu.b0 = at_index(k0 + lid / 16u, g);
+    cu.a = at_index(k0 + (lid & 15u), g);
+    cu.b0 = at_index(k0 + (lid >> 4u), g);
     if (threads == 64u) {
         let four = at_index(4u, g);
         cu.b1 = advance(cu.b0, four, g);
@@ -364,7 +364,7 @@ fn forward_cols(n0: u32, lid: u32) -> Cols {
     let howo = params.ho * params.wo;
     var cols = Cols(vec4<i32>(-1), vec4<i32>(0), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
-        let c = n0 + 4u * (lid % 16u) + j;
+        let c = n0 + 4u * ((lid & 15u)) + j;
         let img = c / howo;
         let pix = c % howo;
         if (c < params.gn) {
@@ -410,7 +410,7 @@ fn forward_b(tl: Tile, g: Grid, cols: Cols, p: At) -> vec4<f32> {
 
 fn forward_fetch(tl: Tile, g: Grid, cols: Cols, cu: Cursor, lid: u32, threads: u32) -> Block {
     var blk: Block;
-    blk.a = forward_a(tl, g, cu.a, lid / 16u);
+    blk.a = forward_a(tl, g, cu.a, (lid >> 4u));
     blk.b0 = forward_b(tl, g, cols, cu.b0);
     if (threads == 64u) {
         blk.b1 = forward_b(tl, g, cols, cu.b1);
@@ -456,7 +456,7 @@ fn forward_tile_unstaged(t: u32, lid: u32) {
     clear_acc();
     var p = at_index(tl.k0, g);
     for (var k = tl.k0; k < tl.k1; k++) {
-        accumulate(forward_a(tl, g, p, lid / 16u), forward_b(tl, g, cols, p));
+        accumulate(forward_a(tl, g, p, (lid >> 4u)), forward_b(tl, g, cols, p));
         p = advance(p, one, g);
     }
     forward_store(tl, cols, lid);
@@ -468,7 +468,7 @@ fn forward_store(tl: Tile, cols: Cols, lid: u32) {
     let at = tl.split * params.out_len;
     let howo = params.ho * params.wo;
     for (var i = 0u; i < 4u; i++) {
-        let m = tl.m0 + 4u * (lid / 16u) + i;
+        let m = tl.m0 + 4u * ((lid >> 4u)) + i;
         if (m < params.co) {
             var b = 0.0;
             if (params.bias == 1u) {
@@ -545,7 +545,7 @@ fn data_cols(ph: Phase, n0: u32, lid: u32) -> Cols {
     let offx = (i32(ph.px + params.pad) - i32(ph.g.tx.first)) / i32(s);
     var cols = Cols(vec4<i32>(-1), vec4<i32>(0), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
-        let c = n0 + 4u * (lid % 16u) + j;
+        let c = n0 + 4u * ((lid & 15u)) + j;
         let img = c / per;
         let qy = (c % per) / max(ph.wq, 1u);
         let qx = (c % per) % max(ph.wq, 1u);
@@ -597,7 +597,7 @@ fn data_b(tl: Tile, ph: Phase, cols: Cols, p: At) -> vec4<f32> {
 
 fn data_fetch(tl: Tile, ph: Phase, cols: Cols, cu: Cursor, lid: u32, threads: u32) -> Block {
     var blk: Block;
-    blk.a = data_a(tl, ph, cu.a, lid / 16u);
+    blk.a = data_a(tl, ph, cu.a, (lid >> 4u));
     blk.b0 = data_b(tl, ph, cols, cu.b0);
     if (threads == 64u) {
         blk.b1 = data_b(tl, ph, cols, cu.b1);
@@ -651,7 +651,7 @@ fn backward_data_tile_unstaged(t: u32, lid: u32) {
     clear_acc();
     var p = at_index(tl.k0, ph.g);
     for (var k = tl.k0; k < tl.k1; k++) {
-        accumulate(data_a(tl, ph, p, lid / 16u), data_b(tl, ph, cols, p));
+        accumulate(data_a(tl, ph, p, (lid >> 4u)), data_b(tl, ph, cols, p));
         p = advance(p, one, ph.g);
     }
     data_store(tl, cols, lid);
@@ -662,7 +662,7 @@ fn data_store(tl: Tile, cols: Cols, lid: u32) {
     let at = tl.split * params.out_len;
     let plane = params.h * params.w;
     for (var i = 0u; i < 4u; i++) {
-        let m = tl.m0 + 4u * (lid / 16u) + i;
+        let m = tl.m0 + 4u * ((lid >> 4u)) + i;
         if (m < params.ci) {
             let v = acc_row(i);
             for (var j = 0u; j < 4u; j++) {
@@ -694,7 +694,7 @@ fn params_cols(n0: u32, lid: u32) -> Cols {
     let taps = params.gn - params.bias;  // db's column, if any, is the last
     var cols = Cols(vec4<i32>(0), vec4<i32>(-2), vec4<i32>(0), vec4<u32>(0u));
     for (var j = 0u; j < 4u; j++) {
-        let c = n0 + 4u * (lid % 16u) + j;
+        let c = n0 + 4u * ((lid & 15u)) + j;
         if (c < taps) {
             let g = forward_grid();
             let p = at_index(c, g);
@@ -752,7 +752,7 @@ fn params_b(tl: Tile, cols: Cols, p: At) -> vec4<f32> {
 
 fn params_fetch(tl: Tile, cols: Cols, cu: Cursor, lid: u32, threads: u32) -> Block {
     var blk: Block;
-    blk.a = params_a(tl, cu.a, lid / 16u);
+    blk.a = params_a(tl, cu.a, (lid >> 4u));
     blk.b0 = params_b(tl, cols, cu.b0);
     if (threads == 64u) {
         blk.b1 = params_b(tl, cols, cu.b1);
@@ -798,7 +798,7 @@ fn backward_params_tile_unstaged(t: u32, lid: u32) {
     clear_acc();
     var p = at_index(tl.k0, g);
     for (var k = tl.k0; k < tl.k1; k++) {
-        accumulate(params_a(tl, p, lid / 16u), params_b(tl, cols, p));
+        accumulate(params_a(tl, p, (lid >> 4u)), params_b(tl, cols, p));
         p = advance(p, one, g);
     }
     params_store(tl, lid);
@@ -809,11 +809,11 @@ fn params_store(tl: Tile, lid: u32) {
     let at = tl.split * params.out_len;
     let taps = params.gn - params.bias;
     for (var i = 0u; i < 4u; i++) {
-        let m = tl.m0 + 4u * (lid / 16u) + i;
+        let m = tl.m0 + 4u * ((lid >> 4u)) + i;
         if (m < params.co) {
             let v = acc_row(i);
             for (var j = 0u; j < 4u; j++) {
-                let c = tl.n0 + 4u * (lid % 16u) + j;
+                let c = tl.n0 + 4u * ((lid & 15u)) + j;
                 if (params.direct == 0u) {
                     if (c < params.gn) {
                         out[at + m * params.gn + c] = v[j];
