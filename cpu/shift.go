@@ -21,7 +21,9 @@ import (
 // (Hs = H+pad), and tap (c, ky, kx) reads plane c at org + q + (ky−pad)·Wp
 // + kx−pad, org being where pixel (0, 0) of image 0 lies. The product also
 // has the columns of the padding (pad per row, pad rows between images);
-// they are computed and dropped.
+// they are computed and dropped, except where the rows are a multiple of
+// the matrix kernel's width (32 with AVX-512): then only each output row's
+// columns are computed, written straight into y (sgemm.GemmRowsSegments).
 //
 // Backward data is the same lowering: dx is the convolution of dy with the
 // weights transposed (Ci and Co swapped) and turned by 180°, padding pad.
