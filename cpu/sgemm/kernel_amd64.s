@@ -46,6 +46,58 @@ TEXT ·xgetbv0(SB), NOSPLIT, $0-4
 	VFMADD231PS  Y13, Y15, Y11; \
 	ADDQ         $24, SI
 
+// C = acc + beta·C for the 6×16 tile at DX (row stride R9), beta in Y14.
+#define STOREBETA6X16 \
+	VFMADD231PS  (DX), Y14, Y0; \
+	VFMADD231PS  32(DX), Y14, Y1; \
+	VMOVUPS      Y0, (DX); \
+	VMOVUPS      Y1, 32(DX); \
+	ADDQ         R9, DX; \
+	VFMADD231PS  (DX), Y14, Y2; \
+	VFMADD231PS  32(DX), Y14, Y3; \
+	VMOVUPS      Y2, (DX); \
+	VMOVUPS      Y3, 32(DX); \
+	ADDQ         R9, DX; \
+	VFMADD231PS  (DX), Y14, Y4; \
+	VFMADD231PS  32(DX), Y14, Y5; \
+	VMOVUPS      Y4, (DX); \
+	VMOVUPS      Y5, 32(DX); \
+	ADDQ         R9, DX; \
+	VFMADD231PS  (DX), Y14, Y6; \
+	VFMADD231PS  32(DX), Y14, Y7; \
+	VMOVUPS      Y6, (DX); \
+	VMOVUPS      Y7, 32(DX); \
+	ADDQ         R9, DX; \
+	VFMADD231PS  (DX), Y14, Y8; \
+	VFMADD231PS  32(DX), Y14, Y9; \
+	VMOVUPS      Y8, (DX); \
+	VMOVUPS      Y9, 32(DX); \
+	ADDQ         R9, DX; \
+	VFMADD231PS  (DX), Y14, Y10; \
+	VFMADD231PS  32(DX), Y14, Y11; \
+	VMOVUPS      Y10, (DX); \
+	VMOVUPS      Y11, 32(DX)
+
+// C = acc for the 6×16 tile at DX (row stride R9).
+#define STORE6X16 \
+	VMOVUPS Y0, (DX); \
+	VMOVUPS Y1, 32(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y2, (DX); \
+	VMOVUPS Y3, 32(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y4, (DX); \
+	VMOVUPS Y5, 32(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y6, (DX); \
+	VMOVUPS Y7, 32(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y8, (DX); \
+	VMOVUPS Y9, 32(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y10, (DX); \
+	VMOVUPS Y11, 32(DX)
+
 // func kernel6x16AVX2(kc int, a, b *float32, ldb int, c *float32, ldc int, load int, beta float32)
 //
 // a: kc columns of 6 floats (a packed A micro-panel).
@@ -123,58 +175,13 @@ store:
 	MOVQ load+48(FP), AX
 	TESTQ AX, AX
 	JZ   plain
-
 	VBROADCASTSS beta+56(FP), Y14
-	VFMADD231PS  (DX), Y14, Y0
-	VFMADD231PS  32(DX), Y14, Y1
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y2
-	VFMADD231PS  32(DX), Y14, Y3
-	VMOVUPS      Y2, (DX)
-	VMOVUPS      Y3, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y4
-	VFMADD231PS  32(DX), Y14, Y5
-	VMOVUPS      Y4, (DX)
-	VMOVUPS      Y5, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y6
-	VFMADD231PS  32(DX), Y14, Y7
-	VMOVUPS      Y6, (DX)
-	VMOVUPS      Y7, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y8
-	VFMADD231PS  32(DX), Y14, Y9
-	VMOVUPS      Y8, (DX)
-	VMOVUPS      Y9, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y10
-	VFMADD231PS  32(DX), Y14, Y11
-	VMOVUPS      Y10, (DX)
-	VMOVUPS      Y11, 32(DX)
+	STOREBETA6X16
 	VZEROUPPER
 	RET
 
 plain:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
+	STORE6X16
 	VZEROUPPER
 	RET
 
@@ -235,58 +242,13 @@ storer:
 	MOVQ load+48(FP), AX
 	TESTQ AX, AX
 	JZ   plainr
-
 	VBROADCASTSS beta+56(FP), Y14
-	VFMADD231PS  (DX), Y14, Y0
-	VFMADD231PS  32(DX), Y14, Y1
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y2
-	VFMADD231PS  32(DX), Y14, Y3
-	VMOVUPS      Y2, (DX)
-	VMOVUPS      Y3, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y4
-	VFMADD231PS  32(DX), Y14, Y5
-	VMOVUPS      Y4, (DX)
-	VMOVUPS      Y5, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y6
-	VFMADD231PS  32(DX), Y14, Y7
-	VMOVUPS      Y6, (DX)
-	VMOVUPS      Y7, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y8
-	VFMADD231PS  32(DX), Y14, Y9
-	VMOVUPS      Y8, (DX)
-	VMOVUPS      Y9, 32(DX)
-	ADDQ         R9, DX
-	VFMADD231PS  (DX), Y14, Y10
-	VFMADD231PS  32(DX), Y14, Y11
-	VMOVUPS      Y10, (DX)
-	VMOVUPS      Y11, 32(DX)
+	STOREBETA6X16
 	VZEROUPPER
 	RET
 
 plainr:
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y2, (DX)
-	VMOVUPS Y3, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y8, (DX)
-	VMOVUPS Y9, 32(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y10, (DX)
-	VMOVUPS Y11, 32(DX)
+	STORE6X16
 	VZEROUPPER
 	RET
 
