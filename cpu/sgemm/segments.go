@@ -59,7 +59,10 @@ func GemmRowsSegments(m, n, k int, a []float32, lda int, b []float32, boff []int
 	kb := blockSize(k, kn.kc, 1)
 	mb := blockSize(m, kn.mc, kn.mr)
 	ws.a = grow(ws.a, mb*kb)
-	offs := make([]int, kb)
+	if cap(ws.offs) < kb {
+		ws.offs = make([]int, kb)
+	}
+	offs := ws.offs[:kb]
 	for pc := 0; pc < k; pc += kb {
 		kc := min(kb, k-pc)
 		for ic := 0; ic < m; ic += mb {

@@ -241,6 +241,7 @@ type workspace struct {
 	// An operand packed whole for all the goroutines of a product.
 	shared []float32
 	rows   [][]float32 // rows of A and Bᵀ for the dot path
+	offs   []int       // a block's row offsets of B in GemmRowsSegments
 }
 
 var wsPool = sync.Pool{New: func() any { return new(workspace) }}

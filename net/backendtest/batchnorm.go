@@ -55,6 +55,23 @@ func bnData(rnd *gen, s net.Shape) []float32 {
 	return x
 }
 
+// bnInputs draws a batch norm's input x of shape xs, its γ (around 1), β
+// and running statistics (a variance between 0.5 and 2), in that order.
+func bnInputs(rnd *gen, xs net.Shape) (x, gamma, beta, runMean, runVar []float32) {
+	c := xs[1]
+	x = bnData(rnd, xs)
+	gamma = rnd.plain(c, 0.5)
+	for j := range gamma {
+		gamma[j] += 1
+	}
+	beta = rnd.plain(c, 1)
+	runMean, runVar = rnd.plain(c, 1), make([]float32, c)
+	for j := range runVar {
+		runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
+	}
+	return x, gamma, beta, runMean, runVar
+}
+
 // CheckBatchNorm2D checks BatchNorm2DTrain (output, batch statistics and
 // running statistics), BatchNorm2DEval and BatchNorm2DBackward (against the
 // reference and finite differences through the batch statistics).
@@ -62,17 +79,7 @@ func CheckBatchNorm2D(t *testing.T, b net.Backend, p Profile) {
 	for i, c := range bnCases(p) {
 		xs, cs := net.Shape{c.n, c.c, c.h, c.w}, net.Shape{c.c}
 		rnd := newGen(uint64(20000 + i))
-		x := bnData(rnd, xs)
-		gamma := rnd.plain(c.c, 0.5)
-		for j := range gamma {
-			gamma[j] += 1
-		}
-		beta := rnd.plain(c.c, 1)
-		runMean := rnd.plain(c.c, 1)
-		runVar := make([]float32, c.c)
-		for j := range runVar {
-			runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
-		}
+		x, gamma, beta, runMean, runVar := bnInputs(rnd, xs)
 		r := rnd.normal(xs.Len(), 1)
 		X, G, B, R := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta), ArrayOf(xs, r)
 		RM, RV := ArrayOf(cs, runMean), ArrayOf(cs, runVar)
@@ -156,16 +163,7 @@ func CheckBatchNormReLU(t *testing.T, b net.Backend, p Profile) {
 	for i, c := range bnCases(p) {
 		xs, cs := net.Shape{c.n, c.c, c.h, c.w}, net.Shape{c.c}
 		rnd := newGen(uint64(23000 + i))
-		x := bnData(rnd, xs)
-		gamma := rnd.plain(c.c, 0.5)
-		for j := range gamma {
-			gamma[j] += 1
-		}
-		beta := rnd.plain(c.c, 1)
-		runMean, runVar := rnd.plain(c.c, 1), make([]float32, c.c)
-		for j := range runVar {
-			runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
-		}
+		x, gamma, beta, runMean, runVar := bnInputs(rnd, xs)
 		r := rnd.normal(xs.Len(), 1)
 		X, G, B, R := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta), ArrayOf(xs, r)
 		RM, RV := ArrayOf(cs, runMean), ArrayOf(cs, runVar)
@@ -219,16 +217,7 @@ func CheckBatchNormAddReLU(t *testing.T, b net.Backend, p Profile) {
 	for i, c := range bnCases(p) {
 		xs, cs := net.Shape{c.n, c.c, c.h, c.w}, net.Shape{c.c}
 		rnd := newGen(uint64(29000 + i))
-		x := bnData(rnd, xs)
-		gamma := rnd.plain(c.c, 0.5)
-		for j := range gamma {
-			gamma[j] += 1
-		}
-		beta := rnd.plain(c.c, 1)
-		runMean, runVar := rnd.plain(c.c, 1), make([]float32, c.c)
-		for j := range runVar {
-			runVar[j] = 0.5 + 1.5*float32(rnd.r.Float64())
-		}
+		x, gamma, beta, runMean, runVar := bnInputs(rnd, xs)
 		res := rnd.normal(xs.Len(), 1)
 		dy, a := rnd.normal(xs.Len(), 1), rnd.normal(xs.Len(), 1)
 		X, G, B := ArrayOf(xs, x), ArrayOf(cs, gamma), ArrayOf(cs, beta)
