@@ -158,6 +158,7 @@ type ResBlk struct {
 	y, dx     scratch
 	dsum      Tensor  // ∂L/∂sum of the last backward (∂L/∂relu(sum) after a fused forward)
 	dsumMask  scratch // SumGrad's ∂L/∂sum after a fused forward
+	masked    Tensor  // dsumMask once made in the last backward (nil until then)
 }
 
 // NewResBlk makes the tutorial ResNet18's block under the prefix name.
@@ -304,7 +305,7 @@ func (r *ResBlk) Backward(dy Tensor, needDx bool) Tensor {
 	if r.OutRelu != nil {
 		dy = r.OutRelu.Backward(dy, true)
 	}
-	r.dsum = dy
+	r.dsum, r.masked = dy, nil
 	dm := r.main.Backward(dy, true)
 	if !r.Opts.Shortcut {
 		if !needDx {
@@ -349,7 +350,8 @@ func (r *ResBlk) Output() Tensor {
 
 // Sum is shortcut + main of the last forward, before any ReLU (the main
 // path alone without a shortcut); nil after a training forward whose last
-// batch norm wrote relu(sum) straight away (fused, in a plain block).
+// batch norm wrote relu(sum) straight away (fused: see fuseBNReLU and
+// fusesSum).
 func (r *ResBlk) Sum() Tensor { return r.sum }
 
 // Main is the main path's output of the last forward (bn2's output, or
@@ -374,16 +376,18 @@ func (r *ResBlk) MainInputGrad() Tensor { return r.Conv1.dx.t }
 
 // SumGrad is ∂L/∂sum of the last backward: the gradient arriving at the
 // block's output, which the shortcut carries to its input unchanged. After
-// a fused forward (a plain block whose bn2 applied the ReLU after the sum)
-// the backward passed ∂L/∂relu(sum) on for bn2 to mask; SumGrad then masks
-// it into a tensor of its own, on the backend, when asked.
+// a fused forward (whose bn2 applied the ReLU after the sum) the backward
+// passed ∂L/∂relu(sum) on for bn2 to mask; SumGrad then masks it into a
+// tensor of its own, on the backend, once a backward, when first asked.
 func (r *ResBlk) SumGrad() Tensor {
 	if r.OutRelu == nil || !r.OutRelu.passed || r.dsum == nil {
 		return r.dsum
 	}
-	g := r.dsumMask.get(r.b, r.dsum.Shape())
-	r.b.ReLUBackward(g, r.dsum, r.OutRelu.Output())
-	return g
+	if r.masked == nil {
+		r.masked = r.dsumMask.get(r.b, r.dsum.Shape())
+		r.b.ReLUBackward(r.masked, r.dsum, r.OutRelu.Output())
+	}
+	return r.masked
 }
 
 func (r *ResBlk) State() State {
@@ -405,7 +409,7 @@ func (r *ResBlk) Release() {
 	r.y.free(r.b)
 	r.dx.free(r.b)
 	r.dsumMask.free(r.b)
-	r.x, r.sum, r.dsum = nil, nil, nil // views of tensors freed above
+	r.x, r.sum, r.dsum, r.masked = nil, nil, nil, nil // views of tensors freed above
 }
 
 func (r *ResBlk) Free() {
